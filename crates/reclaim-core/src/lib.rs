@@ -1,0 +1,1 @@
+//! Reclaim's recovery as data: no I/O, no HTTP, no Tauri.

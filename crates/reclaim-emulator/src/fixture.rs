@@ -1,0 +1,424 @@
+//! The demo tenant fixture: a human-readable TOML file describing the tenant, its app
+//! registrations, users, groups, authentication-method policies, Verified ID profiles,
+//! identity-verification providers and the personas who carry test identity documents.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::settings::Settings;
+
+/// The demo tenant checked in with the emulator.
+pub const DEMO_TENANT_TOML: &str = include_str!("../fixtures/demo-tenant.toml");
+
+/// Why a fixture could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum FixtureError {
+    #[error("cannot read fixture {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("fixture is not valid TOML: {0}")]
+    Parse(#[from] toml::de::Error),
+    #[error("fixture is inconsistent: {0}")]
+    Invalid(String),
+}
+
+/// A whole emulated tenant.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fixture {
+    pub tenant: TenantFixture,
+    #[serde(default)]
+    pub settings: Settings,
+    #[serde(default)]
+    pub apps: Vec<AppFixture>,
+    #[serde(default)]
+    pub groups: Vec<GroupFixture>,
+    #[serde(default)]
+    pub users: Vec<UserFixture>,
+    pub policies: PoliciesFixture,
+    #[serde(default)]
+    pub profiles: Vec<ProfileFixture>,
+    #[serde(default)]
+    pub providers: Vec<ProviderFixture>,
+    #[serde(default)]
+    pub personas: Vec<PersonaFixture>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenantFixture {
+    /// Tenant GUID (`tid`).
+    pub id: Uuid,
+    /// Verified domain; the token endpoint accepts it in place of the GUID.
+    pub domain: String,
+    pub display_name: String,
+}
+
+/// An app registration allowed to use the client-credentials grant.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppFixture {
+    pub client_id: Uuid,
+    pub display_name: String,
+    /// Client secrets, in clear (this is a demo tenant).
+    #[serde(default)]
+    pub secrets: Vec<String>,
+    /// Registered certificates, PEM (`-----BEGIN CERTIFICATE-----`).
+    #[serde(default)]
+    pub certificates: Vec<String>,
+    /// Application permissions admin-consented per resource.
+    #[serde(default)]
+    pub roles: AppRoles,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppRoles {
+    /// Graph application permissions, e.g. `User.Read.All`.
+    #[serde(default)]
+    pub graph: Vec<String>,
+    /// Request Service permissions, e.g. `VerifiableCredential.Create.All`.
+    #[serde(default)]
+    pub request_service: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupFixture {
+    pub id: Uuid,
+    pub display_name: String,
+    /// Groups that are direct members of this group (nesting for checkMemberGroups).
+    #[serde(default)]
+    pub member_groups: Vec<Uuid>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserFixture {
+    pub id: Uuid,
+    pub user_principal_name: String,
+    pub display_name: String,
+    #[serde(default)]
+    pub given_name: Option<String>,
+    #[serde(default)]
+    pub surname: Option<String>,
+    #[serde(default = "yes")]
+    pub account_enabled: bool,
+    /// `Member` or `Guest`.
+    #[serde(default = "member")]
+    pub user_type: String,
+    #[serde(default)]
+    pub mail: Option<String>,
+    /// Groups the user is a direct member of.
+    #[serde(default)]
+    pub groups: Vec<Uuid>,
+    /// What this user is in the demo for.
+    #[serde(default)]
+    pub note: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PoliciesFixture {
+    pub verifiable_credentials: VcPolicyFixture,
+    pub temporary_access_pass: TapPolicyFixture,
+}
+
+/// `verifiableCredentialsAuthenticationMethodConfiguration` (contract §4.c).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VcPolicyFixture {
+    /// `enabled` or `disabled`.
+    pub state: String,
+    #[serde(default)]
+    pub include_targets: Vec<VcTargetFixture>,
+    #[serde(default)]
+    pub exclude_targets: Vec<TargetFixture>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VcTargetFixture {
+    /// Group or user id, or `all_users`.
+    pub id: String,
+    /// `group` or `user`.
+    pub target_type: String,
+    #[serde(default)]
+    pub is_registration_required: bool,
+    #[serde(default)]
+    pub verified_id_profiles: Vec<Uuid>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetFixture {
+    pub id: String,
+    pub target_type: String,
+}
+
+/// `temporaryAccessPassAuthenticationMethodConfiguration` (contract §4.b).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TapPolicyFixture {
+    pub state: String,
+    #[serde(default)]
+    pub include_targets: Vec<TargetFixture>,
+    #[serde(default)]
+    pub exclude_targets: Vec<TargetFixture>,
+    #[serde(default = "sixty")]
+    pub minimum_lifetime_in_minutes: i32,
+    #[serde(default = "four_eighty")]
+    pub maximum_lifetime_in_minutes: i32,
+    #[serde(default = "sixty")]
+    pub default_lifetime_in_minutes: i32,
+    #[serde(default = "eight")]
+    pub default_length: i32,
+    #[serde(default)]
+    pub is_usable_once: bool,
+}
+
+/// A `verifiedIdProfile` (contract §4.d), flattened for readability.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileFixture {
+    pub id: Uuid,
+    pub name: String,
+    pub description: String,
+    /// `enabled` or `disabled`.
+    pub state: String,
+    pub verifier_did: String,
+    #[serde(default)]
+    pub priority: Option<i32>,
+    /// VC type to request, e.g. `verifiedIdentity`.
+    pub credential_type: String,
+    /// The single trusted issuer DID.
+    pub accepted_issuer: String,
+    pub claim_bindings: Vec<ClaimBindingFixture>,
+    /// `isEnabledForTestOnly`: true is evaluation mode (never a TAP).
+    pub evaluation_mode: bool,
+    /// `recovery`, `onboarding` or `all`.
+    #[serde(default = "recovery")]
+    pub purpose: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimBindingFixture {
+    /// Directory attribute label: `First name` or `Last name`.
+    pub source_attribute: String,
+    /// e.g. `vc.credentialSubject.firstName`.
+    pub verified_id_claim: String,
+    /// `exact` or `relaxed`.
+    pub match_confidence_level: String,
+}
+
+/// An identity-verification provider that issues a credential after checking a document and a selfie.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderFixture {
+    /// Short id used in URLs, e.g. `trueid`.
+    pub id: String,
+    pub display_name: String,
+    /// The provider's own Verified ID authority (issuer DID).
+    pub issuer_did: String,
+    /// Linked domain shown in `domainValidation.url`.
+    pub linked_domain: String,
+    /// VC type it issues, e.g. `verifiedIdentity`.
+    pub credential_type: String,
+    /// Documents it accepts: `passport`, `driving_licence`, `id_card`.
+    pub documents: Vec<String>,
+    /// HS256 key the relying party (the kiosk) signs one-time hosted-flow links with.
+    pub link_signing_key: String,
+    /// API key the kiosk presents to the capture API.
+    pub capture_api_key: String,
+    /// The app registration the provider uses to call `createIssuanceRequest`.
+    pub issuer_client_id: Uuid,
+    /// That app's client secret.
+    pub issuer_client_secret: String,
+    /// Credential lifetime in days.
+    #[serde(default = "one_day")]
+    pub credential_validity_days: i64,
+}
+
+/// A person with a test identity document.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PersonaFixture {
+    /// Short key used by tests and `reclaim simulate --persona`.
+    pub key: String,
+    /// What this persona exercises.
+    pub description: String,
+    /// The work account the person types at the kiosk.
+    pub user_principal_name: String,
+    pub document: DocumentFixture,
+    /// A forged document: providers refuse it.
+    #[serde(default)]
+    pub forged: bool,
+    /// Credentials issued for this persona are revoked after issuance.
+    #[serde(default)]
+    pub revoked: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentFixture {
+    /// `passport`, `driving_licence` or `id_card`.
+    pub document_type: String,
+    /// Given names as printed on the document (may hold a middle name).
+    pub given_names: String,
+    pub family_name: String,
+    /// ISO date.
+    pub date_of_birth: String,
+    pub document_number: String,
+    /// ISO 3166-1 alpha-3.
+    pub nationality: String,
+    /// ISO date.
+    pub expiry_date: String,
+}
+
+fn yes() -> bool {
+    true
+}
+fn member() -> String {
+    "Member".to_owned()
+}
+fn recovery() -> String {
+    "recovery".to_owned()
+}
+fn sixty() -> i32 {
+    60
+}
+fn four_eighty() -> i32 {
+    480
+}
+fn eight() -> i32 {
+    8
+}
+fn one_day() -> i64 {
+    1
+}
+
+impl Fixture {
+    /// The checked-in demo tenant.
+    pub fn demo() -> Self {
+        // The demo fixture is compiled in and covered by a test; failing to parse it is a build defect.
+        #[allow(clippy::expect_used)]
+        Self::from_toml(DEMO_TENANT_TOML).expect("the checked-in demo tenant fixture is valid")
+    }
+
+    pub fn from_toml(text: &str) -> Result<Self, FixtureError> {
+        let f: Fixture = toml::from_str(text)?;
+        f.validate()?;
+        Ok(f)
+    }
+
+    pub fn load(path: &Path) -> Result<Self, FixtureError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| FixtureError::Read { path: path.display().to_string(), source })?;
+        Self::from_toml(&text)
+    }
+
+    pub fn persona(&self, key: &str) -> Option<&PersonaFixture> {
+        self.personas.iter().find(|p| p.key == key)
+    }
+
+    pub fn provider(&self, id: &str) -> Option<&ProviderFixture> {
+        self.providers.iter().find(|p| p.id == id)
+    }
+
+    /// Cross-references must resolve: a typo in a hand-edited fixture should fail loudly at start.
+    pub fn validate(&self) -> Result<(), FixtureError> {
+        let bad = |m: String| Err(FixtureError::Invalid(m));
+        let groups: HashSet<Uuid> = self.groups.iter().map(|g| g.id).collect();
+        let users: HashSet<Uuid> = self.users.iter().map(|u| u.id).collect();
+        let profiles: HashSet<Uuid> = self.profiles.iter().map(|p| p.id).collect();
+        let apps: HashSet<Uuid> = self.apps.iter().map(|a| a.client_id).collect();
+        let mut upns = HashSet::new();
+        for u in &self.users {
+            if !upns.insert(u.user_principal_name.to_lowercase()) {
+                return bad(format!("duplicate userPrincipalName {}", u.user_principal_name));
+            }
+            for g in &u.groups {
+                if !groups.contains(g) {
+                    return bad(format!("user {} is in unknown group {g}", u.user_principal_name));
+                }
+            }
+        }
+        for g in &self.groups {
+            for m in &g.member_groups {
+                if !groups.contains(m) {
+                    return bad(format!("group {} has unknown member group {m}", g.display_name));
+                }
+            }
+        }
+        let target_ok = |id: &str, kind: &str| -> bool {
+            if id == "all_users" {
+                return true;
+            }
+            match (kind, Uuid::parse_str(id)) {
+                ("group", Ok(g)) => groups.contains(&g),
+                ("user", Ok(u)) => users.contains(&u),
+                _ => false,
+            }
+        };
+        let vc = &self.policies.verifiable_credentials;
+        for t in &vc.include_targets {
+            if !target_ok(&t.id, &t.target_type) {
+                return bad(format!(
+                    "VerifiableCredentials include target {} does not resolve",
+                    t.id
+                ));
+            }
+            for p in &t.verified_id_profiles {
+                if !profiles.contains(p) {
+                    return bad(format!(
+                        "VerifiableCredentials target {} names unknown profile {p}",
+                        t.id
+                    ));
+                }
+            }
+        }
+        let tap = &self.policies.temporary_access_pass;
+        for t in vc.exclude_targets.iter().chain(&tap.include_targets).chain(&tap.exclude_targets) {
+            if !target_ok(&t.id, &t.target_type) {
+                return bad(format!("policy target {} ({}) does not resolve", t.id, t.target_type));
+            }
+        }
+        let (min, max, def) = (
+            tap.minimum_lifetime_in_minutes,
+            tap.maximum_lifetime_in_minutes,
+            tap.default_lifetime_in_minutes,
+        );
+        if !(10..=43200).contains(&min)
+            || !(10..=43200).contains(&max)
+            || min > max
+            || def < min
+            || def > max
+        {
+            return bad(format!(
+                "TAP policy lifetimes min {min} / max {max} / default {def} are out of range"
+            ));
+        }
+        if !(8..=48).contains(&tap.default_length) {
+            return bad(format!("TAP policy defaultLength {} is outside 8–48", tap.default_length));
+        }
+        for p in &self.providers {
+            if !apps.contains(&p.issuer_client_id) {
+                return bad(format!("provider {} uses unknown app {}", p.id, p.issuer_client_id));
+            }
+        }
+        for p in &self.personas {
+            if !upns.contains(&p.user_principal_name.to_lowercase())
+                && !p.user_principal_name.ends_with(".invalid")
+            {
+                return bad(format!(
+                    "persona {} names unknown account {}",
+                    p.key, p.user_principal_name
+                ));
+            }
+        }
+        Ok(())
+    }
+}

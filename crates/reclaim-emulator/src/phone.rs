@@ -1,0 +1,25 @@
+//! Microsoft Authenticator stand-in: simulated phones holding credentials.
+
+use axum::Router;
+
+use crate::fixture::{Fixture, FixtureError};
+use crate::state::AppState;
+
+#[derive(Debug)]
+pub struct Phones {}
+
+impl Phones {
+    pub fn from_fixture(_f: &Fixture) -> Result<Self, FixtureError> {
+        Ok(Self {})
+    }
+}
+
+/// Routes of this emulated host, mounted at its root.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+}
+
+/// Test-control routes, merged into `{control}`.
+pub fn control_routes() -> Router<AppState> {
+    Router::new()
+}
