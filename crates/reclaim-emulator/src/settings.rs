@@ -38,6 +38,10 @@ pub struct Settings {
     pub callback_timeout_secs: u64,
     /// Largest page the emulator returns for `GET /users` when `$top` is absent (Graph default 100).
     pub graph_default_page_size: usize,
+    /// Refuse a client assertion whose `jti` was already used. Off by default, like Entra: MSAL
+    /// reuses one assertion for up to ~9 minutes across resources, so the real service accepts
+    /// reuse (UNCONFIRMED). Turn on to test a client's single-use discipline.
+    pub reject_reused_assertion_jti: bool,
 }
 
 impl Default for Settings {
@@ -58,6 +62,7 @@ impl Default for Settings {
             graph_throttle_code: "TooManyRequests".to_owned(),
             callback_timeout_secs: 10,
             graph_default_page_size: 100,
+            reject_reused_assertion_jti: false,
         }
     }
 }
