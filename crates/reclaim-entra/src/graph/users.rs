@@ -1,0 +1,92 @@
+//! Users: get by id/UPN and find by first + last name (contract §4.a).
+
+use serde::Deserialize;
+
+use super::{GraphClient, USER_SELECT, segment};
+use crate::error::EntraError;
+use crate::secret::Personal;
+
+/// A directory user, as selected by [`USER_SELECT`]. Names and UPN are personal data.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    /// Object id (GUID).
+    pub id: String,
+    /// First name (`givenName`).
+    #[serde(default)]
+    pub given_name: Option<Personal>,
+    /// Last name (`surname`).
+    #[serde(default)]
+    pub surname: Option<Personal>,
+    /// `userPrincipalName`.
+    #[serde(default)]
+    pub user_principal_name: Option<Personal>,
+    /// `displayName`.
+    #[serde(default)]
+    pub display_name: Option<Personal>,
+    /// `accountEnabled`.
+    #[serde(default)]
+    pub account_enabled: Option<bool>,
+    /// `userType`: `Member` or `Guest`.
+    #[serde(default)]
+    pub user_type: Option<String>,
+}
+
+/// Result of a name search: all matches up to the cap.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserSearch {
+    /// The matches read (at most the configured cap).
+    pub users: Vec<User>,
+    /// True if the directory had more matches than the cap.
+    pub truncated: bool,
+}
+
+/// An OData string literal: wrapped in `'`, with every `'` doubled (`O'Brien` → `'O''Brien'`).
+pub fn odata_string_literal(value: &str) -> String {
+    format!("'{}'", value.replace('\'', "''"))
+}
+
+/// The encoded query string of the name search:
+/// `$filter=givenName eq '…' and surname eq '…'&$select=…&$top=…`, each value percent-encoded.
+pub fn users_by_name_query(given_name: &str, surname: &str, top: usize) -> String {
+    let filter = format!(
+        "givenName eq {} and surname eq {}",
+        odata_string_literal(given_name),
+        odata_string_literal(surname)
+    );
+    format!("$filter={}&$select={}&$top={top}", segment(&filter), segment(USER_SELECT))
+}
+
+impl GraphClient {
+    /// `GET /v1.0/users/{id | userPrincipalName}?$select=…` — `None` on 404.
+    /// The id/UPN is percent-encoded (guest UPNs contain `#EXT#`).
+    pub async fn get_user(&self, id_or_upn: &str) -> Result<Option<User>, EntraError> {
+        const OP: &str = "graph.get_user";
+        let url = self.url(&format!(
+            "v1.0/users/{}?$select={}",
+            segment(id_or_upn),
+            segment(USER_SELECT)
+        ))?;
+        match self.get(OP, url).await {
+            Ok(raw) => raw.json(OP).map(Some),
+            Err(EntraError::Graph(e)) if e.status == 404 => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `GET /v1.0/users?$filter=givenName eq '…' and surname eq '…'&$select=…&$top=…`
+    /// (default query: no `ConsistencyLevel`). Follows `@odata.nextLink` and returns every
+    /// match up to the configured cap, so duplicates are never missed.
+    pub async fn find_users_by_name(
+        &self,
+        given_name: &str,
+        surname: &str,
+    ) -> Result<UserSearch, EntraError> {
+        const OP: &str = "graph.find_users_by_name";
+        let top = self.max_name_matches.min(999);
+        let url =
+            self.url(&format!("v1.0/users?{}", users_by_name_query(given_name, surname, top)))?;
+        let (users, truncated) = self.collect(OP, url, self.max_name_matches).await?;
+        Ok(UserSearch { users, truncated })
+    }
+}
