@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs everything Reclaim needs on a fresh Debian 12 machine: system packages (apt), the Rust
+# pieces (rustfmt, clippy, cargo-nextest) and the Python venv used by the MSAL interop test.
+# Idempotent: a second run only checks.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(
+  build-essential pkg-config curl ca-certificates file
+  fonts-dejavu-core          # test ID cards are drawn with DejaVu
+  python3 python3-venv       # MSAL interop test (a real third-party client)
+)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -q
+  $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+command -v cargo >/dev/null || { echo "setup: cargo not found; install Rust 1.95 with rustup first" >&2; exit 1; }
+rustup component add rustfmt clippy >/dev/null 2>&1 || true
+if ! command -v cargo-nextest >/dev/null; then
+  echo "setup: installing cargo-nextest"
+  cargo install cargo-nextest --locked
+fi
+
+# Python venv for the MSAL test; kept under target/ so `cargo clean` resets it.
+VENV="${RECLAIM_PY_VENV:-target/py-venv}"
+if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import msal' 2>/dev/null; then
+  echo "setup: creating $VENV with msal"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q --disable-pip-version-check 'msal==1.39.*'
+fi
+echo "setup: ok"

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs every Reclaim test on a fresh Debian 12 machine: installs what is missing, checks
+# formatting and lints, runs the Rust tests (unit, contract, system), then the interop tests
+# that use real third-party clients against the emulator.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+T0=$SECONDS
+step() { echo; echo "== [$((SECONDS - T0))s] $*"; }
+
+step "setup"
+bash scripts/setup.sh
+
+step "format"
+cargo fmt --all --check
+
+step "lint"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "rust tests"
+cargo nextest run --workspace --locked --no-fail-fast
+cargo test --workspace --locked --doc -q
+
+step "MSAL interop (Python msal against the emulator over TLS)"
+cargo build -p reclaim-emulator --locked -q
+bash crates/reclaim-emulator/tests/msal/run.sh
+
+step "all tests passed in $((SECONDS - T0))s"
