@@ -1,0 +1,167 @@
+//! Reclaim's Entra clients against the emulated tenant over real loopback HTTP: both sides of
+//! the wire contract checked against each other, not against a mock shaped like either.
+
+use std::time::Instant;
+
+use reclaim_entra::graph::TapRequest;
+use reclaim_entra::{
+    AssertionAlgorithm, ClientCertificate, EntraError, GRAPH_SCOPE, Secret, TokenSource,
+};
+use reclaim_system_tests::{KIOSK_CLIENT_ID, Tenant};
+use serde_json::json;
+
+const CERT: &[u8] =
+    include_bytes!("../../crates/reclaim-emulator/fixtures/demo-credentials/kiosk-demo.cert.pem");
+const KEY: &[u8] =
+    include_bytes!("../../crates/reclaim-emulator/fixtures/demo-credentials/kiosk-demo.key.pem");
+const PFX: &[u8] =
+    include_bytes!("../../crates/reclaim-emulator/fixtures/demo-credentials/kiosk-demo.pfx");
+
+fn cert_tokens(t: &Tenant, cert: ClientCertificate) -> std::sync::Arc<TokenSource> {
+    std::sync::Arc::new(
+        TokenSource::builder()
+            .authority(&t.endpoints.authority)
+            .tenant(t.tenant_id())
+            .client_id(KIOSK_CLIENT_ID)
+            .certificate(cert)
+            .build()
+            .unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn token_source_gets_tokens_with_secret_pem_and_pfx_certificates() {
+    let t = Tenant::demo().await.unwrap();
+    let secret = t.kiosk_tokens().unwrap();
+    assert!(!secret.token(GRAPH_SCOPE).await.unwrap().secret().expose().is_empty());
+    for alg in [AssertionAlgorithm::Rs256X5t, AssertionAlgorithm::Ps256X5tS256] {
+        let pem = cert_tokens(&t, ClientCertificate::from_pem(CERT, KEY, alg).unwrap());
+        let graph = t.graph(pem).unwrap();
+        let ana = graph.get_user("ana.lima@contoso.example").await.unwrap().expect("Ana exists");
+        assert_eq!(ana.given_name.unwrap().expose(), "Ana");
+    }
+    let pfx = ClientCertificate::from_pfx(
+        PFX,
+        &Secret::new("demo-pfx-password"),
+        AssertionAlgorithm::Ps256X5tS256,
+    )
+    .unwrap();
+    let graph = t.graph(cert_tokens(&t, pfx)).unwrap();
+    assert!(graph.get_user("nora.quinn@contoso.example").await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn a_wrong_secret_is_a_typed_token_error() {
+    let t = Tenant::demo().await.unwrap();
+    let bad = std::sync::Arc::new(
+        TokenSource::builder()
+            .authority(&t.endpoints.authority)
+            .tenant(t.tenant_id())
+            .client_id(KIOSK_CLIENT_ID)
+            .client_secret(Secret::new("not-the-secret"))
+            .build()
+            .unwrap(),
+    );
+    match bad.token(GRAPH_SCOPE).await {
+        Err(EntraError::Token(e)) => assert!(format!("{e:?}").contains("7000215"), "{e:?}"),
+        other => panic!("expected a token error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn graph_reads_the_recovery_configuration() {
+    let t = Tenant::demo().await.unwrap();
+    let graph = t.graph(t.kiosk_tokens().unwrap()).unwrap();
+
+    let guest = graph
+        .get_user("gina.okafor_partner.example#EXT#@contoso.example")
+        .await
+        .unwrap()
+        .expect("guest UPN resolves");
+    assert_eq!(guest.user_type.as_deref(), Some("Guest"));
+    assert!(graph.get_user("nobody@contoso.example").await.unwrap().is_none());
+
+    let obrien = graph.find_users_by_name("Siobhán", "O'Brien").await.unwrap();
+    assert_eq!(obrien.users.len(), 1, "quote doubling reaches the right user");
+    let smiths = graph.find_users_by_name("james", "SMITH").await.unwrap();
+    assert_eq!(smiths.users.len(), 2, "both James Smiths are found, case-insensitively");
+
+    // Zoë is in Field staff, nested into the production recovery group.
+    let zoe = graph.get_user("zoe.wisniewska@contoso.example").await.unwrap().unwrap();
+    let groups: Vec<String> =
+        (1..=7).map(|i| format!("6a000000-0000-4000-8000-00000000000{i}")).collect();
+    let member_of = graph.check_member_groups(&zoe.id, &groups).await.unwrap();
+    assert!(member_of.contains(&"6a000000-0000-4000-8000-000000000001".to_owned()));
+    assert!(member_of.contains(&"6a000000-0000-4000-8000-000000000004".to_owned()));
+    assert!(!member_of.contains(&"6a000000-0000-4000-8000-000000000005".to_owned()));
+
+    let vc = graph.get_verifiable_credentials_policy().await.unwrap();
+    assert_eq!(vc.include_targets.len(), 3);
+    let tap = graph.get_tap_policy().await.unwrap();
+    assert_eq!(tap.id, "TemporaryAccessPass");
+    let profiles = graph.list_verified_id_profiles().await.unwrap();
+    assert_eq!(profiles.len(), 4);
+}
+
+#[tokio::test]
+async fn a_tap_created_by_the_client_is_the_one_the_tenant_holds() {
+    let t = Tenant::demo().await.unwrap();
+    let graph = t.graph(t.kiosk_tokens().unwrap()).unwrap();
+    let ana = graph.get_user("ana.lima@contoso.example").await.unwrap().unwrap();
+    let req = TapRequest {
+        start_date_time: None,
+        lifetime_in_minutes: Some(60),
+        is_usable_once: Some(true),
+    };
+    let created = graph.create_tap_safely(&ana.id, &req).await.unwrap();
+    let pass = created
+        .temporary_access_pass
+        .as_ref()
+        .expect("the pass is returned on create")
+        .expose()
+        .to_owned();
+    let held = t.control_get("/directory/users/ana.lima@contoso.example/taps").await.unwrap();
+    assert_eq!(held[0]["temporaryAccessPass"], pass);
+    let listed = graph.list_taps(&ana.id).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert!(listed[0].temporary_access_pass.is_none(), "the pass is never readable again");
+    graph.delete_tap(&ana.id, &listed[0].id).await.unwrap();
+    assert!(graph.list_taps(&ana.id).await.unwrap().is_empty());
+
+    // Out of policy: a typed Graph error, not retried.
+    let tomas = graph.get_user("tomas.berg@contoso.example").await.unwrap().unwrap();
+    match graph.create_tap_safely(&tomas.id, &req).await {
+        Err(EntraError::Graph(e)) => assert_eq!(e.status, 400),
+        other => panic!("expected a policy refusal, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn throttling_is_retried_after_the_servers_retry_after() {
+    let t = Tenant::demo().await.unwrap();
+    let graph = t.graph(t.kiosk_tokens().unwrap()).unwrap();
+    graph.get_user("ana.lima@contoso.example").await.unwrap(); // warm the token
+    let r = t
+        .control("/faults", json!({"service": "graph", "pathContains": "/users", "kind": "status", "status": 429, "retryAfter": 1, "count": 2}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let started = Instant::now();
+    assert!(graph.get_user("ana.lima@contoso.example").await.unwrap().is_some());
+    assert!(
+        started.elapsed().as_millis() >= 2000,
+        "waited Retry-After twice: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(t.control_get("/faults").await.unwrap(), json!([]));
+}
+
+#[tokio::test]
+async fn an_expired_token_is_refreshed_once_and_the_call_succeeds() {
+    let t = Tenant::demo().await.unwrap();
+    let graph = t.graph(t.kiosk_tokens().unwrap()).unwrap();
+    assert!(graph.get_user("ana.lima@contoso.example").await.unwrap().is_some());
+    assert_eq!(t.control("/tokens/expire", json!({})).await.unwrap().status(), 204);
+    // The cached token is now refused with 401; the client must fetch a new one and go on.
+    assert!(graph.get_user("ana.lima@contoso.example").await.unwrap().is_some());
+}
