@@ -1,7 +1,6 @@
 //! Reclaim's Entra clients against the emulated tenant over real loopback HTTP: both sides of
-
-#![allow(clippy::unwrap_used)] // helpers outside #[test] fns: a failed set-up is a failed test
 //! the wire contract checked against each other, not against a mock shaped like either.
+#![allow(clippy::unwrap_used)] // helpers outside #[test] fns: a failed set-up is a failed test
 
 use std::time::Instant;
 
