@@ -650,6 +650,43 @@ async fn openid_configuration_points_at_this_host() {
 }
 
 #[tokio::test]
+async fn v1_configuration_issuer_and_keys_validate_issued_tokens() {
+    let emu = Emu::start().await;
+    let login = &emu.urls().login;
+    let tid = emu.tenant();
+    let token = assert_token_ok(token(&emu, &secret_form(GRAPH_SCOPE)).await).await;
+    for tenant in [tid.to_string(), TENANT_DOMAIN.to_owned()] {
+        let url = format!("{login}/{tenant}/.well-known/openid-configuration");
+        let c = json(emu.http.get(url).send().await.unwrap()).await;
+        // App-only tokens carry the v1 issuer; a v1-configured validator must find it here.
+        assert_eq!(c["issuer"], format!("https://sts.windows.net/{tid}/"));
+        assert_eq!(c["token_endpoint"], format!("{login}/{tid}/oauth2/token"));
+        assert_eq!(c["authorization_endpoint"], format!("{login}/{tid}/oauth2/authorize"));
+        assert_eq!(c["jwks_uri"], format!("{login}/common/discovery/keys"));
+        let jwks = json(emu.http.get(c["jwks_uri"].as_str().unwrap()).send().await.unwrap()).await;
+        let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_value(jwks["keys"][0].clone()).unwrap();
+        let mut v = Validation::new(Algorithm::RS256);
+        v.set_audience(&["https://graph.microsoft.com"]);
+        v.set_issuer(&[c["issuer"].as_str().unwrap()]);
+        let claims =
+            jsonwebtoken::decode::<AccessClaims>(&token, &DecodingKey::from_jwk(&jwk).unwrap(), &v)
+                .expect("token verifies against the v1 JWKS")
+                .claims;
+        assert_eq!(claims.tid, tid.to_string());
+    }
+    let keys =
+        json(emu.http.get(format!("{login}/{tid}/discovery/keys")).send().await.unwrap()).await;
+    assert_eq!(keys["keys"][0]["kty"], "RSA");
+    let r = emu
+        .http
+        .get(format!("{login}/fabrikam.example/.well-known/openid-configuration"))
+        .send()
+        .await
+        .unwrap();
+    assert_aad(r, 400, "invalid_tenant", 90002).await;
+}
+
+#[tokio::test]
 async fn jwks_is_served_per_tenant_and_under_common() {
     let emu = Emu::start().await;
     let login = &emu.urls().login;

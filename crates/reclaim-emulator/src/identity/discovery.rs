@@ -99,6 +99,68 @@ pub async fn openid_configuration(
     cached(doc)
 }
 
+/// `GET /{tenant}/.well-known/openid-configuration` — the v1 metadata. Its issuer is the
+/// `sts.windows.net` form that app-only (v1) access tokens carry, so resource-side validators
+/// configured with a v1 authority accept our tokens. Only the token endpoint it names for the
+/// v2 grant exists here; the v1 `oauth2/token` (with `resource=`) is not emulated.
+pub async fn openid_configuration_v1(
+    State(s): State<AppState>,
+    Path(tenant): Path<String>,
+    PublicBase(base): PublicBase,
+) -> Response {
+    let Some((path_tenant, issuer_tenant)) = resolve(&s, &tenant) else {
+        return tenant_not_found(&tenant);
+    };
+    let base = base.trim_end_matches('/');
+    let t = format!("{base}/{path_tenant}");
+    let doc = json!({
+        "token_endpoint": format!("{t}/oauth2/token"),
+        "token_endpoint_auth_methods_supported": [
+            "client_secret_post", "private_key_jwt", "client_secret_basic"
+        ],
+        "jwks_uri": format!("{base}/common/discovery/keys"),
+        "response_modes_supported": ["query", "fragment", "form_post"],
+        "subject_types_supported": ["pairwise"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "response_types_supported": ["code", "id_token", "code id_token", "token id_token", "token"],
+        "scopes_supported": ["openid"],
+        "issuer": format!("https://sts.windows.net/{issuer_tenant}/"),
+        "microsoft_multi_refresh_token": true,
+        "authorization_endpoint": format!("{t}/oauth2/authorize"),
+        "device_authorization_endpoint": format!("{t}/oauth2/devicecode"),
+        "http_logout_supported": true,
+        "frontchannel_logout_supported": true,
+        "end_session_endpoint": format!("{t}/oauth2/logout"),
+        "claims_supported": [
+            "sub", "iss", "cloud_instance_name", "cloud_instance_host_name", "cloud_graph_host_name",
+            "msgraph_host", "aud", "exp", "iat", "auth_time", "acr", "amr", "nonce", "email",
+            "given_name", "family_name", "nickname"
+        ],
+        "check_session_iframe": format!("{t}/oauth2/checksession"),
+        "userinfo_endpoint": format!("{t}/openid/userinfo"),
+        "kerberos_endpoint": format!("{t}/kerberos"),
+        "tenant_region_scope": "EU",
+        "cloud_instance_name": "microsoftonline.com",
+        "cloud_graph_host_name": "graph.windows.net",
+        "msgraph_host": "graph.microsoft.com",
+        "rbac_url": "https://pas.windows.net",
+    });
+    cached(doc)
+}
+
+/// `GET /{tenant}/discovery/keys` (also `/common/…`) — the v1 JWKS: the same key, without the
+/// per-key `issuer` the v2 document adds.
+pub async fn keys_v1(State(s): State<AppState>, Path(tenant): Path<String>) -> Response {
+    if resolve(&s, &tenant).is_none() {
+        return tenant_not_found(&tenant);
+    }
+    let mut jwk = s.signing_key().jwk("");
+    if let Some(obj) = jwk.as_object_mut() {
+        obj.remove("issuer");
+    }
+    cached(json!({ "keys": [jwk] }))
+}
+
 /// `GET /{tenant}/discovery/v2.0/keys` (also `/common/…`) — the JWKS that verifies our tokens.
 pub async fn keys(
     State(s): State<AppState>,

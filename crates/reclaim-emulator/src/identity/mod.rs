@@ -82,7 +82,7 @@ impl IdentityState {
     }
 }
 
-/// Routes of the `login` host (`/{tenant}/oauth2/v2.0/token`, discovery, keys).
+/// Routes of the `login` host (`/{tenant}/oauth2/v2.0/token`, v2 and v1 discovery, keys).
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/{tenant}/oauth2/v2.0/token", post(token::token))
@@ -91,5 +91,10 @@ pub fn routes() -> Router<AppState> {
             get(discovery::openid_configuration),
         )
         .route("/{tenant}/discovery/v2.0/keys", get(discovery::keys))
+        .route(
+            "/{tenant}/.well-known/openid-configuration",
+            get(discovery::openid_configuration_v1),
+        )
+        .route("/{tenant}/discovery/keys", get(discovery::keys_v1))
         .route("/common/discovery/instance", get(discovery::instance))
 }

@@ -1,7 +1,8 @@
 """MSAL interop: Microsoft's own Python client (msal 1.39) gets tokens from the emulator.
 
 The emulator binary runs with --tls (MSAL insists on https) and MSAL trusts only the emulator's
-generated CA. Each test checks the token MSAL got the way a resource would: aud, tid, appid, roles.
+generated CA. Each test checks the token MSAL got the way a resource would: aud, tid, appid, roles,
+and the Graph tokens are used at the emulated Graph.
 Binary: $RECLAIM_EMULATOR_BIN, default target/debug/reclaim-emulator under the repository root.
 """
 
@@ -126,9 +127,26 @@ class MsalAgainstEmulator(unittest.TestCase):
         self.assertGreater(claims["exp"], time.time() + 3000)
         return claims
 
+    def graph_get_user(self, token):
+        return self.emu.http.get(
+            self.emu.urls["graph"] + "/v1.0/users/ana.lima@contoso.example",
+            headers={"Authorization": "Bearer " + token},
+            timeout=10,
+        )
+
     def test_secret_gets_a_graph_token(self):
         result = self.app(KIOSK, KIOSK_SECRET).acquire_token_for_client(scopes=[GRAPH_SCOPE])
         self.assert_token(result, "https://graph.microsoft.com", KIOSK, KIOSK_GRAPH_ROLES)
+        # The emulated Graph accepts what MSAL got, as the real one would.
+        resp = self.graph_get_user(result["access_token"])
+        self.assertEqual(resp.status_code, 200, resp.text)
+        self.assertEqual(resp.json()["userPrincipalName"], "ana.lima@contoso.example")
+
+    def test_request_service_token_is_refused_by_graph(self):
+        result = self.app(KIOSK, KIOSK_SECRET).acquire_token_for_client(scopes=[VC_SCOPE])
+        self.assertIn("access_token", result, result)
+        resp = self.graph_get_user(result["access_token"])
+        self.assertEqual(resp.status_code, 401, resp.text)
 
     def test_secret_with_authority_validation_via_instance_discovery(self):
         # MSAL validates the unknown authority host against our instance-discovery endpoint.
@@ -156,6 +174,7 @@ class MsalAgainstEmulator(unittest.TestCase):
                 "thumbprint": sha1_thumbprint_hex(read("kiosk-demo.cert.pem"))}
         result = self.app(KIOSK, cert).acquire_token_for_client(scopes=[GRAPH_SCOPE])
         self.assert_token(result, "https://graph.microsoft.com", KIOSK, KIOSK_GRAPH_ROLES)
+        self.assertEqual(self.graph_get_user(result["access_token"]).status_code, 200)
 
     def test_certificate_with_public_certificate_ps256(self):
         cert = {"private_key": read("kiosk-demo.key.pem"),
