@@ -1,25 +1,840 @@
-//! Microsoft Authenticator stand-in: simulated phones holding credentials.
+//! Microsoft Authenticator stand-in: simulated phones that hold credentials, open `openid-vc://`
+//! links, and present (with a chosen Face Check score), decline or ignore presentation requests —
+//! through a crate API, a JSON control API, and a small mobile web page.
 
-use axum::Router;
+use std::collections::HashMap;
+use std::sync::Mutex;
 
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Json, Router};
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use sha2::Digest as _;
+use uuid::Uuid;
+
+use crate::clock::rfc3339;
 use crate::fixture::{Fixture, FixtureError};
+use crate::request_service::presentation::{self, Presentation, Refusal};
+use crate::request_service::{RequestError, RequestKind, RequestSpec, RequestStatus, callback};
+use crate::server::PublicBase;
 use crate::state::AppState;
 
-#[derive(Debug)]
-pub struct Phones {}
+/// A credential in a phone's wallet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HeldCredential {
+    pub id: String,
+    pub issuer: String,
+    /// e.g. `["VerifiableCredential", "verifiedIdentity"]`.
+    pub types: Vec<String>,
+    /// Claim name → string value.
+    pub claims: Map<String, Value>,
+    /// ISO-8601 UTC.
+    pub issuance_date: String,
+    pub expiration_date: String,
+    pub revoked: bool,
+}
+
+/// A request a phone has opened.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct OpenedRequest {
+    request_id: String,
+    kind: RequestKind,
+    /// The person put the phone away: the request is left to expire.
+    ignored: bool,
+}
+
+#[derive(Debug, Default)]
+struct Phone {
+    credentials: Vec<HeldCredential>,
+    requests: Vec<OpenedRequest>,
+}
+
+/// What opening a link did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "outcome", rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub enum OpenOutcome {
+    /// A presentation request is on screen, waiting for present/decline/ignore.
+    PresentationPending { request_id: String },
+    /// An issuance completed; the credential is in the wallet.
+    Issued { credential_id: String },
+}
+
+/// What presenting did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "outcome", rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub enum PresentOutcome {
+    /// `presentation_verified` was sent.
+    Verified { request_id: String },
+    /// `presentation_error` was sent with this code.
+    Failed { request_id: String, code: String, message: String },
+}
+
+/// Why a phone action was refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PhoneError {
+    #[error("phone id must be 1–64 letters, digits, '.', '_' or '-'")]
+    BadPhoneId,
+    #[error("not an openid-vc:// link or request URI: {0}")]
+    BadUrl(String),
+    #[error("no request with id {0}")]
+    UnknownRequest(String),
+    #[error("request {0} has expired")]
+    Expired(String),
+    #[error("request {0} is not waiting for this action")]
+    NotPending(String),
+    #[error("this phone has no presentation request waiting")]
+    NoPendingRequest,
+    #[error("score must be a number from 0 to 100")]
+    BadScore,
+}
+
+impl From<RequestError> for PhoneError {
+    fn from(e: RequestError) -> Self {
+        match e {
+            RequestError::Unknown(id) => PhoneError::UnknownRequest(id),
+            RequestError::Expired(id) => PhoneError::Expired(id),
+            RequestError::WrongState { id, .. } => PhoneError::NotPending(id),
+        }
+    }
+}
+
+impl PhoneError {
+    fn status(&self) -> StatusCode {
+        match self {
+            PhoneError::BadPhoneId | PhoneError::BadUrl(_) | PhoneError::BadScore => {
+                StatusCode::BAD_REQUEST
+            }
+            PhoneError::UnknownRequest(_) => StatusCode::NOT_FOUND,
+            PhoneError::Expired(_) => StatusCode::GONE,
+            PhoneError::NotPending(_) | PhoneError::NoPendingRequest => StatusCode::CONFLICT,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            PhoneError::BadPhoneId => "bad_phone_id",
+            PhoneError::BadUrl(_) => "bad_url",
+            PhoneError::UnknownRequest(_) => "unknown_request",
+            PhoneError::Expired(_) => "expired",
+            PhoneError::NotPending(_) => "not_pending",
+            PhoneError::NoPendingRequest => "no_pending_request",
+            PhoneError::BadScore => "bad_score",
+        }
+    }
+}
+
+impl IntoResponse for PhoneError {
+    fn into_response(self) -> Response {
+        (self.status(), Json(json!({ "error": self.code(), "message": self.to_string() })))
+            .into_response()
+    }
+}
+
+/// Every simulated phone, created on first use.
+#[derive(Debug, Default)]
+pub struct Phones {
+    phones: Mutex<HashMap<String, Phone>>,
+}
 
 impl Phones {
     pub fn from_fixture(_f: &Fixture) -> Result<Self, FixtureError> {
-        Ok(Self {})
+        Ok(Self::default())
     }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Phone>> {
+        self.phones.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Marks a credential revoked on whichever phone holds it; false when no phone does.
+    pub fn revoke(&self, credential_id: &str) -> bool {
+        let mut phones = self.lock();
+        let mut found = false;
+        for c in phones.values_mut().flat_map(|p| p.credentials.iter_mut()) {
+            if c.id == credential_id {
+                c.revoked = true;
+                found = true;
+            }
+        }
+        found
+    }
+
+    /// The credentials a phone holds (none for a phone never used).
+    pub fn credentials(&self, phone_id: &str) -> Vec<HeldCredential> {
+        self.lock().get(phone_id).map(|p| p.credentials.clone()).unwrap_or_default()
+    }
+
+    /// Puts a credential into a phone's wallet.
+    pub fn add_credential(&self, phone_id: &str, c: HeldCredential) {
+        self.lock().entry(phone_id.to_owned()).or_default().credentials.push(c);
+    }
+
+    fn record_open(&self, phone_id: &str, request_id: &str, kind: RequestKind) {
+        let mut phones = self.lock();
+        let p = phones.entry(phone_id.to_owned()).or_default();
+        if !p.requests.iter().any(|r| r.request_id == request_id) {
+            p.requests.push(OpenedRequest {
+                request_id: request_id.to_owned(),
+                kind,
+                ignored: false,
+            });
+        }
+    }
+
+    fn mark_ignored(&self, phone_id: &str, request_id: &str) {
+        let mut phones = self.lock();
+        let p = phones.entry(phone_id.to_owned()).or_default();
+        match p.requests.iter_mut().find(|r| r.request_id == request_id) {
+            Some(r) => r.ignored = true,
+            None => p.requests.push(OpenedRequest {
+                request_id: request_id.to_owned(),
+                kind: RequestKind::Presentation,
+                ignored: true,
+            }),
+        }
+    }
+
+    fn opened(&self, phone_id: &str) -> Vec<OpenedRequest> {
+        self.lock().get(phone_id).map(|p| p.requests.clone()).unwrap_or_default()
+    }
+}
+
+fn check_phone_id(id: &str) -> Result<(), PhoneError> {
+    let ok = !id.is_empty()
+        && id.len() <= 64
+        && id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if ok { Ok(()) } else { Err(PhoneError::BadPhoneId) }
+}
+
+/// The holder DID a phone presents as (stable per phone).
+pub fn holder_did(phone_id: &str) -> String {
+    let digest = sha2::Sha256::digest(format!("reclaim-phone:{phone_id}").as_bytes());
+    format!("did:ion:{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest))
+}
+
+/// The request id at the end of an `openid-vc://?request_uri=…` link or a bare request URI.
+fn request_id_from_url(url: &str) -> Result<String, PhoneError> {
+    let bad = || PhoneError::BadUrl(url.to_owned());
+    let url = url.trim();
+    let uri = if url.starts_with("openid-vc:") {
+        let query = url.split_once('?').map(|(_, q)| q).ok_or_else(bad)?;
+        url::form_urlencoded::parse(query.as_bytes())
+            .find(|(k, _)| k == "request_uri")
+            .map(|(_, v)| v.into_owned())
+            .ok_or_else(bad)?
+    } else {
+        url.to_owned()
+    };
+    let parsed = url::Url::parse(&uri).map_err(|_| bad())?;
+    let mut segments: Vec<&str> = parsed.path_segments().ok_or_else(bad)?.collect();
+    let id = segments.pop().filter(|s| !s.is_empty()).ok_or_else(bad)?;
+    let kind_ok =
+        segments.last().is_some_and(|s| *s == "presentationRequests" || *s == "issuanceRequests");
+    if !kind_ok {
+        return Err(bad());
+    }
+    Ok(id.to_owned())
+}
+
+/// Opens a link on a phone as if its QR code was scanned (no HTTP fetch of the request object).
+pub async fn open_url(
+    state: &AppState,
+    phone_id: &str,
+    url: &str,
+) -> Result<OpenOutcome, PhoneError> {
+    check_phone_id(phone_id)?;
+    let id = request_id_from_url(url)?;
+    let now = state.clock().now_unix();
+    let r = state.requests().live(&id, now)?;
+    match r.kind {
+        RequestKind::Presentation => {
+            // Re-opening on the same phone shows the same pending request again, without a callback.
+            if r.status == RequestStatus::Retrieved && r.phone_id.as_deref() == Some(phone_id) {
+                state.phones().record_open(phone_id, &id, r.kind);
+                return Ok(OpenOutcome::PresentationPending { request_id: id });
+            }
+            retrieve(state, phone_id, &id, r.kind).await?;
+            Ok(OpenOutcome::PresentationPending { request_id: id })
+        }
+        RequestKind::Issuance => {
+            let RequestSpec::Issuance(spec) = &r.spec else {
+                return Err(PhoneError::NotPending(id));
+            };
+            retrieve(state, phone_id, &id, r.kind).await?;
+            let issued = state.clock().now();
+            let expires = spec
+                .expiration_date
+                .clone()
+                .unwrap_or_else(|| rfc3339(issued + time::Duration::days(1)));
+            let claims = spec
+                .claims
+                .iter()
+                .map(|(k, v)| {
+                    let s = v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string());
+                    (k.clone(), Value::String(s))
+                })
+                .collect();
+            let credential = HeldCredential {
+                id: Uuid::new_v4().to_string(),
+                issuer: spec.authority.clone(),
+                types: vec!["VerifiableCredential".to_owned(), spec.credential_type.clone()],
+                claims,
+                issuance_date: rfc3339(issued),
+                expiration_date: expires,
+                revoked: false,
+            };
+            state.requests().transition(
+                &id,
+                state.clock().now_unix(),
+                &[RequestStatus::Retrieved],
+                RequestStatus::IssuanceSuccessful,
+                None,
+            )?;
+            let credential_id = credential.id.clone();
+            state.phones().add_credential(phone_id, credential);
+            callback::send(state, &id, presentation::envelope(&r, "issuance_successful")).await;
+            Ok(OpenOutcome::Issued { credential_id })
+        }
+    }
+}
+
+/// created → retrieved on this phone, and the `request_retrieved` callback.
+async fn retrieve(
+    state: &AppState,
+    phone_id: &str,
+    id: &str,
+    kind: RequestKind,
+) -> Result<(), PhoneError> {
+    let r = state.requests().transition(
+        id,
+        state.clock().now_unix(),
+        &[RequestStatus::Created],
+        RequestStatus::Retrieved,
+        Some(phone_id),
+    )?;
+    state.phones().record_open(phone_id, id, kind);
+    callback::send(state, id, presentation::envelope(&r, "request_retrieved")).await;
+    Ok(())
+}
+
+/// The presentation request this phone is showing: the given one, else its latest live open one.
+fn pending_request(
+    state: &AppState,
+    phone_id: &str,
+    request_id: Option<&str>,
+) -> Result<String, PhoneError> {
+    if let Some(id) = request_id {
+        return Ok(id.to_owned());
+    }
+    let now = state.clock().now_unix();
+    state
+        .phones()
+        .opened(phone_id)
+        .into_iter()
+        .rev()
+        .filter(|o| o.kind == RequestKind::Presentation && !o.ignored)
+        .find(|o| {
+            state
+                .requests()
+                .get(&o.request_id)
+                .is_some_and(|r| r.status == RequestStatus::Retrieved && !r.is_expired(now))
+        })
+        .map(|o| o.request_id)
+        .ok_or(PhoneError::NoPendingRequest)
+}
+
+/// Brings a presentation request to `retrieved` on this phone (opening it if needed).
+async fn ensure_retrieved(
+    state: &AppState,
+    phone_id: &str,
+    id: &str,
+) -> Result<crate::request_service::StoredRequest, PhoneError> {
+    let r = state.requests().live(id, state.clock().now_unix())?;
+    if r.kind != RequestKind::Presentation {
+        return Err(PhoneError::NotPending(id.to_owned()));
+    }
+    match r.status {
+        RequestStatus::Created => {
+            retrieve(state, phone_id, id, r.kind).await?;
+            Ok(state.requests().live(id, state.clock().now_unix())?)
+        }
+        RequestStatus::Retrieved => Ok(r),
+        _ => Err(PhoneError::NotPending(id.to_owned())),
+    }
+}
+
+/// Presents held credentials (with a Face Check score) to a pending presentation request.
+pub async fn present(
+    state: &AppState,
+    phone_id: &str,
+    request_id: Option<&str>,
+    score: f64,
+    photo_quality: Option<String>,
+    credential_id: Option<&str>,
+) -> Result<PresentOutcome, PhoneError> {
+    check_phone_id(phone_id)?;
+    if !score.is_finite() || !(0.0..=100.0).contains(&score) {
+        return Err(PhoneError::BadScore);
+    }
+    let id = pending_request(state, phone_id, request_id)?;
+    let r = ensure_retrieved(state, phone_id, &id).await?;
+    let RequestSpec::Presentation(spec) = &r.spec else {
+        return Err(PhoneError::NotPending(id));
+    };
+    let held = state.phones().credentials(phone_id);
+    let subject = holder_did(phone_id);
+    let quality = photo_quality.unwrap_or_else(|| "HIGH".to_owned());
+    let p = Presentation {
+        subject: &subject,
+        held: &held,
+        credential_id,
+        score,
+        photo_quality: &quality,
+    };
+    let (status, body, outcome) = match presentation::evaluate(state, &r, spec, &p) {
+        Ok(body) => (
+            RequestStatus::PresentationVerified,
+            body,
+            PresentOutcome::Verified { request_id: id.clone() },
+        ),
+        Err(e) => (
+            RequestStatus::PresentationError,
+            presentation::error_body(&r, &e),
+            PresentOutcome::Failed { request_id: id.clone(), code: e.code, message: e.message },
+        ),
+    };
+    finish(state, &id, status, body).await?;
+    Ok(outcome)
+}
+
+/// The person taps "Decline": `presentation_error` with the configured decline code.
+pub async fn decline(
+    state: &AppState,
+    phone_id: &str,
+    request_id: Option<&str>,
+) -> Result<(), PhoneError> {
+    check_phone_id(phone_id)?;
+    let id = pending_request(state, phone_id, request_id)?;
+    let r = ensure_retrieved(state, phone_id, &id).await?;
+    let e = Refusal {
+        code: state.settings().decline_error_code.clone(),
+        message: "The user declined to share the requested credential.".to_owned(),
+    };
+    finish(state, &id, RequestStatus::PresentationError, presentation::error_body(&r, &e)).await
+}
+
+/// The person walks away: the request is left to expire and nothing more is sent.
+pub fn ignore(
+    state: &AppState,
+    phone_id: &str,
+    request_id: Option<&str>,
+) -> Result<String, PhoneError> {
+    check_phone_id(phone_id)?;
+    let id = pending_request(state, phone_id, request_id)?;
+    state.requests().get(&id).ok_or_else(|| PhoneError::UnknownRequest(id.clone()))?;
+    state.phones().mark_ignored(phone_id, &id);
+    Ok(id)
+}
+
+/// retrieved → terminal, then the terminal callback (never for an expired request).
+async fn finish(
+    state: &AppState,
+    id: &str,
+    to: RequestStatus,
+    body: Value,
+) -> Result<(), PhoneError> {
+    state.requests().transition(
+        id,
+        state.clock().now_unix(),
+        &[RequestStatus::Retrieved],
+        to,
+        None,
+    )?;
+    callback::send(state, id, body).await;
+    Ok(())
+}
+
+/// A phone as the control API and the page show it.
+fn phone_view(state: &AppState, phone_id: &str) -> Value {
+    let now = state.clock().now_unix();
+    let requests: Vec<Value> = state
+        .phones()
+        .opened(phone_id)
+        .into_iter()
+        .map(|o| {
+            let r = state.requests().get(&o.request_id);
+            json!({
+                "requestId": o.request_id,
+                "kind": o.kind,
+                "ignored": o.ignored,
+                "status": r.as_ref().map(|r| r.status),
+                "expired": r.as_ref().is_some_and(|r| !r.status.is_terminal() && r.is_expired(now)),
+            })
+        })
+        .collect();
+    json!({
+        "id": phone_id,
+        "subject": holder_did(phone_id),
+        "credentials": state.phones().credentials(phone_id),
+        "requests": requests,
+        "pendingRequestId": pending_request(state, phone_id, None).ok(),
+    })
 }
 
 /// Routes of this emulated host, mounted at its root.
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/p/{id}", get(page))
+        .route("/p/{id}/open", post(page_open))
+        .route("/p/{id}/present", post(page_present))
+        .route("/p/{id}/decline", post(page_decline))
 }
 
 /// Test-control routes, merged into `{control}`.
 pub fn control_routes() -> Router<AppState> {
     Router::new()
+        .route("/phones/{id}", get(control_phone))
+        .route("/phones/{id}/open", post(control_open))
+        .route("/phones/{id}/present", post(control_present))
+        .route("/phones/{id}/decline", post(control_decline))
+        .route("/phones/{id}/ignore", post(control_ignore))
+        .route("/phones/{id}/credentials", post(control_add_credential))
+        .route("/credentials/{credential_id}/revoke", post(control_revoke))
+}
+
+/// `GET {control}/phones/{id}` — credentials, opened requests, the pending one.
+async fn control_phone(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, PhoneError> {
+    check_phone_id(&id)?;
+    Ok(Json(phone_view(&state, &id)))
+}
+
+#[derive(Deserialize)]
+struct OpenBody {
+    url: String,
+}
+
+/// `POST {control}/phones/{id}/open {url}` — scan a QR code / follow a deep link.
+async fn control_open(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Json(b): Json<OpenBody>,
+) -> Result<Json<OpenOutcome>, PhoneError> {
+    Ok(Json(open_url(&state, &id, &b.url).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PresentBody {
+    request_id: Option<String>,
+    score: f64,
+    photo_quality: Option<String>,
+    credential_id: Option<String>,
+}
+
+/// `POST {control}/phones/{id}/present {requestId?, score, photoQuality?, credentialId?}`.
+async fn control_present(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Json(b): Json<PresentBody>,
+) -> Result<Json<PresentOutcome>, PhoneError> {
+    let out = present(
+        &state,
+        &id,
+        b.request_id.as_deref(),
+        b.score,
+        b.photo_quality,
+        b.credential_id.as_deref(),
+    )
+    .await?;
+    Ok(Json(out))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct RequestRef {
+    request_id: Option<String>,
+}
+
+/// `POST {control}/phones/{id}/decline {requestId?}`.
+async fn control_decline(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Option<Json<RequestRef>>,
+) -> Result<StatusCode, PhoneError> {
+    let b = body.map(|Json(b)| b).unwrap_or_default();
+    decline(&state, &id, b.request_id.as_deref()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST {control}/phones/{id}/ignore {requestId?}` — let the request expire, no callback.
+async fn control_ignore(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Option<Json<RequestRef>>,
+) -> Result<StatusCode, PhoneError> {
+    let b = body.map(|Json(b)| b).unwrap_or_default();
+    ignore(&state, &id, b.request_id.as_deref())?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct NewCredential {
+    id: Option<String>,
+    issuer: String,
+    types: Vec<String>,
+    #[serde(default)]
+    claims: Map<String, Value>,
+    issuance_date: Option<String>,
+    expiration_date: Option<String>,
+    #[serde(default)]
+    revoked: bool,
+}
+
+/// `POST {control}/phones/{id}/credentials` — inject a credential; 201 with it.
+async fn control_add_credential(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Json(b): Json<NewCredential>,
+) -> Result<Response, PhoneError> {
+    check_phone_id(&id)?;
+    let now = state.clock().now();
+    let c = HeldCredential {
+        id: b.id.unwrap_or_else(|| Uuid::new_v4().to_string()),
+        issuer: b.issuer,
+        types: b.types,
+        claims: b.claims,
+        issuance_date: b.issuance_date.unwrap_or_else(|| rfc3339(now)),
+        expiration_date: b
+            .expiration_date
+            .unwrap_or_else(|| rfc3339(now + time::Duration::days(1))),
+        revoked: b.revoked,
+    };
+    state.phones().add_credential(&id, c.clone());
+    Ok((StatusCode::CREATED, Json(c)).into_response())
+}
+
+/// `POST {control}/credentials/{credentialId}/revoke` — 204, or 404 when no phone holds it.
+async fn control_revoke(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    if state.phones().revoke(&id) {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        (StatusCode::NOT_FOUND, Json(json!({ "error": "unknown_credential", "credentialId": id })))
+            .into_response()
+    }
+}
+
+// ── Mobile web page ─────────────────────────────────────────────────────────────────────────────
+
+/// Minimal HTML escaping for text and attribute values.
+fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn page_url(base: &str, id: &str, msg: &str) -> String {
+    let msg: String = url::form_urlencoded::byte_serialize(msg.as_bytes()).collect();
+    format!("{base}/p/{id}?msg={msg}")
+}
+
+#[derive(Deserialize, Default)]
+struct PageQuery {
+    open: Option<String>,
+    msg: Option<String>,
+}
+
+/// `GET {phone}/p/{id}` — the phone screen; `?open=<url>` opens a request link first.
+async fn page(
+    State(state): State<AppState>,
+    PublicBase(base): PublicBase,
+    Path(id): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    if check_phone_id(&id).is_err() {
+        return (StatusCode::BAD_REQUEST, Html("Bad phone id.".to_owned())).into_response();
+    }
+    if let Some(url) = q.open {
+        let msg = open_message(&state, &id, &url).await;
+        return Redirect::to(&page_url(&base, &id, &msg)).into_response();
+    }
+    Html(render(&state, &base, &id, q.msg.as_deref())).into_response()
+}
+
+async fn open_message(state: &AppState, id: &str, url: &str) -> String {
+    match open_url(state, id, url).await {
+        Ok(OpenOutcome::Issued { .. }) => "Credential added to your wallet.".to_owned(),
+        Ok(OpenOutcome::PresentationPending { .. }) => {
+            "A verifier is asking for a credential.".to_owned()
+        }
+        Err(e) => format!("Could not open the link: {e}"),
+    }
+}
+
+#[derive(Deserialize)]
+struct OpenForm {
+    url: String,
+}
+
+/// `POST {phone}/p/{id}/open` (form `url`) — then back to the page.
+async fn page_open(
+    State(state): State<AppState>,
+    PublicBase(base): PublicBase,
+    Path(id): Path<String>,
+    Form(f): Form<OpenForm>,
+) -> Response {
+    if check_phone_id(&id).is_err() {
+        return (StatusCode::BAD_REQUEST, Html("Bad phone id.".to_owned())).into_response();
+    }
+    let msg = open_message(&state, &id, &f.url).await;
+    Redirect::to(&page_url(&base, &id, &msg)).into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PresentForm {
+    request_id: String,
+    score: String,
+}
+
+/// `POST {phone}/p/{id}/present` (form `requestId`, `score`) — then back to the page.
+async fn page_present(
+    State(state): State<AppState>,
+    PublicBase(base): PublicBase,
+    Path(id): Path<String>,
+    Form(f): Form<PresentForm>,
+) -> Response {
+    if check_phone_id(&id).is_err() {
+        return (StatusCode::BAD_REQUEST, Html("Bad phone id.".to_owned())).into_response();
+    }
+    let msg = match f.score.trim().parse::<f64>() {
+        Err(_) => PhoneError::BadScore.to_string(),
+        Ok(score) => match present(&state, &id, Some(&f.request_id), score, None, None).await {
+            Ok(PresentOutcome::Verified { .. }) => "Shared. The verifier accepted it.".to_owned(),
+            Ok(PresentOutcome::Failed { code, message, .. }) => {
+                format!("The verifier refused it ({code}): {message}")
+            }
+            Err(e) => e.to_string(),
+        },
+    };
+    Redirect::to(&page_url(&base, &id, &msg)).into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DeclineForm {
+    request_id: String,
+}
+
+/// `POST {phone}/p/{id}/decline` (form `requestId`) — then back to the page.
+async fn page_decline(
+    State(state): State<AppState>,
+    PublicBase(base): PublicBase,
+    Path(id): Path<String>,
+    Form(f): Form<DeclineForm>,
+) -> Response {
+    if check_phone_id(&id).is_err() {
+        return (StatusCode::BAD_REQUEST, Html("Bad phone id.".to_owned())).into_response();
+    }
+    let msg = match decline(&state, &id, Some(&f.request_id)).await {
+        Ok(()) => "Declined.".to_owned(),
+        Err(e) => e.to_string(),
+    };
+    Redirect::to(&page_url(&base, &id, &msg)).into_response()
+}
+
+const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0;padding:16px;background:#f4f5f7;color:#1b1b1f}\
+h1{font-size:1.4rem}section{background:#fff;border-radius:12px;padding:16px;margin:12px 0;box-shadow:0 1px 3px #0002}\
+button{display:block;width:100%;font-size:1.2rem;padding:16px;margin:8px 0;border:0;border-radius:10px;background:#0f62fe;color:#fff}\
+button.secondary{background:#6f6f6f}input{width:100%;box-sizing:border-box;font-size:1.1rem;padding:12px;margin:6px 0}\
+.msg{background:#fff8d6;padding:12px;border-radius:8px}dl{margin:0}dt{font-weight:600}dd{margin:0 0 6px 0;word-break:break-all}\
+.revoked{color:#b00020;font-weight:600}";
+
+/// A claim value shortened for display (photos are long base64url strings).
+fn short(v: &Value) -> String {
+    let s = v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string());
+    if s.chars().count() > 48 {
+        format!("{}… ({} chars)", s.chars().take(24).collect::<String>(), s.len())
+    } else {
+        s
+    }
+}
+
+fn render(state: &AppState, base: &str, id: &str, msg: Option<&str>) -> String {
+    let e_id = esc(id);
+    let mut h = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+<title>Authenticator (simulated) – {e_id}</title><style>{STYLE}</style></head><body>\
+<h1>Authenticator <small>(simulated)</small></h1><p>Phone <b>{e_id}</b></p>"
+    );
+    if let Some(m) = msg.filter(|m| !m.is_empty()) {
+        h.push_str(&format!("<p class=\"msg\" role=\"status\">{}</p>", esc(m)));
+    }
+    if let Ok(rid) = pending_request(state, id, None)
+        && let Some(r) = state.requests().get(&rid)
+        && let RequestSpec::Presentation(spec) = &r.spec
+    {
+        let types: Vec<&str> =
+            spec.credentials.iter().map(|c| c.credential_type.as_str()).collect();
+        h.push_str(&format!(
+            "<section><h2>{} asks for your credential</h2><p>{}</p><p>Type: {}</p>\
+<form method=\"post\" action=\"{}/p/{e_id}/present\"><input type=\"hidden\" name=\"requestId\" value=\"{}\">\
+<label>Face Check score (0–100)<input type=\"number\" name=\"score\" min=\"0\" max=\"100\" step=\"0.1\" value=\"90\"></label>\
+<button type=\"submit\">Present with Face Check</button></form>\
+<form method=\"post\" action=\"{}/p/{e_id}/decline\"><input type=\"hidden\" name=\"requestId\" value=\"{}\">\
+<button type=\"submit\" class=\"secondary\">Decline</button></form></section>",
+            esc(&spec.client_name),
+            esc(spec.purpose.as_deref().unwrap_or("")),
+            esc(&types.join(", ")),
+            esc(base),
+            esc(&rid),
+            esc(base),
+            esc(&rid),
+        ));
+    }
+    h.push_str(&format!(
+        "<section><h2>Open a request</h2><form method=\"post\" action=\"{}/p/{e_id}/open\">\
+<input type=\"text\" name=\"url\" placeholder=\"openid-vc://?request_uri=…\" required>\
+<button type=\"submit\">Open link</button></form></section><section><h2>Credentials</h2>",
+        esc(base)
+    ));
+    let creds = state.phones().credentials(id);
+    if creds.is_empty() {
+        h.push_str("<p>No credentials yet.</p>");
+    }
+    for c in creds {
+        let kind = c.types.last().cloned().unwrap_or_default();
+        h.push_str(&format!("<article><h3>{}</h3><p>from {}</p>", esc(&kind), esc(&c.issuer)));
+        if c.revoked {
+            h.push_str("<p class=\"revoked\">Revoked</p>");
+        }
+        h.push_str("<dl>");
+        for (k, v) in &c.claims {
+            h.push_str(&format!("<dt>{}</dt><dd>{}</dd>", esc(k), esc(&short(v))));
+        }
+        h.push_str(&format!(
+            "<dt>Valid until</dt><dd>{}</dd></dl></article>",
+            esc(&c.expiration_date)
+        ));
+    }
+    h.push_str("</section></body></html>");
+    h
 }

@@ -1,0 +1,177 @@
+//! Presentation outcomes (contract §2.6, §3): picking a held credential that satisfies a request,
+//! Face Check against the threshold, and the `presentation_verified` / `presentation_error` bodies.
+
+use jsonwebtoken::{Algorithm, Header};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::StoredRequest;
+use super::validation::{PresentationSpec, RequestedCredential};
+use crate::phone::HeldCredential;
+use crate::state::AppState;
+
+/// What the wallet chose to do, as the service judges it.
+#[derive(Debug, Clone)]
+pub struct Presentation<'a> {
+    pub subject: &'a str,
+    pub held: &'a [HeldCredential],
+    /// Only this credential may be presented, when set.
+    pub credential_id: Option<&'a str>,
+    pub score: f64,
+    pub photo_quality: &'a str,
+}
+
+/// A `presentation_error` reason.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refusal {
+    pub code: String,
+    pub message: String,
+}
+
+fn refusal(code: &str, message: impl Into<String>) -> Refusal {
+    Refusal { code: code.to_owned(), message: message.into() }
+}
+
+/// `{requestId, requestStatus, state}` — the fields every callback carries.
+pub fn envelope(r: &StoredRequest, status: &str) -> Value {
+    json!({ "requestId": r.id, "requestStatus": status, "state": r.state })
+}
+
+/// `presentation_error` with `error{code, message}`.
+pub fn error_body(r: &StoredRequest, e: &Refusal) -> Value {
+    let mut b = envelope(r, "presentation_error");
+    b["error"] = json!({ "code": e.code, "message": e.message });
+    b
+}
+
+/// The issuer's linked domain: the fixture provider's, else the `did:web` host.
+pub fn linked_domain(state: &AppState, issuer: &str) -> String {
+    if let Some(p) = state.fixture().providers.iter().find(|p| p.issuer_did == issuer) {
+        return p.linked_domain.clone();
+    }
+    match issuer.strip_prefix("did:web:") {
+        Some(rest) => {
+            let host = rest.split(':').next().unwrap_or(rest).replace("%3A", ":");
+            format!("https://{host}/")
+        }
+        None => String::new(),
+    }
+}
+
+fn satisfies(rc: &RequestedCredential, c: &HeldCredential) -> bool {
+    c.types.iter().any(|t| t == &rc.credential_type)
+        && (rc.accepted_issuers.is_empty() || rc.accepted_issuers.contains(&c.issuer))
+        && rc
+            .constraints
+            .iter()
+            .all(|k| k.matches(c.claims.get(&k.claim_name).and_then(Value::as_str)))
+}
+
+/// Judges a presentation: `Ok(body of presentation_verified)` or the refusal.
+pub fn evaluate(
+    state: &AppState,
+    r: &StoredRequest,
+    spec: &PresentationSpec,
+    p: &Presentation<'_>,
+) -> Result<Value, Refusal> {
+    let settings = state.settings();
+    let mut items = Vec::new();
+    let mut face_results = Vec::new();
+    for rc in &spec.credentials {
+        // Prefer an unrevoked credential, as Authenticator offers those first.
+        let mut candidates: Vec<&HeldCredential> = p
+            .held
+            .iter()
+            .filter(|c| p.credential_id.is_none_or(|id| c.id == id) && satisfies(rc, c))
+            .collect();
+        candidates.sort_by_key(|c| c.revoked);
+        let Some(c) = candidates.first() else {
+            return Err(refusal(
+                &settings.no_matching_credential_error_code,
+                format!(
+                    "No credential of type {} from an accepted issuer was presented.",
+                    rc.credential_type
+                ),
+            ));
+        };
+        if c.revoked && !rc.allow_revoked {
+            return Err(refusal(
+                &settings.revoked_error_code,
+                "The presented credential is revoked.",
+            ));
+        }
+        let mut item = json!({
+            "issuer": c.issuer,
+            "type": c.types,
+            "claims": c.claims,
+            "credentialState": { "revocationStatus": if c.revoked { "REVOKED" } else { "VALID" } },
+            "domainValidation": { "url": linked_domain(state, &c.issuer) },
+            "issuanceDate": c.issuance_date,
+            "expirationDate": c.expiration_date,
+        });
+        if let Some(fc) = &rc.face_check {
+            if !c.claims.get(&fc.source_photo_claim_name).is_some_and(Value::is_string) {
+                return Err(refusal(
+                    "claimValidationError",
+                    format!(
+                        "The credential has no {} claim to match the face against.",
+                        fc.source_photo_claim_name
+                    ),
+                ));
+            }
+            if p.score < f64::from(fc.threshold) {
+                // The whole presentation fails and the achieved score is not disclosed (§3).
+                return Err(refusal(
+                    "claimValidationError",
+                    "Match confidence score failing to meet the threshold.",
+                ));
+            }
+            item["faceCheck"] = json!({
+                "matchConfidenceScore": p.score,
+                "sourcePhotoQuality": p.photo_quality,
+            });
+            face_results.push(json!({
+                "sourceVcJti": format!("urn:uuid:{}", c.id),
+                "matchConfidenceThreshold": fc.threshold,
+                "matchConfidenceScore": p.score,
+                "sourcePhotoQuality": p.photo_quality,
+            }));
+        }
+        items.push(item);
+    }
+    let mut body = super::presentation::envelope(r, "presentation_verified");
+    body["subject"] = json!(p.subject);
+    body["verifiedCredentialsData"] = Value::Array(items.clone());
+    if spec.include_receipt {
+        let now = state.clock().now_unix();
+        let vp = json!({
+            "iss": p.subject, "aud": spec.authority, "iat": now, "nbf": now, "exp": now + 600,
+            "jti": Uuid::new_v4().to_string(),
+            "vp": { "@context": ["https://www.w3.org/2018/credentials/v1"],
+                    "type": ["VerifiablePresentation"], "verifiableCredential": items },
+        });
+        let mut receipt = json!({ "vp_token": sign(state, &vp), "state": r.state });
+        if !face_results.is_empty() {
+            let fc = json!({
+                "iss": spec.authority, "sub": p.subject, "iat": now, "nbf": now,
+                "jti": Uuid::new_v4().to_string(),
+                "vc": {
+                    "@context": ["https://www.w3.org/2018/credentials/v1"],
+                    "type": ["VerifiableCredential", "MicrosoftFaceCheckReceipt"],
+                    "credentialSubject": { "faceCheckResults": face_results },
+                },
+            });
+            receipt["faceCheck"] = json!(sign(state, &fc));
+        }
+        body["receipt"] = receipt;
+    }
+    Ok(body)
+}
+
+/// A JWT signed with the emulator's key (receipts are debug material; format not stable).
+fn sign(state: &AppState, claims: &Value) -> String {
+    let key = state.signing_key();
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = Some(key.kid.clone());
+    jsonwebtoken::encode(&header, claims, &key.encoding).unwrap_or_default()
+}

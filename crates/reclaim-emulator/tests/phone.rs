@@ -1,0 +1,223 @@
+//! Tests of the Authenticator stand-in: control API, crate API and the mobile web page.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+
+use axum::routing::post;
+use axum::{Json, Router};
+use common::{Emu, json};
+use reclaim_emulator::identity::Resource;
+use reclaim_emulator::phone::{self, HeldCredential, OpenOutcome, PresentOutcome};
+use serde_json::{Map, Value, json};
+
+const ISSUER: &str = "did:web:idv.trueid.example";
+
+async fn receiver() -> (String, Arc<Mutex<Vec<Value>>>) {
+    let calls: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let c = calls.clone();
+    let app = Router::new().route(
+        "/cb",
+        post(move |Json(v): Json<Value>| {
+            let c = c.clone();
+            async move {
+                c.lock().unwrap().push(v);
+                axum::http::StatusCode::OK
+            }
+        }),
+    );
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
+    (format!("http://{addr}/cb"), calls)
+}
+
+fn statuses(calls: &Arc<Mutex<Vec<Value>>>) -> Vec<String> {
+    calls.lock().unwrap().iter().map(|b| b["requestStatus"].as_str().unwrap().to_owned()).collect()
+}
+
+async fn presentation(emu: &Emu, cb: &str) -> Value {
+    let body = json!({
+        "authority": "did:web:verifiedid.contoso.example",
+        "registration": { "clientName": "Contoso <Kiosk> & Co", "purpose": "Recover your account" },
+        "callback": { "url": cb, "state": "s1" },
+        "requestedCredentials": [{ "type": "verifiedIdentity", "acceptedIssuers": [ISSUER],
+            "configuration": { "validation": { "faceCheck": { "sourcePhotoClaimName": "portrait" } } } }]
+    });
+    let r = emu
+        .http
+        .post(format!(
+            "{}/v1.0/verifiableCredentials/createPresentationRequest",
+            emu.urls().request_service
+        ))
+        .bearer_auth(emu.vc_token())
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    json(r).await
+}
+
+fn credential(id: &str, first: &str) -> HeldCredential {
+    let mut claims = Map::new();
+    claims.insert("firstName".into(), json!(first));
+    claims.insert("lastName".into(), json!("Lima"));
+    claims.insert("portrait".into(), json!("_9j_4AAQSkZJRgABAQ"));
+    HeldCredential {
+        id: id.into(),
+        issuer: ISSUER.into(),
+        types: vec!["VerifiableCredential".into(), "verifiedIdentity".into()],
+        claims,
+        issuance_date: "2026-08-01T10:00:00Z".into(),
+        expiration_date: "2026-08-02T10:00:00Z".into(),
+        revoked: false,
+    }
+}
+
+#[tokio::test]
+async fn crate_api_opens_presents_and_revokes() {
+    let emu = Emu::start().await;
+    let state = &emu.running.state;
+    let (cb, calls) = receiver().await;
+    state.phones().add_credential("p1", credential("c1", "Ana"));
+    let req = presentation(&emu, &cb).await;
+    let url = req["url"].as_str().unwrap();
+    let id = req["requestId"].as_str().unwrap().to_owned();
+
+    // A bare request_uri works as well as the deep link.
+    let bare = url.strip_prefix("openid-vc://?request_uri=").unwrap();
+    let out = phone::open_url(state, "p1", bare).await.unwrap();
+    assert_eq!(out, OpenOutcome::PresentationPending { request_id: id.clone() });
+    let out =
+        phone::present(state, "p1", None, 91.25, Some("MEDIUM".into()), Some("c1")).await.unwrap();
+    assert_eq!(out, PresentOutcome::Verified { request_id: id });
+    assert_eq!(statuses(&calls), ["request_retrieved", "presentation_verified"]);
+    let fc = calls.lock().unwrap()[1]["verifiedCredentialsData"][0]["faceCheck"].clone();
+    assert_eq!(fc["matchConfidenceScore"].as_f64(), Some(91.25));
+    assert_eq!(fc["sourcePhotoQuality"], "MEDIUM");
+
+    assert!(state.phones().revoke("c1"));
+    assert!(!state.phones().revoke("nope"));
+    assert!(state.phones().credentials("p1")[0].revoked);
+    assert!(phone::open_url(state, "p1", "https://example.com/nothing").await.is_err());
+    assert!(phone::present(state, "p1", None, 90.0, None, None).await.is_err(), "nothing pending");
+}
+
+#[tokio::test]
+async fn ignore_lets_the_request_expire_silently() {
+    let emu = Emu::start().await;
+    let (cb, calls) = receiver().await;
+    let req = presentation(&emu, &cb).await;
+    let r = emu.control("/phones/demo-phone/open", json!({ "url": req["url"] })).await;
+    assert_eq!(r.status(), 200);
+    let r = emu.control("/phones/demo-phone/ignore", json!({})).await;
+    assert_eq!(r.status(), 204);
+    let view = json(
+        emu.http.get(format!("{}/phones/demo-phone", emu.urls().control)).send().await.unwrap(),
+    )
+    .await;
+    assert!(view["pendingRequestId"].is_null());
+    assert_eq!(view["requests"][0]["ignored"], true);
+    emu.control("/clock/advance", json!({ "seconds": 400 })).await;
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    assert_eq!(statuses(&calls), ["request_retrieved"]);
+}
+
+#[tokio::test]
+async fn page_renders_escapes_and_presents_through_forms() {
+    let emu = Emu::start().await;
+    let (cb, calls) = receiver().await;
+    emu.running
+        .state
+        .phones()
+        .add_credential("demo-phone", credential("c1", "<script>alert(1)</script>"));
+    let req = presentation(&emu, &cb).await;
+    let page_url = format!("{}/p/demo-phone", emu.urls().phone);
+
+    // Deep link into the page: opens the request, then redirects to the page.
+    let r = emu
+        .http
+        .get(&page_url)
+        .query(&[("open", req["url"].as_str().unwrap())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let loc = r.headers()["location"].to_str().unwrap().to_owned();
+    assert!(loc.starts_with(&page_url));
+    assert_eq!(statuses(&calls), ["request_retrieved"]);
+
+    let html = emu.http.get(&loc).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("name=\"viewport\""));
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(!html.contains("<script>"));
+    assert!(html.contains("Contoso &lt;Kiosk&gt; &amp; Co"));
+    assert!(html.contains("value=\"90\""));
+    assert!(html.contains("Decline"));
+    assert!(!html.contains("src=\"http"), "no external assets");
+
+    let r = emu
+        .http
+        .post(format!("{page_url}/present"))
+        .form(&[("requestId", req["requestId"].as_str().unwrap()), ("score", "90")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(statuses(&calls), ["request_retrieved", "presentation_verified"]);
+    let html = emu
+        .http
+        .get(r.headers()["location"].to_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("accepted"));
+}
+
+#[tokio::test]
+async fn page_deep_link_receives_an_issued_credential() {
+    let emu = Emu::start().await;
+    let (cb, calls) = receiver().await;
+    let token = emu.mint(
+        "3a000000-0000-4000-8000-0000000000a1",
+        Resource::RequestService,
+        &["VerifiableCredential.Create.IssueRequest"],
+    );
+    let r = emu
+        .http
+        .post(format!("{}/v1.0/verifiableCredentials/createIssuanceRequest", emu.urls().request_service))
+        .bearer_auth(token)
+        .json(&json!({
+            "authority": ISSUER, "registration": { "clientName": "TrueIdentity" },
+            "callback": { "url": cb, "state": "i1" }, "type": "verifiedIdentity",
+            "manifest": "https://example.org/manifest", "claims": { "firstName": "Ana", "lastName": "Lima" }
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let url = json(r).await["url"].as_str().unwrap().to_owned();
+    let page_url = format!("{}/p/phone-2", emu.urls().phone);
+    let r = emu.http.get(&page_url).query(&[("open", url.as_str())]).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(statuses(&calls), ["request_retrieved", "issuance_successful"]);
+    let html = emu
+        .http
+        .get(r.headers()["location"].to_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Credential added"));
+    assert!(html.contains("verifiedIdentity") && html.contains("Lima"));
+    let creds = emu.running.state.phones().credentials("phone-2");
+    assert_eq!(creds.len(), 1);
+    assert_eq!(creds[0].claims["firstName"], "Ana");
+}
