@@ -1,6 +1,7 @@
 //! Microsoft Authenticator stand-in: simulated phones that hold credentials, open `openid-vc://`
-//! links, and present (with a chosen Face Check score), decline or ignore presentation requests —
-//! through a crate API, a JSON control API, and a small mobile web page.
+//! links, present (with a chosen Face Check score), decline or ignore presentation requests, and
+//! accept (by default at once) or decline issuance requests — through a crate API, a JSON control
+//! API, and a small mobile web page.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -61,6 +62,8 @@ struct Phone {
 pub enum OpenOutcome {
     /// A presentation request is on screen, waiting for present/decline/ignore.
     PresentationPending { request_id: String },
+    /// An issuance request is on screen (opened without accepting), waiting for accept/decline.
+    IssuancePending { request_id: String },
     /// An issuance completed; the credential is in the wallet.
     Issued { credential_id: String },
 }
@@ -88,7 +91,7 @@ pub enum PhoneError {
     Expired(String),
     #[error("request {0} is not waiting for this action")]
     NotPending(String),
-    #[error("this phone has no presentation request waiting")]
+    #[error("this phone has no request waiting")]
     NoPendingRequest,
     #[error("score must be a number from 0 to 100")]
     BadScore,
@@ -241,66 +244,103 @@ fn request_id_from_url(url: &str) -> Result<String, PhoneError> {
     Ok(id.to_owned())
 }
 
-/// Opens a link on a phone as if its QR code was scanned (no HTTP fetch of the request object).
+/// Opens a link on a phone as if its QR code was scanned (no HTTP fetch of the request object);
+/// an issuance is accepted at once.
 pub async fn open_url(
     state: &AppState,
     phone_id: &str,
     url: &str,
 ) -> Result<OpenOutcome, PhoneError> {
+    open_url_with(state, phone_id, url, true).await
+}
+
+/// Opens a link on a phone; with `accept_issuance` false an issuance request stays on screen
+/// ([`OpenOutcome::IssuancePending`]) until [`accept`] or [`decline`].
+pub async fn open_url_with(
+    state: &AppState,
+    phone_id: &str,
+    url: &str,
+    accept_issuance: bool,
+) -> Result<OpenOutcome, PhoneError> {
     check_phone_id(phone_id)?;
     let id = request_id_from_url(url)?;
     let now = state.clock().now_unix();
     let r = state.requests().live(&id, now)?;
+    // Re-opening on the same phone shows the same pending request again, without a callback.
+    if r.status == RequestStatus::Retrieved && r.phone_id.as_deref() == Some(phone_id) {
+        state.phones().record_open(phone_id, &id, r.kind);
+    } else {
+        retrieve(state, phone_id, &id, r.kind).await?;
+    }
     match r.kind {
-        RequestKind::Presentation => {
-            // Re-opening on the same phone shows the same pending request again, without a callback.
-            if r.status == RequestStatus::Retrieved && r.phone_id.as_deref() == Some(phone_id) {
-                state.phones().record_open(phone_id, &id, r.kind);
-                return Ok(OpenOutcome::PresentationPending { request_id: id });
-            }
-            retrieve(state, phone_id, &id, r.kind).await?;
-            Ok(OpenOutcome::PresentationPending { request_id: id })
+        RequestKind::Presentation => Ok(OpenOutcome::PresentationPending { request_id: id }),
+        RequestKind::Issuance if !accept_issuance => {
+            Ok(OpenOutcome::IssuancePending { request_id: id })
         }
         RequestKind::Issuance => {
-            let RequestSpec::Issuance(spec) = &r.spec else {
-                return Err(PhoneError::NotPending(id));
-            };
-            retrieve(state, phone_id, &id, r.kind).await?;
-            let issued = state.clock().now();
-            let expires = spec
-                .expiration_date
-                .clone()
-                .unwrap_or_else(|| rfc3339(issued + time::Duration::days(1)));
-            let claims = spec
-                .claims
-                .iter()
-                .map(|(k, v)| {
-                    let s = v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string());
-                    (k.clone(), Value::String(s))
-                })
-                .collect();
-            let credential = HeldCredential {
-                id: Uuid::new_v4().to_string(),
-                issuer: spec.authority.clone(),
-                types: vec!["VerifiableCredential".to_owned(), spec.credential_type.clone()],
-                claims,
-                issuance_date: rfc3339(issued),
-                expiration_date: expires,
-                revoked: false,
-            };
-            state.requests().transition(
-                &id,
-                state.clock().now_unix(),
-                &[RequestStatus::Retrieved],
-                RequestStatus::IssuanceSuccessful,
-                None,
-            )?;
-            let credential_id = credential.id.clone();
-            state.phones().add_credential(phone_id, credential);
-            callback::send(state, &id, presentation::envelope(&r, "issuance_successful")).await;
+            let credential_id = issue(state, phone_id, &id).await?;
             Ok(OpenOutcome::Issued { credential_id })
         }
     }
+}
+
+/// The person taps "Add" on an issuance request this phone has open (the given one, else its
+/// latest pending one): the credential goes into the wallet and `issuance_successful` is sent.
+pub async fn accept(
+    state: &AppState,
+    phone_id: &str,
+    request_id: Option<&str>,
+) -> Result<String, PhoneError> {
+    check_phone_id(phone_id)?;
+    let id = pending_request(state, phone_id, request_id, RequestKind::Issuance)?;
+    ensure_retrieved(state, phone_id, &id, RequestKind::Issuance).await?;
+    issue(state, phone_id, &id).await
+}
+
+/// retrieved → issuance_successful: the credential into the wallet, then the callback.
+async fn issue(state: &AppState, phone_id: &str, id: &str) -> Result<String, PhoneError> {
+    let r = state.requests().live(id, state.clock().now_unix())?;
+    let RequestSpec::Issuance(spec) = &r.spec else {
+        return Err(PhoneError::NotPending(id.to_owned()));
+    };
+    let issued = state.clock().now();
+    let expires =
+        spec.expiration_date.clone().unwrap_or_else(|| rfc3339(issued + time::Duration::days(1)));
+    let claims = spec
+        .claims
+        .iter()
+        .map(|(k, v)| {
+            let s = v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string());
+            (k.clone(), Value::String(s))
+        })
+        .collect();
+    let credential = HeldCredential {
+        id: Uuid::new_v4().to_string(),
+        issuer: spec.authority.clone(),
+        types: vec!["VerifiableCredential".to_owned(), spec.credential_type.clone()],
+        claims,
+        issuance_date: rfc3339(issued),
+        expiration_date: expires,
+        revoked: false,
+    };
+    state.requests().transition(
+        id,
+        state.clock().now_unix(),
+        &[RequestStatus::Retrieved],
+        RequestStatus::IssuanceSuccessful,
+        None,
+    )?;
+    let credential_id = credential.id.clone();
+    state.phones().add_credential(phone_id, credential);
+    callback::send(state, id, presentation::envelope(&r, "issuance_successful")).await;
+    Ok(credential_id)
+}
+
+/// `issuance_error` as contract §2.8 documents it.
+fn issuance_error_body(r: &crate::request_service::StoredRequest) -> Value {
+    let mut b = presentation::envelope(r, "issuance_error");
+    b["error"] = json!({ "code": "IssuanceFlowFailed", "message": "issuance_service_error" });
+    b
 }
 
 /// created → retrieved on this phone, and the `request_retrieved` callback.
@@ -322,11 +362,12 @@ async fn retrieve(
     Ok(())
 }
 
-/// The presentation request this phone is showing: the given one, else its latest live open one.
+/// The request of `kind` this phone is showing: the given one, else its latest live open one.
 fn pending_request(
     state: &AppState,
     phone_id: &str,
     request_id: Option<&str>,
+    kind: RequestKind,
 ) -> Result<String, PhoneError> {
     if let Some(id) = request_id {
         return Ok(id.to_owned());
@@ -337,7 +378,7 @@ fn pending_request(
         .opened(phone_id)
         .into_iter()
         .rev()
-        .filter(|o| o.kind == RequestKind::Presentation && !o.ignored)
+        .filter(|o| o.kind == kind && !o.ignored)
         .find(|o| {
             state
                 .requests()
@@ -348,14 +389,15 @@ fn pending_request(
         .ok_or(PhoneError::NoPendingRequest)
 }
 
-/// Brings a presentation request to `retrieved` on this phone (opening it if needed).
+/// Brings a request of `kind` to `retrieved` on this phone (opening it if needed).
 async fn ensure_retrieved(
     state: &AppState,
     phone_id: &str,
     id: &str,
+    kind: RequestKind,
 ) -> Result<crate::request_service::StoredRequest, PhoneError> {
     let r = state.requests().live(id, state.clock().now_unix())?;
-    if r.kind != RequestKind::Presentation {
+    if r.kind != kind {
         return Err(PhoneError::NotPending(id.to_owned()));
     }
     match r.status {
@@ -381,8 +423,8 @@ pub async fn present(
     if !score.is_finite() || !(0.0..=100.0).contains(&score) {
         return Err(PhoneError::BadScore);
     }
-    let id = pending_request(state, phone_id, request_id)?;
-    let r = ensure_retrieved(state, phone_id, &id).await?;
+    let id = pending_request(state, phone_id, request_id, RequestKind::Presentation)?;
+    let r = ensure_retrieved(state, phone_id, &id, RequestKind::Presentation).await?;
     let RequestSpec::Presentation(spec) = &r.spec else {
         return Err(PhoneError::NotPending(id));
     };
@@ -412,15 +454,26 @@ pub async fn present(
     Ok(outcome)
 }
 
-/// The person taps "Decline": `presentation_error` with the configured decline code.
+/// The person taps "Decline": for a presentation, `presentation_error` with the configured decline
+/// code; for an issuance, `issuance_error` (`IssuanceFlowFailed` / `issuance_service_error`).
+/// Without a request id: the latest pending presentation, else the latest pending issuance.
 pub async fn decline(
     state: &AppState,
     phone_id: &str,
     request_id: Option<&str>,
 ) -> Result<(), PhoneError> {
     check_phone_id(phone_id)?;
-    let id = pending_request(state, phone_id, request_id)?;
-    let r = ensure_retrieved(state, phone_id, &id).await?;
+    let id = pending_request(state, phone_id, request_id, RequestKind::Presentation)
+        .or_else(|_| pending_request(state, phone_id, request_id, RequestKind::Issuance))?;
+    let kind = state
+        .requests()
+        .get(&id)
+        .map(|r| r.kind)
+        .ok_or_else(|| PhoneError::UnknownRequest(id.clone()))?;
+    let r = ensure_retrieved(state, phone_id, &id, kind).await?;
+    if kind == RequestKind::Issuance {
+        return finish(state, &id, RequestStatus::IssuanceError, issuance_error_body(&r)).await;
+    }
     let e = Refusal {
         code: state.settings().decline_error_code.clone(),
         message: "The user declined to share the requested credential.".to_owned(),
@@ -435,7 +488,7 @@ pub fn ignore(
     request_id: Option<&str>,
 ) -> Result<String, PhoneError> {
     check_phone_id(phone_id)?;
-    let id = pending_request(state, phone_id, request_id)?;
+    let id = pending_request(state, phone_id, request_id, RequestKind::Presentation)?;
     state.requests().get(&id).ok_or_else(|| PhoneError::UnknownRequest(id.clone()))?;
     state.phones().mark_ignored(phone_id, &id);
     Ok(id)
@@ -482,7 +535,8 @@ fn phone_view(state: &AppState, phone_id: &str) -> Value {
         "subject": holder_did(phone_id),
         "credentials": state.phones().credentials(phone_id),
         "requests": requests,
-        "pendingRequestId": pending_request(state, phone_id, None).ok(),
+        "pendingRequestId": pending_request(state, phone_id, None, RequestKind::Presentation).ok(),
+        "pendingIssuanceId": pending_request(state, phone_id, None, RequestKind::Issuance).ok(),
     })
 }
 
@@ -493,6 +547,7 @@ pub fn routes() -> Router<AppState> {
         .route("/p/{id}/open", post(page_open))
         .route("/p/{id}/present", post(page_present))
         .route("/p/{id}/decline", post(page_decline))
+        .route("/p/{id}/accept", post(page_accept))
 }
 
 /// Test-control routes, merged into `{control}`.
@@ -502,6 +557,7 @@ pub fn control_routes() -> Router<AppState> {
         .route("/phones/{id}/open", post(control_open))
         .route("/phones/{id}/present", post(control_present))
         .route("/phones/{id}/decline", post(control_decline))
+        .route("/phones/{id}/accept", post(control_accept))
         .route("/phones/{id}/ignore", post(control_ignore))
         .route("/phones/{id}/credentials", post(control_add_credential))
         .route("/credentials/{credential_id}/revoke", post(control_revoke))
@@ -516,18 +572,26 @@ async fn control_phone(
     Ok(Json(phone_view(&state, &id)))
 }
 
+fn yes() -> bool {
+    true
+}
+
 #[derive(Deserialize)]
 struct OpenBody {
     url: String,
+    /// Accept an issuance at once (default); false leaves it pending.
+    #[serde(default = "yes")]
+    accept: bool,
 }
 
-/// `POST {control}/phones/{id}/open {url}` — scan a QR code / follow a deep link.
+/// `POST {control}/phones/{id}/open {url, accept?}` — scan a QR code / follow a deep link;
+/// `accept: false` leaves an issuance request pending.
 async fn control_open(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Json(b): Json<OpenBody>,
 ) -> Result<Json<OpenOutcome>, PhoneError> {
-    Ok(Json(open_url(&state, &id, &b.url).await?))
+    Ok(Json(open_url_with(&state, &id, &b.url, b.accept).await?))
 }
 
 #[derive(Deserialize)]
@@ -572,6 +636,18 @@ async fn control_decline(
     let b = body.map(|Json(b)| b).unwrap_or_default();
     decline(&state, &id, b.request_id.as_deref()).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST {control}/phones/{id}/accept {requestId?}` — add a pending issuance's credential;
+/// 200 `{outcome: "issued", credentialId}`.
+async fn control_accept(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Option<Json<RequestRef>>,
+) -> Result<Json<OpenOutcome>, PhoneError> {
+    let b = body.map(|Json(b)| b).unwrap_or_default();
+    let credential_id = accept(&state, &id, b.request_id.as_deref()).await?;
+    Ok(Json(OpenOutcome::Issued { credential_id }))
 }
 
 /// `POST {control}/phones/{id}/ignore {requestId?}` — let the request expire, no callback.
@@ -658,10 +734,20 @@ fn page_url(base: &str, id: &str, msg: &str) -> String {
 #[derive(Deserialize, Default)]
 struct PageQuery {
     open: Option<String>,
+    /// `false` leaves an opened issuance pending instead of accepting it.
+    accept: Option<String>,
     msg: Option<String>,
 }
 
-/// `GET {phone}/p/{id}` — the phone screen; `?open=<url>` opens a request link first.
+/// A form or query flag: only an explicit `false`/`0`/`no`/`off` says no.
+fn flag(v: Option<&str>) -> bool {
+    !v.is_some_and(|v| {
+        matches!(v.trim().to_ascii_lowercase().as_str(), "false" | "0" | "no" | "off")
+    })
+}
+
+/// `GET {phone}/p/{id}` — the phone screen; `?open=<url>` opens a request link first
+/// (`&accept=false` leaves an issuance pending).
 async fn page(
     State(state): State<AppState>,
     PublicBase(base): PublicBase,
@@ -672,15 +758,16 @@ async fn page(
         return (StatusCode::BAD_REQUEST, Html("Bad phone id.".to_owned())).into_response();
     }
     if let Some(url) = q.open {
-        let msg = open_message(&state, &id, &url).await;
+        let msg = open_message(&state, &id, &url, flag(q.accept.as_deref())).await;
         return Redirect::to(&page_url(&base, &id, &msg)).into_response();
     }
     Html(render(&state, &base, &id, q.msg.as_deref())).into_response()
 }
 
-async fn open_message(state: &AppState, id: &str, url: &str) -> String {
-    match open_url(state, id, url).await {
+async fn open_message(state: &AppState, id: &str, url: &str, accept: bool) -> String {
+    match open_url_with(state, id, url, accept).await {
         Ok(OpenOutcome::Issued { .. }) => "Credential added to your wallet.".to_owned(),
+        Ok(OpenOutcome::IssuancePending { .. }) => "An issuer is offering a credential.".to_owned(),
         Ok(OpenOutcome::PresentationPending { .. }) => {
             "A verifier is asking for a credential.".to_owned()
         }
@@ -691,9 +778,10 @@ async fn open_message(state: &AppState, id: &str, url: &str) -> String {
 #[derive(Deserialize)]
 struct OpenForm {
     url: String,
+    accept: Option<String>,
 }
 
-/// `POST {phone}/p/{id}/open` (form `url`) — then back to the page.
+/// `POST {phone}/p/{id}/open` (form `url`, `accept?`) — then back to the page.
 async fn page_open(
     State(state): State<AppState>,
     PublicBase(base): PublicBase,
@@ -703,7 +791,7 @@ async fn page_open(
     if check_phone_id(&id).is_err() {
         return (StatusCode::BAD_REQUEST, Html("Bad phone id.".to_owned())).into_response();
     }
-    let msg = open_message(&state, &id, &f.url).await;
+    let msg = open_message(&state, &id, &f.url, flag(f.accept.as_deref())).await;
     Redirect::to(&page_url(&base, &id, &msg)).into_response()
 }
 
@@ -760,6 +848,23 @@ async fn page_decline(
     Redirect::to(&page_url(&base, &id, &msg)).into_response()
 }
 
+/// `POST {phone}/p/{id}/accept` (form `requestId`) — add the offered credential, then back.
+async fn page_accept(
+    State(state): State<AppState>,
+    PublicBase(base): PublicBase,
+    Path(id): Path<String>,
+    Form(f): Form<DeclineForm>,
+) -> Response {
+    if check_phone_id(&id).is_err() {
+        return (StatusCode::BAD_REQUEST, Html("Bad phone id.".to_owned())).into_response();
+    }
+    let msg = match accept(&state, &id, Some(&f.request_id)).await {
+        Ok(_) => "Credential added to your wallet.".to_owned(),
+        Err(e) => e.to_string(),
+    };
+    Redirect::to(&page_url(&base, &id, &msg)).into_response()
+}
+
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0;padding:16px;background:#f4f5f7;color:#1b1b1f}\
 h1{font-size:1.4rem}section{background:#fff;border-radius:12px;padding:16px;margin:12px 0;box-shadow:0 1px 3px #0002}\
 button{display:block;width:100%;font-size:1.2rem;padding:16px;margin:8px 0;border:0;border-radius:10px;background:#0f62fe;color:#fff}\
@@ -788,7 +893,25 @@ fn render(state: &AppState, base: &str, id: &str, msg: Option<&str>) -> String {
     if let Some(m) = msg.filter(|m| !m.is_empty()) {
         h.push_str(&format!("<p class=\"msg\" role=\"status\">{}</p>", esc(m)));
     }
-    if let Ok(rid) = pending_request(state, id, None)
+    if let Ok(rid) = pending_request(state, id, None, RequestKind::Issuance)
+        && let Some(r) = state.requests().get(&rid)
+        && let RequestSpec::Issuance(spec) = &r.spec
+    {
+        h.push_str(&format!(
+            "<section><h2>{} offers you a credential</h2><p>Type: {}</p>\
+<form method=\"post\" action=\"{}/p/{e_id}/accept\"><input type=\"hidden\" name=\"requestId\" value=\"{}\">\
+<button type=\"submit\">Add to wallet</button></form>\
+<form method=\"post\" action=\"{}/p/{e_id}/decline\"><input type=\"hidden\" name=\"requestId\" value=\"{}\">\
+<button type=\"submit\" class=\"secondary\">Decline</button></form></section>",
+            esc(&spec.client_name),
+            esc(&spec.credential_type),
+            esc(base),
+            esc(&rid),
+            esc(base),
+            esc(&rid),
+        ));
+    }
+    if let Ok(rid) = pending_request(state, id, None, RequestKind::Presentation)
         && let Some(r) = state.requests().get(&rid)
         && let RequestSpec::Presentation(spec) = &r.spec
     {

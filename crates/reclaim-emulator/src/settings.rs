@@ -30,6 +30,9 @@ pub struct Settings {
     pub no_matching_credential_error_code: String,
     /// `presentation_error` code when the credential is revoked and `allowRevoked` is false (UNCONFIRMED).
     pub revoked_error_code: String,
+    /// `presentation_error` code when `validateLinkedDomain` is true and the issuer's linked
+    /// domain cannot be verified (UNCONFIRMED: the real code is undocumented).
+    pub linked_domain_error_code: String,
     /// HTTP status of the TAP "Converged UserCredentialPolicy" refusal (contract §4.b: UNCONFIRMED, 400).
     pub tap_policy_error_status: u16,
     /// Graph error `code` in 429 bodies (contract §4.e: `TooManyRequests` or `activityLimitReached`).
@@ -58,6 +61,7 @@ impl Default for Settings {
             decline_error_code: "userCanceled".to_owned(),
             no_matching_credential_error_code: "noMatchingCredential".to_owned(),
             revoked_error_code: "credentialRevoked".to_owned(),
+            linked_domain_error_code: "linkedDomainUnverified".to_owned(),
             tap_policy_error_status: 400,
             graph_throttle_code: "TooManyRequests".to_owned(),
             callback_timeout_secs: 10,

@@ -71,7 +71,7 @@ fn credential(id: &str, first: &str) -> HeldCredential {
         types: vec!["VerifiableCredential".into(), "verifiedIdentity".into()],
         claims,
         issuance_date: "2026-08-01T10:00:00Z".into(),
-        expiration_date: "2026-08-02T10:00:00Z".into(),
+        expiration_date: "2099-08-02T10:00:00Z".into(),
         revoked: false,
     }
 }
@@ -220,4 +220,147 @@ async fn page_deep_link_receives_an_issued_credential() {
     let creds = emu.running.state.phones().credentials("phone-2");
     assert_eq!(creds.len(), 1);
     assert_eq!(creds[0].claims["firstName"], "Ana");
+}
+
+/// Creates an issuance request for ISSUER with callback state `i1`; returns its 201 body.
+async fn issuance(emu: &Emu, cb: &str) -> Value {
+    let token = emu.mint(
+        "3a000000-0000-4000-8000-0000000000a1",
+        Resource::RequestService,
+        &["VerifiableCredential.Create.IssueRequest"],
+    );
+    let r = emu
+        .http
+        .post(format!("{}/v1.0/verifiableCredentials/createIssuanceRequest", emu.urls().request_service))
+        .bearer_auth(token)
+        .json(&json!({
+            "authority": ISSUER, "registration": { "clientName": "TrueIdentity" },
+            "callback": { "url": cb, "state": "i1" }, "type": "verifiedIdentity",
+            "manifest": "https://example.org/manifest", "claims": { "firstName": "Ana", "lastName": "Lima" }
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    json(r).await
+}
+
+fn issuance_error(request_id: &str) -> Value {
+    json!({
+        "requestId": request_id, "requestStatus": "issuance_error", "state": "i1",
+        "error": { "code": "IssuanceFlowFailed", "message": "issuance_service_error" }
+    })
+}
+
+#[tokio::test]
+async fn issuance_opened_without_accepting_can_be_declined_or_accepted() {
+    let emu = Emu::start().await;
+    let (cb, calls) = receiver().await;
+
+    // Opened but not accepted, then declined: request_retrieved, then issuance_error (§2.8).
+    let req = issuance(&emu, &cb).await;
+    let id = req["requestId"].as_str().unwrap();
+    let r = emu.control("/phones/p1/open", json!({ "url": req["url"], "accept": false })).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(json(r).await, json!({ "outcome": "issuancePending", "requestId": id }));
+    assert_eq!(statuses(&calls), ["request_retrieved"]);
+    let view =
+        json(emu.http.get(format!("{}/phones/p1", emu.urls().control)).send().await.unwrap()).await;
+    assert_eq!(view["pendingIssuanceId"], id);
+    assert!(view["pendingRequestId"].is_null());
+    let r = emu.control("/phones/p1/decline", json!({ "requestId": id })).await;
+    assert_eq!(r.status(), 204);
+    assert_eq!(statuses(&calls), ["request_retrieved", "issuance_error"]);
+    assert_eq!(calls.lock().unwrap()[1], issuance_error(id));
+    assert!(emu.running.state.phones().credentials("p1").is_empty());
+    let st =
+        json(emu.http.get(format!("{}/requests/{id}", emu.urls().control)).send().await.unwrap())
+            .await;
+    assert_eq!(st["status"], "issuance_error");
+    // Terminal: neither accept nor a second decline is possible.
+    let r = emu.control("/phones/p1/accept", json!({ "requestId": id })).await;
+    assert_eq!(r.status(), 409);
+
+    // Opened but not accepted, then accepted (no request id: the pending one).
+    calls.lock().unwrap().clear();
+    let req = issuance(&emu, &cb).await;
+    let r = emu.control("/phones/p1/open", json!({ "url": req["url"], "accept": false })).await;
+    assert_eq!(json(r).await["outcome"], "issuancePending");
+    let r = emu.control("/phones/p1/accept", json!({})).await;
+    assert_eq!(r.status(), 200);
+    let out = json(r).await;
+    assert_eq!(out["outcome"], "issued");
+    assert_eq!(statuses(&calls), ["request_retrieved", "issuance_successful"]);
+    let creds = emu.running.state.phones().credentials("p1");
+    assert_eq!(creds.len(), 1);
+    assert_eq!(out["credentialId"], creds[0].id.as_str());
+
+    // The default still accepts at once.
+    calls.lock().unwrap().clear();
+    let req = issuance(&emu, &cb).await;
+    let r = emu.control("/phones/p1/open", json!({ "url": req["url"] })).await;
+    assert_eq!(json(r).await["outcome"], "issued");
+    assert_eq!(statuses(&calls), ["request_retrieved", "issuance_successful"]);
+}
+
+#[tokio::test]
+async fn crate_api_declines_an_unopened_issuance() {
+    let emu = Emu::start().await;
+    let state = &emu.running.state;
+    let (cb, calls) = receiver().await;
+    let req = issuance(&emu, &cb).await;
+    let id = req["requestId"].as_str().unwrap();
+    phone::decline(state, "p2", Some(id)).await.unwrap();
+    // request_retrieved is sent first, as the phone had not opened it yet.
+    assert_eq!(statuses(&calls), ["request_retrieved", "issuance_error"]);
+    assert_eq!(calls.lock().unwrap()[1], issuance_error(id));
+    assert!(phone::accept(state, "p2", Some(id)).await.is_err());
+
+    // Crate API: open without accepting, then accept.
+    let req = issuance(&emu, &cb).await;
+    let id = req["requestId"].as_str().unwrap().to_owned();
+    let out = phone::open_url_with(state, "p2", req["url"].as_str().unwrap(), false).await.unwrap();
+    assert_eq!(out, OpenOutcome::IssuancePending { request_id: id.clone() });
+    let cred = phone::accept(state, "p2", None).await.unwrap();
+    assert_eq!(state.phones().credentials("p2")[0].id, cred);
+}
+
+#[tokio::test]
+async fn page_offers_a_pending_issuance_with_a_decline_button() {
+    let emu = Emu::start().await;
+    let (cb, calls) = receiver().await;
+    let req = issuance(&emu, &cb).await;
+    let id = req["requestId"].as_str().unwrap();
+    let page_url = format!("{}/p/phone-3", emu.urls().phone);
+    let r = emu
+        .http
+        .get(&page_url)
+        .query(&[("open", req["url"].as_str().unwrap()), ("accept", "false")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(statuses(&calls), ["request_retrieved"]);
+    let html = emu
+        .http
+        .get(r.headers()["location"].to_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("TrueIdentity offers you a credential"), "{html}");
+    assert!(html.contains("/p/phone-3/accept") && html.contains("/p/phone-3/decline"));
+    let r = emu
+        .http
+        .post(format!("{page_url}/decline"))
+        .form(&[("requestId", id)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(statuses(&calls), ["request_retrieved", "issuance_error"]);
+    assert_eq!(calls.lock().unwrap()[1], issuance_error(id));
+    assert!(emu.running.state.phones().credentials("phone-3").is_empty());
 }

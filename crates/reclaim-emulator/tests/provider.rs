@@ -126,6 +126,37 @@ async fn capture_api_requires_the_api_key() {
 }
 
 #[tokio::test]
+async fn expired_capture_session_is_forgotten_after_the_grace_period() {
+    use reclaim_emulator::provider::{EXPIRED_GRACE_SECS, capture::SESSION_LIFETIME_SECS};
+    let emu = Emu::start().await;
+    let id = session(&emu, "trueid", TRUEID_KEY, "passport").await;
+    let get = || {
+        emu.http
+            .get(format!("{}/trueid/v1/sessions/{id}", emu.urls().provider))
+            .header("X-Api-Key", TRUEID_KEY)
+            .send()
+    };
+    // Past its expiry the session still answers, as expired, during the grace period…
+    emu.control("/clock/advance", json!({ "seconds": SESSION_LIFETIME_SECS + 1 })).await;
+    let r = get().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(json(r).await["status"], "expired");
+    let r = emu
+        .http
+        .post(format!("{}/trueid/v1/sessions/{id}/submit", emu.urls().provider))
+        .header("X-Api-Key", TRUEID_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 410);
+    // …and after it the session is gone from memory: 404 unknown_session.
+    emu.control("/clock/advance", json!({ "seconds": EXPIRED_GRACE_SECS })).await;
+    let r = get().await.unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(json(r).await["reason"], "unknown_session");
+}
+
+#[tokio::test]
 async fn capture_session_verifies_and_offers_issuance() {
     let emu = Emu::start().await;
     let id = session(&emu, "trueid", TRUEID_KEY, "id_card").await;
@@ -225,6 +256,30 @@ async fn link(emu: &Emu, provider: &str, body: Value) -> (String, String) {
     assert_eq!(r.status(), 200);
     let body = json(r).await;
     (body["url"].as_str().unwrap().to_owned(), body["token"].as_str().unwrap().to_owned())
+}
+
+#[tokio::test]
+async fn expired_hosted_flow_is_forgotten_after_the_grace_period() {
+    use reclaim_emulator::provider::{EXPIRED_GRACE_SECS, hosted::FLOW_LIFETIME_SECS};
+    let emu = Emu::start().await;
+    let body = json!({ "requestId": "req-1", "returnUrl": "http://127.0.0.1:9/back" });
+    let (url, _) = link(&emu, "trueid", body).await;
+    let get = |url: String| {
+        let http = emu.http.clone();
+        async move { http.get(url).header("accept", "application/json").send().await.unwrap() }
+    };
+    let r = get(url).await;
+    assert_eq!(r.status(), 201);
+    let flow = json(r).await["url"].as_str().unwrap().to_owned();
+    assert_eq!(get(flow.clone()).await.status(), 200);
+    emu.control("/clock/advance", json!({ "seconds": FLOW_LIFETIME_SECS + 1 })).await;
+    let r = get(flow.clone()).await;
+    assert_eq!(r.status(), 410);
+    assert_eq!(json(r).await["reason"], "flow_expired");
+    emu.control("/clock/advance", json!({ "seconds": EXPIRED_GRACE_SECS })).await;
+    let r = get(flow).await;
+    assert_eq!(r.status(), 404);
+    assert_eq!(json(r).await["reason"], "unknown_flow");
 }
 
 #[tokio::test]

@@ -107,7 +107,7 @@ async fn give_credential(emu: &Emu, issuer: &str, revoked: bool) -> String {
                 "types": ["VerifiableCredential", "verifiedIdentity"],
                 "claims": { "firstName": "Ana", "lastName": "Lima", "portrait": "_9j_4AAQSkZJRg" },
                 "issuanceDate": "2026-08-01T10:00:00Z",
-                "expirationDate": "2026-08-02T10:00:00Z",
+                "expirationDate": "2099-08-02T10:00:00Z",
                 "revoked": revoked,
             }),
         )
@@ -386,7 +386,7 @@ async fn retrieved_then_verified_with_api_key_and_face_check_score() {
     assert_eq!(vc["credentialState"]["revocationStatus"], "VALID");
     assert_eq!(vc["domainValidation"]["url"], "https://idv.trueid.example/");
     assert_eq!(vc["issuanceDate"], "2026-08-01T10:00:00Z");
-    assert_eq!(vc["expirationDate"], "2026-08-02T10:00:00Z");
+    assert_eq!(vc["expirationDate"], "2099-08-02T10:00:00Z");
     assert!(vc["faceCheck"]["matchConfidenceScore"].is_f64());
     assert_eq!(vc["faceCheck"]["matchConfidenceScore"].as_f64(), Some(88.4));
     assert_eq!(vc["faceCheck"]["sourcePhotoQuality"], "HIGH");
@@ -493,6 +493,94 @@ async fn revoked_credential_fails_unless_allow_revoked() {
     let v = &rx.bodies()[3];
     assert_eq!(v["requestStatus"], "presentation_verified");
     assert_eq!(v["verifiedCredentialsData"][0]["credentialState"]["revocationStatus"], "REVOKED");
+}
+
+#[tokio::test]
+async fn validate_linked_domain_refuses_an_issuer_without_a_verifiable_domain() {
+    let emu = Emu::start().await;
+    let rx = Receiver::start().await;
+    give_credential(&emu, "did:ion:EiDnoLinkedDomain", false).await;
+    let mut body = kiosk_body(&rx.url);
+    body["requestedCredentials"][0]["acceptedIssuers"] = json!([]);
+
+    // validateLinkedDomain: true (the kiosk body) → presentation_error.
+    let b = create_ok(&emu, &body).await;
+    let r = present(&emu, b["requestId"].as_str().unwrap(), 95.0).await;
+    assert_eq!(json(r).await["code"], "linkedDomainUnverified");
+    assert_eq!(rx.statuses(), ["request_retrieved", "presentation_error"]);
+    assert_eq!(rx.bodies()[1]["error"]["code"], "linkedDomainUnverified");
+
+    // validateLinkedDomain: false → verified, domainValidation.url as before (none for did:ion).
+    body["requestedCredentials"][0]["configuration"]["validation"]["validateLinkedDomain"] =
+        json!(false);
+    let b = create_ok(&emu, &body).await;
+    present(&emu, b["requestId"].as_str().unwrap(), 95.0).await;
+    let v = &rx.bodies()[3];
+    assert_eq!(v["requestStatus"], "presentation_verified");
+    assert_eq!(v["verifiedCredentialsData"][0]["issuer"], "did:ion:EiDnoLinkedDomain");
+    assert_eq!(v["verifiedCredentialsData"][0]["domainValidation"]["url"], "");
+}
+
+#[tokio::test]
+async fn validate_linked_domain_passes_for_the_fixture_issuer() {
+    let emu = Emu::start().await;
+    let rx = Receiver::start().await;
+    give_credential(&emu, ISSUER, false).await;
+    // The kiosk body asks for validateLinkedDomain; ISSUER's did:web matches its linked domain.
+    let b = create_ok(&emu, &kiosk_body(&rx.url)).await;
+    present(&emu, b["requestId"].as_str().unwrap(), 95.0).await;
+    let v = &rx.bodies()[1];
+    assert_eq!(v["requestStatus"], "presentation_verified");
+    assert_eq!(
+        v["verifiedCredentialsData"][0]["domainValidation"]["url"],
+        "https://idv.trueid.example/"
+    );
+}
+
+#[tokio::test]
+async fn expired_credentials_are_never_presented() {
+    let emu = Emu::start().await;
+    let rx = Receiver::start().await;
+    let in_an_hour = reclaim_emulator::clock::rfc3339(
+        emu.running.state.clock().now() + time::Duration::hours(1),
+    );
+    let add = |first: &'static str, expires: String| {
+        let emu = &emu;
+        async move {
+            let r = emu
+                .control(
+                    &format!("/phones/{PHONE}/credentials"),
+                    json!({
+                        "issuer": ISSUER,
+                        "types": ["VerifiableCredential", "verifiedIdentity"],
+                        "claims": { "firstName": first, "lastName": "Lima", "portrait": "_9j_4AAQ" },
+                        "expirationDate": expires,
+                    }),
+                )
+                .await;
+            assert_eq!(r.status(), 201);
+        }
+    };
+    add("Ana", in_an_hour).await;
+    let b = create_ok(&emu, &kiosk_body(&rx.url)).await;
+    present(&emu, b["requestId"].as_str().unwrap(), 95.0).await;
+    assert_eq!(rx.bodies()[1]["verifiedCredentialsData"][0]["claims"]["firstName"], "Ana");
+
+    // Two hours on, the only credential has expired: no matching credential.
+    let r = emu.control("/clock/advance", json!({ "seconds": 7200 })).await;
+    assert!(r.status().is_success());
+    let b = create_ok(&emu, &kiosk_body(&rx.url)).await;
+    let r = present(&emu, b["requestId"].as_str().unwrap(), 95.0).await;
+    assert_eq!(json(r).await["code"], "noMatchingCredential");
+    assert_eq!(rx.bodies()[3]["error"]["code"], "noMatchingCredential");
+
+    // With an unexpired one beside it, that one is chosen.
+    add("Bea", "2099-01-01T00:00:00Z".to_owned()).await;
+    let b = create_ok(&emu, &kiosk_body(&rx.url)).await;
+    present(&emu, b["requestId"].as_str().unwrap(), 95.0).await;
+    let v = &rx.bodies()[5];
+    assert_eq!(v["requestStatus"], "presentation_verified");
+    assert_eq!(v["verifiedCredentialsData"][0]["claims"]["firstName"], "Bea");
 }
 
 #[tokio::test]

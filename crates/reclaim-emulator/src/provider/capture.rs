@@ -45,6 +45,17 @@ pub struct Session {
     pub submitting: bool,
 }
 
+impl Session {
+    /// When the session is over: its own expiry or, once verified, its issuance offer's expiry,
+    /// whichever is later.
+    pub fn ends_at(&self) -> i64 {
+        match &self.outcome {
+            Some(Outcome::Verified(offer)) => self.expires_at.max(offer.expiry),
+            _ => self.expires_at,
+        }
+    }
+}
+
 /// `X-Api-Key` must equal the provider's capture key (constant-time).
 fn authorize<'a>(
     state: &'a AppState,
@@ -62,6 +73,7 @@ fn authorize<'a>(
 
 /// The session, if it exists for this provider and is still open.
 fn open_session(state: &AppState, provider_id: &str, id: &str) -> Result<Session, ApiError> {
+    state.provider().prune_sessions(state.clock().now_unix());
     let s = lock(&state.provider().sessions)
         .get(id)
         .filter(|s| s.provider_id == provider_id)
@@ -106,7 +118,9 @@ pub async fn create(
         ));
     }
     let id = uuid::Uuid::new_v4().to_string();
-    let expires_at = s.clock().now_unix() + SESSION_LIFETIME_SECS;
+    let now = s.clock().now_unix();
+    s.provider().prune_sessions(now);
+    let expires_at = now + SESSION_LIFETIME_SECS;
     let evidence =
         Evidence { document_type: Some(body.document_type.clone()), ..Evidence::default() };
     let required: Vec<&str> = evidence.missing().iter().map(|m| m.as_str()).collect();
@@ -262,13 +276,15 @@ pub async fn submit(
     Ok(Json(describe(&s, &open_session(&s, &provider_id, &id)?)))
 }
 
-/// `GET {provider}/{providerId}/v1/sessions/{id}` → the session's status.
+/// `GET {provider}/{providerId}/v1/sessions/{id}` → the session's status (`expired` once past its
+/// expiry; 404 `unknown_session` once it has been forgotten, [`super::EXPIRED_GRACE_SECS`] later).
 pub async fn status(
     State(s): State<AppState>,
     Path((provider_id, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
     authorize(&s, &provider_id, &headers)?;
+    s.provider().prune_sessions(s.clock().now_unix());
     let session = lock(&s.provider().sessions)
         .get(&id)
         .filter(|x| x.provider_id == provider_id)

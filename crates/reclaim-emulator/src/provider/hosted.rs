@@ -94,6 +94,7 @@ impl Flow {
 /// Validates and consumes a link token and opens a flow.
 pub fn begin(state: &AppState, prov: &ProviderFixture, token: &str) -> Result<Flow, LinkError> {
     let now = state.clock().now_unix();
+    state.provider().prune_flows(now);
     let claims = link::verify(token, &prov.link_signing_key, now)?;
     if !state.provider().links.consume(&claims, now) {
         return Err(LinkError::Used);
@@ -113,6 +114,7 @@ pub fn begin(state: &AppState, prov: &ProviderFixture, token: &str) -> Result<Fl
 }
 
 fn flow(state: &AppState, provider_id: &str, id: &str) -> Result<Flow, ApiError> {
+    state.provider().prune_flows(state.clock().now_unix());
     let f = lock(&state.provider().flows)
         .get(id)
         .filter(|f| f.provider_id == provider_id)

@@ -24,7 +24,12 @@ use crate::fixture::{Fixture, FixtureError, PersonaFixture, ProviderFixture};
 use crate::server::PublicBase;
 use crate::state::AppState;
 
-/// Everything the providers remember between requests.
+/// How long an expired hosted flow or capture session is kept (answering 410 / `expired`)
+/// before it is forgotten and answers 404.
+pub const EXPIRED_GRACE_SECS: i64 = 10 * 60;
+
+/// Everything the providers remember between requests. Flows and capture sessions are removed
+/// lazily, [`EXPIRED_GRACE_SECS`] after they expire, whenever one is created or looked up.
 #[derive(Debug, Default)]
 pub struct ProviderState {
     links: link::UsedLinks,
@@ -50,6 +55,17 @@ impl ProviderState {
             }
         }
         Ok(Self::default())
+    }
+
+    /// Forgets hosted flows that expired more than [`EXPIRED_GRACE_SECS`] before `now`.
+    fn prune_flows(&self, now: i64) {
+        lock(&self.flows).retain(|_, f| f.issuing || f.expires_at + EXPIRED_GRACE_SECS > now);
+    }
+
+    /// Forgets capture sessions that expired (see [`capture::Session::ends_at`]) more than
+    /// [`EXPIRED_GRACE_SECS`] before `now`.
+    fn prune_sessions(&self, now: i64) {
+        lock(&self.sessions).retain(|_, s| s.submitting || s.ends_at() + EXPIRED_GRACE_SECS > now);
     }
 }
 

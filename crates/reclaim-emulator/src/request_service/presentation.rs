@@ -1,5 +1,6 @@
-//! Presentation outcomes (contract §2.6, §3): picking a held credential that satisfies a request,
-//! Face Check against the threshold, and the `presentation_verified` / `presentation_error` bodies.
+//! Presentation outcomes (contract §2.6, §3): picking an unexpired held credential that satisfies
+//! a request, the linked-domain check, Face Check against the threshold, and the
+//! `presentation_verified` / `presentation_error` bodies.
 
 use jsonwebtoken::{Algorithm, Header};
 use serde_json::{Value, json};
@@ -58,6 +59,33 @@ pub fn linked_domain(state: &AppState, issuer: &str) -> String {
     }
 }
 
+/// The host (and `:port`) a `did:web` DID names, lower-cased; `None` for other DID methods.
+fn did_web_domain(issuer: &str) -> Option<String> {
+    let rest = issuer.strip_prefix("did:web:")?;
+    let host = rest.split(':').next().unwrap_or(rest).replace("%3A", ":").replace("%3a", ":");
+    (!host.is_empty()).then(|| host.to_lowercase())
+}
+
+/// Whether `validateLinkedDomain` holds for `issuer`: it must be a `did:web` DID and, when the
+/// fixture knows the issuer, its domain must be the host of the provider's `linked_domain`.
+pub fn linked_domain_verified(issuer: &str, fixture_linked_domain: Option<&str>) -> bool {
+    let Some(did_domain) = did_web_domain(issuer) else { return false };
+    let Some(linked) = fixture_linked_domain else { return true };
+    let Ok(u) = url::Url::parse(linked) else { return false };
+    let Some(host) = u.host_str() else { return false };
+    let linked_domain = match u.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    };
+    linked_domain.eq_ignore_ascii_case(&did_domain)
+}
+
+/// Whether a credential's `expirationDate` lies before `now` (an unparseable date counts as unexpired).
+fn is_expired(c: &HeldCredential, now: time::OffsetDateTime) -> bool {
+    time::OffsetDateTime::parse(&c.expiration_date, &time::format_description::well_known::Rfc3339)
+        .is_ok_and(|exp| exp < now)
+}
+
 fn satisfies(rc: &RequestedCredential, c: &HeldCredential) -> bool {
     c.types.iter().any(|t| t == &rc.credential_type)
         && (rc.accepted_issuers.is_empty() || rc.accepted_issuers.contains(&c.issuer))
@@ -75,14 +103,19 @@ pub fn evaluate(
     p: &Presentation<'_>,
 ) -> Result<Value, Refusal> {
     let settings = state.settings();
+    let now = state.clock().now();
     let mut items = Vec::new();
     let mut face_results = Vec::new();
     for rc in &spec.credentials {
-        // Prefer an unrevoked credential, as Authenticator offers those first.
+        // Expired credentials are never offered; prefer an unrevoked one, as Authenticator does.
         let mut candidates: Vec<&HeldCredential> = p
             .held
             .iter()
-            .filter(|c| p.credential_id.is_none_or(|id| c.id == id) && satisfies(rc, c))
+            .filter(|c| {
+                p.credential_id.is_none_or(|id| c.id == id)
+                    && satisfies(rc, c)
+                    && !is_expired(c, now)
+            })
             .collect();
         candidates.sort_by_key(|c| c.revoked);
         let Some(c) = candidates.first() else {
@@ -99,6 +132,20 @@ pub fn evaluate(
                 &settings.revoked_error_code,
                 "The presented credential is revoked.",
             ));
+        }
+        if rc.validate_linked_domain {
+            let fixture_domain = state
+                .fixture()
+                .providers
+                .iter()
+                .find(|f| f.issuer_did == c.issuer)
+                .map(|f| f.linked_domain.as_str());
+            if !linked_domain_verified(&c.issuer, fixture_domain) {
+                return Err(refusal(
+                    &settings.linked_domain_error_code,
+                    format!("The linked domain of issuer {} could not be verified.", c.issuer),
+                ));
+            }
         }
         let mut item = json!({
             "issuer": c.issuer,
@@ -174,4 +221,27 @@ fn sign(state: &AppState, claims: &Value) -> String {
     let mut header = Header::new(Algorithm::RS256);
     header.kid = Some(key.kid.clone());
     jsonwebtoken::encode(&header, claims, &key.encoding).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::linked_domain_verified;
+
+    #[test]
+    fn linked_domain_needs_did_web_matching_the_fixture_domain() {
+        let trueid = Some("https://idv.trueid.example/");
+        assert!(linked_domain_verified("did:web:idv.trueid.example", trueid));
+        assert!(linked_domain_verified("did:web:IDV.TrueID.example", trueid));
+        assert!(!linked_domain_verified("did:web:idv.other.example", trueid));
+        assert!(!linked_domain_verified("did:ion:EiAbc", trueid));
+        assert!(!linked_domain_verified("did:web:idv.trueid.example", Some("not a url")));
+        assert!(linked_domain_verified(
+            "did:web:localhost%3A8443:issuer",
+            Some("https://localhost:8443/")
+        ));
+        // Not in the fixture: any did:web passes, any other method fails.
+        assert!(linked_domain_verified("did:web:issuer.example", None));
+        assert!(!linked_domain_verified("did:ion:EiAbc", None));
+        assert!(!linked_domain_verified("did:web:", None));
+    }
 }

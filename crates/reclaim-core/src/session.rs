@@ -1,0 +1,1193 @@
+//! The pure session state machine: `step(session, input, now) -> (session, effects)`.
+//!
+//! ```text
+//! Idle ─Begin→ Identifying ─SubmitUpn→ ResolvingEligibility ─Eligibility(ok)→ ChoosingProvider
+//!   ─ChooseProvider→ ScanningId ─(IssuanceOffered)→ AwaitingIssuance ─IdentityIssued→ AwaitingPresentation
+//!   ─PresentationCreated→ AwaitingPresentation(request id) ─Callback retrieved→ PresentationRetrieved
+//!   ─Callback verified (also straight from AwaitingPresentation)→ Verifying ─UsersByName→
+//!        production: IssuingTap ─TapCreated→ ShowingTap ─Done→ Wiped(tap_issued)
+//!        evaluation: EvaluationResult ─Done→ Wiped(evaluation_mode_verified)
+//! any failure, Cancel, IdleTimeout, or a passed deadline → Ended{reason} → Wiped
+//! ```
+//!
+//! "Ended" is not a resting state: the step that ends a session emits `Audit(ended)`, the
+//! outcome screen, `Wipe` and `Audit(wiped)`, and returns [`State::Wiped`], which holds only the
+//! reason code and the helpdesk reference. A face-check failure with attempts left goes back to
+//! `AwaitingPresentation` with a new request. Inputs that do not fit the current state (a
+//! callback for another request id, a duplicate, anything after `Wiped`) are ignored: the session
+//! is returned unchanged with no effects.
+
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+use crate::CoreError;
+use crate::audit::{AccountRef, AuditEvent, AuditKey, AuditKind, ScanPath, sanitize_code};
+use crate::config::EngineConfig;
+use crate::matching::{
+    DirectoryAttribute, MatchOutcome, credential_value, exact_form, is_blank, match_user, tidy,
+};
+use crate::model::{
+    DirectoryUser, PresentedCredential, TapPolicy, VcMethodPolicy, VerifiedIdProfile,
+};
+use crate::profile::{Resolution, resolve};
+use crate::reason::{EligibilityCause, ReasonCode};
+use crate::secret::{PersonName, TapCode, Upn};
+use crate::tap::{TapRequest, fit};
+
+/// An identity-verification provider this station can offer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Provider {
+    /// Stable id (`trueid`).
+    pub id: String,
+    /// Shown on the card.
+    pub display_name: String,
+    /// Issuer DID of the credentials it issues.
+    pub issuer_did: String,
+}
+
+/// Why an adapter call failed (no details: the orchestrator logs those).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdapterFailure {
+    /// 5xx, network, timeout.
+    Unavailable,
+    /// 429 / local rate limit.
+    RateLimited,
+    /// The service refused (4xx).
+    Refused,
+}
+
+/// What the orchestrator found for a typed UPN.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EligibilityResult {
+    /// The user exists; everything needed to decide.
+    Found(Box<EligibilityFacts>),
+    /// No such user.
+    UnknownUser,
+    /// The lookups failed.
+    Failed(AdapterFailure),
+}
+
+/// Directory facts for eligibility (the core decides).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EligibilityFacts {
+    /// The user as read from Graph.
+    pub user: DirectoryUser,
+    /// The policy group ids (from `groups_to_check` + TAP policy groups) the user belongs to.
+    pub member_groups: Vec<String>,
+    /// VerifiableCredentials method policy.
+    pub vc_policy: VcMethodPolicy,
+    /// All verifiedIdProfiles.
+    pub profiles: Vec<VerifiedIdProfile>,
+    /// TemporaryAccessPass method policy.
+    pub tap_policy: TapPolicy,
+}
+
+/// Progress reported by the provider adapter or the relay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProviderEvent {
+    /// Phone path: the provider's hosted one-time link is ready; show it as a QR.
+    LinkReady {
+        /// `https://…` one-time link (signed token, no personal data).
+        url: String,
+    },
+    /// Phone path: the person opened the link on their phone.
+    PhoneOpened,
+    /// Camera path: the provider offers the credential; show this deep link as a QR.
+    IssuanceOffered {
+        /// `openid-vc://…` deep link (no personal data).
+        url: String,
+    },
+    /// The credential is in Authenticator.
+    IdentityIssued,
+    /// The provider rejected the document.
+    DocumentRejected,
+    /// The provider failed to issue.
+    IssuanceFailed,
+    /// The provider cannot be reached.
+    Unavailable,
+}
+
+/// A Request Service callback (already authenticated by the relay).
+#[derive(Debug, Clone, PartialEq)]
+pub enum CallbackEvent {
+    /// `request_retrieved`.
+    Retrieved,
+    /// `presentation_verified` with the first `verifiedCredentialsData` item.
+    Verified(Box<PresentedCredential>),
+    /// `presentation_error` with `error.code`.
+    Error {
+        /// e.g. `claimValidationError`.
+        code: String,
+    },
+}
+
+/// Why TAP creation failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TapFailure {
+    /// "Converged UserCredentialPolicy does not allow…", lifetime refused, guest.
+    PolicyRefused,
+    /// Anything else.
+    Failed(AdapterFailure),
+}
+
+/// Everything that can happen to a session.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    /// The person touched the attract screen.
+    Begin,
+    /// The person entered a UPN.
+    SubmitUpn(Upn),
+    /// Answer to [`Effect::ResolveEligibility`].
+    Eligibility(EligibilityResult),
+    /// The person picked a provider and a path.
+    ChooseProvider {
+        /// Provider id.
+        provider: String,
+        /// Phone or camera.
+        path: ScanPath,
+    },
+    /// Provider/relay progress.
+    Provider(ProviderEvent),
+    /// Answer to [`Effect::CreatePresentationRequest`].
+    PresentationCreated {
+        /// `requestId`.
+        request_id: String,
+        /// `url` for the QR.
+        url: String,
+    },
+    /// [`Effect::CreatePresentationRequest`] failed.
+    PresentationCreateFailed(AdapterFailure),
+    /// A presentation callback.
+    Callback {
+        /// `requestId` of the callback.
+        request_id: String,
+        /// What it says.
+        event: CallbackEvent,
+    },
+    /// Answer to [`Effect::FindUsersByName`].
+    UsersByName(Result<Vec<DirectoryUser>, AdapterFailure>),
+    /// Answer to [`Effect::CreateTap`].
+    TapCreated(TapCode),
+    /// [`Effect::CreateTap`] failed.
+    TapFailed(TapFailure),
+    /// The person is done (TAP noted / evaluation result read).
+    Done,
+    /// Time passes (`now` is the step's argument).
+    Tick,
+    /// The person pressed Cancel.
+    Cancel,
+    /// Nobody answered "Are you still there?".
+    IdleTimeout,
+}
+
+/// What the UI shows (the backend decides; the UI renders).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Screen {
+    /// 1. Attract.
+    Attract,
+    /// 2. Identify (`invalid` after a malformed UPN).
+    Identify {
+        /// The last entry was malformed.
+        invalid: bool,
+    },
+    /// Checking (spinner while eligibility resolves).
+    Checking,
+    /// 3. Choose provider.
+    ChooseProvider {
+        /// Offered providers (id, display name).
+        providers: Vec<(String, String)>,
+    },
+    /// 4. Scan your ID.
+    ScanId {
+        /// Provider id.
+        provider: String,
+        /// Path.
+        path: ScanPath,
+        /// Phone path: the link to show as a QR, once ready.
+        link: Option<String>,
+        /// Phone path: "Opened on your phone…".
+        phone_opened: bool,
+    },
+    /// 4b. Add the issued credential to Authenticator.
+    AddToAuthenticator {
+        /// Deep link.
+        url: String,
+    },
+    /// 5. Open Authenticator (`url` once the request exists).
+    OpenAuthenticator {
+        /// Presentation deep link.
+        url: Option<String>,
+    },
+    /// 5. Face Check in progress (after `request_retrieved`).
+    FaceCheckInProgress,
+    /// 6. Face Check result.
+    FaceCheckResult {
+        /// Passed.
+        passed: bool,
+        /// Score (if any).
+        score: Option<f64>,
+        /// Threshold.
+        threshold: u8,
+        /// Attempts left after this one.
+        attempts_left: u8,
+    },
+    /// 7. The TAP (production).
+    Tap {
+        /// The code (secret).
+        code: TapCode,
+        /// Lifetime.
+        lifetime_in_minutes: u32,
+    },
+    /// 7. Evaluation result.
+    EvaluationResult,
+    /// 8. Could not complete.
+    CouldNotComplete {
+        /// Reason code (localised by the UI).
+        reason: ReasonCode,
+        /// Helpdesk reference.
+        reference: String,
+    },
+}
+
+/// The Request Service presentation to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PresentationSpec {
+    /// Verifier DID (`authority`).
+    pub authority: String,
+    /// `requestedCredentials[].type`.
+    pub credential_type: String,
+    /// `acceptedIssuers[0]`.
+    pub accepted_issuer: String,
+    /// Face Check `matchConfidenceThreshold`.
+    pub threshold: u8,
+    /// Face Check `sourcePhotoClaimName`.
+    pub source_photo_claim_name: String,
+    /// Always false.
+    pub allow_revoked: bool,
+    /// Always true.
+    pub validate_linked_domain: bool,
+}
+
+/// What the orchestrator must do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Render a screen.
+    Show(Screen),
+    /// Write an audit line.
+    Audit(AuditEvent),
+    /// Look up user, groups, policies, profiles; answer [`Input::Eligibility`].
+    ResolveEligibility {
+        /// Typed UPN.
+        upn: Upn,
+    },
+    /// Phone path: create the provider's hosted link.
+    StartProviderLink {
+        /// Provider id.
+        provider: String,
+    },
+    /// Camera path: start the capture.
+    StartCameraCapture {
+        /// Provider id.
+        provider: String,
+    },
+    /// Create a presentation request; answer [`Input::PresentationCreated`].
+    CreatePresentationRequest(PresentationSpec),
+    /// Find the users holding these first + last names: one `givenName eq … and surname eq …`
+    /// search (`$top=2`) per query; answer [`Input::UsersByName`] with the union, deduplicated
+    /// by id. The first query is the identified user's directory names, the second (when it
+    /// differs) the credential's names: another account named like the credential blocks too.
+    FindUsersByName {
+        /// One or two name pairs.
+        queries: Vec<NameQuery>,
+    },
+    /// Create the TAP; answer [`Input::TapCreated`] / [`Input::TapFailed`].
+    CreateTap {
+        /// Graph user id.
+        user_id: String,
+        /// Body.
+        request: TapRequest,
+    },
+    /// Drop and zero everything of this session: UI, camera, pending requests.
+    Wipe,
+}
+
+/// A first + last name pair to search the directory for (personal data).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NameQuery {
+    /// `givenName eq …`.
+    pub given: PersonName,
+    /// `surname eq …`.
+    pub surname: PersonName,
+}
+
+/// Who is being recovered, once eligible.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Subject {
+    /// The user from Graph.
+    pub user: DirectoryUser,
+    /// Policy groups the user is in.
+    pub member_groups: Vec<String>,
+    /// Winning profile.
+    pub profile: Box<VerifiedIdProfile>,
+    /// Evaluation mode.
+    pub evaluation_mode: bool,
+    /// TAP policy.
+    pub tap_policy: TapPolicy,
+    /// The VerifiableCredentials policy, to re-check scope after proof.
+    pub vc_policy: VcMethodPolicy,
+    /// All profiles, to re-check the resolution after proof.
+    pub profiles: Vec<VerifiedIdProfile>,
+}
+
+/// Session states.
+#[derive(Debug, Clone, PartialEq)]
+pub enum State {
+    /// Attract screen.
+    Idle,
+    /// Typing the UPN.
+    Identifying,
+    /// Waiting for [`Input::Eligibility`].
+    ResolvingEligibility {
+        /// Typed UPN.
+        upn: Upn,
+    },
+    /// Picking a provider.
+    ChoosingProvider {
+        /// Subject.
+        subject: Box<Subject>,
+        /// Offered provider ids.
+        offered: Vec<String>,
+    },
+    /// Scanning the ID.
+    ScanningId {
+        /// Subject.
+        subject: Box<Subject>,
+        /// Provider id.
+        provider: String,
+        /// Phone or camera.
+        path: ScanPath,
+        /// Phone path: the hosted link, once ready.
+        link: Option<String>,
+    },
+    /// Credential offered, waiting for it to be in Authenticator.
+    AwaitingIssuance {
+        /// Subject.
+        subject: Box<Subject>,
+        /// Provider id.
+        provider: String,
+    },
+    /// Presentation requested (request id once created).
+    AwaitingPresentation {
+        /// Subject.
+        subject: Box<Subject>,
+        /// `requestId`.
+        request_id: Option<String>,
+    },
+    /// `request_retrieved` seen.
+    PresentationRetrieved {
+        /// Subject.
+        subject: Box<Subject>,
+        /// `requestId`.
+        request_id: String,
+    },
+    /// Credential accepted; waiting for the duplicate-name search.
+    Verifying {
+        /// Subject.
+        subject: Box<Subject>,
+        /// The credential (to re-match against the fresh directory record).
+        credential: Box<PresentedCredential>,
+    },
+    /// Waiting for the TAP.
+    IssuingTap {
+        /// Subject.
+        subject: Box<Subject>,
+        /// What was asked.
+        request: TapRequest,
+    },
+    /// Showing the TAP.
+    ShowingTap {
+        /// The code.
+        tap: TapCode,
+    },
+    /// Showing "verified, evaluation mode".
+    EvaluationResult,
+    /// Over: only the reason and reference remain.
+    Wiped {
+        /// Why it ended.
+        reason: ReasonCode,
+        /// Helpdesk reference.
+        reference: String,
+    },
+}
+
+impl State {
+    /// Short name for logs and tests.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Idle => "idle",
+            Self::Identifying => "identifying",
+            Self::ResolvingEligibility { .. } => "resolving_eligibility",
+            Self::ChoosingProvider { .. } => "choosing_provider",
+            Self::ScanningId { .. } => "scanning_id",
+            Self::AwaitingIssuance { .. } => "awaiting_issuance",
+            Self::AwaitingPresentation { .. } => "awaiting_presentation",
+            Self::PresentationRetrieved { .. } => "presentation_retrieved",
+            Self::Verifying { .. } => "verifying",
+            Self::IssuingTap { .. } => "issuing_tap",
+            Self::ShowingTap { .. } => "showing_tap",
+            Self::EvaluationResult => "evaluation_result",
+            Self::Wiped { .. } => "wiped",
+        }
+    }
+}
+
+/// One person's recovery at one station.
+#[derive(Debug, Clone)]
+pub struct Session {
+    id: Uuid,
+    station_id: String,
+    config: EngineConfig,
+    audit_key: AuditKey,
+    providers: Vec<Provider>,
+    state: State,
+    deadline: Option<OffsetDateTime>,
+    presentation_attempts: u8,
+    taps_requested: u8,
+    /// Pseudonym of the typed UPN (not personal data; cleared after the wipe is audited).
+    account_ref: Option<AccountRef>,
+}
+
+impl Session {
+    /// A new session on the attract screen. Validates the config.
+    pub fn new(
+        id: Uuid,
+        station_id: impl Into<String>,
+        config: EngineConfig,
+        audit_key: AuditKey,
+        providers: Vec<Provider>,
+    ) -> Result<Self, CoreError> {
+        config.validate()?;
+        Ok(Self {
+            id,
+            station_id: station_id.into(),
+            config,
+            audit_key,
+            providers,
+            state: State::Idle,
+            deadline: None,
+            presentation_attempts: 0,
+            taps_requested: 0,
+            account_ref: None,
+        })
+    }
+
+    /// Session id.
+    pub fn id(&self) -> Uuid {
+        self.id
+    }
+
+    /// Current state.
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// When the current state times out.
+    pub fn deadline(&self) -> Option<OffsetDateTime> {
+        self.deadline
+    }
+
+    /// True once wiped.
+    pub fn is_wiped(&self) -> bool {
+        matches!(self.state, State::Wiped { .. })
+    }
+
+    /// Does the session hold names, UPN, claims or a TAP?
+    pub fn holds_personal_data(&self) -> bool {
+        !matches!(
+            self.state,
+            State::Idle | State::Identifying | State::Wiped { .. } | State::EvaluationResult
+        )
+    }
+
+    fn audit(&self, now: OffsetDateTime, kind: AuditKind) -> Effect {
+        Effect::Audit(AuditEvent {
+            at: now,
+            station_id: self.station_id.clone(),
+            session_id: self.id,
+            account_ref: self.account_ref.clone(),
+            kind,
+        })
+    }
+
+    fn enter(&mut self, state: State, now: OffsetDateTime, secs: Option<u32>) {
+        self.state = state;
+        self.deadline = secs.map(|s| now + Duration::seconds(i64::from(s)));
+    }
+
+    fn end(
+        mut self,
+        reason: ReasonCode,
+        now: OffsetDateTime,
+        mut effects: Vec<Effect>,
+    ) -> (Session, Vec<Effect>) {
+        let reference = reason.reference(self.id);
+        effects.push(self.audit(now, AuditKind::Ended { reason, reference: reference.clone() }));
+        effects.push(Effect::Show(if reason.is_success() {
+            Screen::Attract
+        } else {
+            Screen::CouldNotComplete { reason, reference: reference.clone() }
+        }));
+        // Replacing the state drops (and zeroes) every secret it held.
+        self.state = State::Wiped { reason, reference };
+        self.deadline = None;
+        effects.push(Effect::Wipe);
+        effects.push(self.audit(now, AuditKind::Wiped));
+        self.account_ref = None;
+        (self, effects)
+    }
+
+    fn deadline_reason(&self) -> ReasonCode {
+        match self.state {
+            State::AwaitingPresentation { .. } | State::PresentationRetrieved { .. } => {
+                ReasonCode::PresentationExpired
+            }
+            State::ResolvingEligibility { .. } | State::Verifying { .. } => {
+                ReasonCode::ServiceUnavailable
+            }
+            State::IssuingTap { .. } => ReasonCode::TapCreationFailed,
+            State::ScanningId { .. } | State::AwaitingIssuance { .. } => ReasonCode::StepTimeout,
+            _ => self.interrupt_reason(ReasonCode::IdleTimeout),
+        }
+    }
+
+    /// The reason for Cancel/idle: once the outcome was reached, the outcome stands.
+    fn interrupt_reason(&self, default: ReasonCode) -> ReasonCode {
+        match self.state {
+            State::ShowingTap { .. } => ReasonCode::TapIssued,
+            State::EvaluationResult => ReasonCode::EvaluationModeVerified,
+            _ => default,
+        }
+    }
+
+    fn presentation_spec(&self, subject: &Subject) -> PresentationSpec {
+        let p = &subject.profile;
+        PresentationSpec {
+            authority: p.verifier_did.clone(),
+            credential_type: p.verified_id_profile_configuration.credential_type.clone(),
+            accepted_issuer: p.verified_id_profile_configuration.accepted_issuer.clone(),
+            threshold: self.config.face_check_threshold,
+            source_photo_claim_name: p
+                .face_check_configuration
+                .as_ref()
+                .and_then(|f| f.source_photo_claim_name.clone())
+                .unwrap_or_else(|| "portrait".into()),
+            allow_revoked: false,
+            validate_linked_domain: true,
+        }
+    }
+
+    /// Asks for a (new) presentation; counts the attempt.
+    fn request_presentation(
+        mut self,
+        subject: Box<Subject>,
+        now: OffsetDateTime,
+        mut effects: Vec<Effect>,
+    ) -> (Session, Vec<Effect>) {
+        self.presentation_attempts = self.presentation_attempts.saturating_add(1);
+        let spec = self.presentation_spec(&subject);
+        let timeout = self.config.timeouts.presentation_secs;
+        self.enter(State::AwaitingPresentation { subject, request_id: None }, now, Some(timeout));
+        effects.push(
+            self.audit(
+                now,
+                AuditKind::PresentationRequested { attempt: self.presentation_attempts },
+            ),
+        );
+        effects.push(Effect::CreatePresentationRequest(spec));
+        effects.push(Effect::Show(Screen::OpenAuthenticator { url: None }));
+        (self, effects)
+    }
+
+    fn face_check_failed(
+        self,
+        subject: Box<Subject>,
+        score: Option<f64>,
+        service_code: Option<String>,
+        now: OffsetDateTime,
+    ) -> (Session, Vec<Effect>) {
+        let attempts_left =
+            self.config.max_presentation_attempts.saturating_sub(self.presentation_attempts);
+        let effects = vec![
+            self.audit(
+                now,
+                AuditKind::PresentationFailed { reason: ReasonCode::FaceCheckFailed, service_code },
+            ),
+            Effect::Show(Screen::FaceCheckResult {
+                passed: false,
+                score,
+                threshold: self.config.face_check_threshold,
+                attempts_left,
+            }),
+        ];
+        if attempts_left > 0 {
+            self.request_presentation(subject, now, effects)
+        } else {
+            drop(subject);
+            self.end(ReasonCode::FaceCheckFailed, now, effects)
+        }
+    }
+}
+
+fn unchanged(session: Session) -> (Session, Vec<Effect>) {
+    (session, Vec::new())
+}
+
+fn failure_reason(f: AdapterFailure) -> ReasonCode {
+    match f {
+        AdapterFailure::RateLimited => ReasonCode::RateLimited,
+        AdapterFailure::Unavailable | AdapterFailure::Refused => ReasonCode::ServiceUnavailable,
+    }
+}
+
+fn looks_like_upn(upn: &Upn, max: usize) -> bool {
+    let s = upn.expose().trim();
+    let len = s.chars().count();
+    (3..=max).contains(&len)
+        && !s.chars().any(char::is_whitespace)
+        && s.split_once('@').is_some_and(|(l, d)| !l.is_empty() && !d.is_empty())
+}
+
+/// Advances a session by one input. Pure and deterministic: `now` is the only clock.
+pub fn step(session: Session, input: Input, now: OffsetDateTime) -> (Session, Vec<Effect>) {
+    if session.is_wiped() {
+        return unchanged(session);
+    }
+    if let Some(deadline) = session.deadline
+        && now >= deadline
+    {
+        let reason = session.deadline_reason();
+        return session.end(reason, now, Vec::new());
+    }
+    match input {
+        Input::Cancel => {
+            let reason = session.interrupt_reason(ReasonCode::Cancelled);
+            session.end(reason, now, Vec::new())
+        }
+        Input::IdleTimeout => {
+            let reason = session.interrupt_reason(ReasonCode::IdleTimeout);
+            session.end(reason, now, Vec::new())
+        }
+        Input::Tick => unchanged(session),
+        input => transition(session, input, now),
+    }
+}
+
+fn transition(mut s: Session, input: Input, now: OffsetDateTime) -> (Session, Vec<Effect>) {
+    let t = s.config.timeouts;
+    let state = std::mem::replace(&mut s.state, State::Idle);
+    match (state, input) {
+        (State::Idle, Input::Begin) => {
+            s.enter(State::Identifying, now, Some(t.identify_secs));
+            let e = vec![
+                s.audit(now, AuditKind::Started),
+                Effect::Show(Screen::Identify { invalid: false }),
+            ];
+            (s, e)
+        }
+        (State::Identifying, Input::SubmitUpn(upn)) => {
+            if !looks_like_upn(&upn, s.config.max_upn_len) {
+                s.enter(State::Identifying, now, Some(t.identify_secs));
+                return (s, vec![Effect::Show(Screen::Identify { invalid: true })]);
+            }
+            let upn = Upn::new(upn.expose().trim());
+            let account_ref = AccountRef::compute(&s.audit_key, &upn);
+            let effect = Effect::ResolveEligibility { upn: upn.clone() };
+            s.account_ref = Some(account_ref);
+            s.enter(State::ResolvingEligibility { upn }, now, Some(t.eligibility_secs));
+            (s, vec![effect, Effect::Show(Screen::Checking)])
+        }
+        (State::ResolvingEligibility { upn }, Input::Eligibility(result)) => {
+            eligibility(s, upn, result, now)
+        }
+        (
+            State::ChoosingProvider { subject, offered },
+            Input::ChooseProvider { provider, path },
+        ) => {
+            if !offered.contains(&provider) {
+                s.state = State::ChoosingProvider { subject, offered };
+                return (s, Vec::new());
+            }
+            s.enter(
+                State::ScanningId { subject, provider: provider.clone(), path, link: None },
+                now,
+                Some(t.scan_id_secs),
+            );
+            let start = match path {
+                ScanPath::Phone => Effect::StartProviderLink { provider: provider.clone() },
+                ScanPath::Camera => Effect::StartCameraCapture { provider: provider.clone() },
+            };
+            let e = vec![
+                s.audit(now, AuditKind::ProviderChosen { provider: provider.clone(), path }),
+                start,
+                Effect::Show(Screen::ScanId { provider, path, link: None, phone_opened: false }),
+            ];
+            (s, e)
+        }
+        (
+            State::ScanningId { subject, provider, path: ScanPath::Phone, link: None },
+            Input::Provider(ProviderEvent::LinkReady { url }),
+        ) => {
+            let screen = Screen::ScanId {
+                provider: provider.clone(),
+                path: ScanPath::Phone,
+                link: Some(url.clone()),
+                phone_opened: false,
+            };
+            s.state =
+                State::ScanningId { subject, provider, path: ScanPath::Phone, link: Some(url) };
+            (s, vec![Effect::Show(screen)])
+        }
+        (
+            State::ScanningId { subject, provider, path: ScanPath::Phone, link },
+            Input::Provider(ProviderEvent::PhoneOpened),
+        ) => {
+            let screen = Screen::ScanId {
+                provider: provider.clone(),
+                path: ScanPath::Phone,
+                link: link.clone(),
+                phone_opened: true,
+            };
+            s.state = State::ScanningId { subject, provider, path: ScanPath::Phone, link };
+            (s, vec![Effect::Show(screen)])
+        }
+        (
+            State::ScanningId { subject, provider, path: ScanPath::Camera, .. },
+            Input::Provider(ProviderEvent::IssuanceOffered { url }),
+        ) => {
+            s.enter(State::AwaitingIssuance { subject, provider }, now, Some(t.issuance_secs));
+            (s, vec![Effect::Show(Screen::AddToAuthenticator { url })])
+        }
+        (
+            state @ (State::ScanningId { .. } | State::AwaitingIssuance { .. }),
+            Input::Provider(
+                event @ (ProviderEvent::IdentityIssued
+                | ProviderEvent::DocumentRejected
+                | ProviderEvent::IssuanceFailed
+                | ProviderEvent::Unavailable),
+            ),
+        ) => {
+            let (State::ScanningId { subject, provider, .. }
+            | State::AwaitingIssuance { subject, provider }) = state
+            else {
+                s.state = state;
+                return (s, Vec::new());
+            };
+            provider_event(s, subject, provider, event, now)
+        }
+        (
+            State::AwaitingPresentation { subject, request_id: None },
+            Input::PresentationCreated { request_id, url },
+        ) => {
+            s.state = State::AwaitingPresentation { subject, request_id: Some(request_id) };
+            (s, vec![Effect::Show(Screen::OpenAuthenticator { url: Some(url) })])
+        }
+        (
+            State::AwaitingPresentation { subject, request_id: None },
+            Input::PresentationCreateFailed(f),
+        ) => {
+            drop(subject);
+            s.end(failure_reason(f), now, Vec::new())
+        }
+        (
+            State::AwaitingPresentation { subject, request_id: Some(current) },
+            Input::Callback { request_id, event },
+        ) if current == request_id => match event {
+            CallbackEvent::Retrieved => {
+                s.state = State::PresentationRetrieved { subject, request_id: current };
+                (s, vec![Effect::Show(Screen::FaceCheckInProgress)])
+            }
+            CallbackEvent::Verified(credential) => verified(s, subject, credential, now),
+            CallbackEvent::Error { code } => presentation_error(s, subject, &code, now),
+        },
+        (
+            State::PresentationRetrieved { subject, request_id: current },
+            Input::Callback { request_id, event },
+        ) if current == request_id => match event {
+            CallbackEvent::Retrieved => {
+                s.state = State::PresentationRetrieved { subject, request_id: current };
+                (s, Vec::new())
+            }
+            CallbackEvent::Verified(credential) => verified(s, subject, credential, now),
+            CallbackEvent::Error { code } => presentation_error(s, subject, &code, now),
+        },
+        (State::Verifying { subject, credential }, Input::UsersByName(result)) => {
+            users_by_name(s, subject, credential, result, now)
+        }
+        (State::IssuingTap { subject, request }, Input::TapCreated(tap)) => {
+            let e_audit = AuditKind::TapIssued {
+                lifetime_in_minutes: request.lifetime_in_minutes,
+                is_usable_once: request.is_usable_once,
+            };
+            drop(subject);
+            s.enter(State::ShowingTap { tap: tap.clone() }, now, Some(t.show_tap_secs));
+            let e = vec![
+                s.audit(now, e_audit),
+                Effect::Show(Screen::Tap {
+                    code: tap,
+                    lifetime_in_minutes: request.lifetime_in_minutes,
+                }),
+            ];
+            (s, e)
+        }
+        (State::IssuingTap { subject, .. }, Input::TapFailed(f)) => {
+            drop(subject);
+            let reason = match f {
+                TapFailure::PolicyRefused => ReasonCode::TapPolicyRefused,
+                TapFailure::Failed(AdapterFailure::RateLimited) => ReasonCode::RateLimited,
+                TapFailure::Failed(_) => ReasonCode::TapCreationFailed,
+            };
+            s.end(reason, now, Vec::new())
+        }
+        (State::ShowingTap { tap, .. }, Input::Done) => {
+            drop(tap);
+            s.end(ReasonCode::TapIssued, now, Vec::new())
+        }
+        (State::EvaluationResult, Input::Done) => {
+            s.end(ReasonCode::EvaluationModeVerified, now, Vec::new())
+        }
+        (state, _) => {
+            // Out of order, wrong request id, or not for this state: ignore, unchanged.
+            s.state = state;
+            (s, Vec::new())
+        }
+    }
+}
+
+fn provider_event(
+    s: Session,
+    subject: Box<Subject>,
+    provider: String,
+    event: ProviderEvent,
+    now: OffsetDateTime,
+) -> (Session, Vec<Effect>) {
+    match event {
+        ProviderEvent::IdentityIssued => {
+            let e = vec![s.audit(now, AuditKind::IdentityIssued { provider })];
+            s.request_presentation(subject, now, e)
+        }
+        ProviderEvent::DocumentRejected => {
+            provider_end(s, subject, ReasonCode::DocumentRejected, now)
+        }
+        ProviderEvent::IssuanceFailed => provider_end(s, subject, ReasonCode::IssuanceFailed, now),
+        ProviderEvent::Unavailable => {
+            provider_end(s, subject, ReasonCode::ProviderUnavailable, now)
+        }
+        // Filtered out by the caller; kept total and fail-safe.
+        ProviderEvent::LinkReady { .. }
+        | ProviderEvent::PhoneOpened
+        | ProviderEvent::IssuanceOffered { .. } => {
+            provider_end(s, subject, ReasonCode::ProviderUnavailable, now)
+        }
+    }
+}
+
+fn provider_end(
+    s: Session,
+    subject: Box<Subject>,
+    reason: ReasonCode,
+    now: OffsetDateTime,
+) -> (Session, Vec<Effect>) {
+    drop(subject);
+    s.end(reason, now, Vec::new())
+}
+
+fn not_eligible(
+    s: Session,
+    cause: Option<EligibilityCause>,
+    reason: ReasonCode,
+    now: OffsetDateTime,
+) -> (Session, Vec<Effect>) {
+    let e = vec![s.audit(
+        now,
+        AuditKind::ProfileResolved { profile_id: None, evaluation_mode: false, cause },
+    )];
+    s.end(reason, now, e)
+}
+
+fn eligibility(
+    mut s: Session,
+    upn: Upn,
+    result: EligibilityResult,
+    now: OffsetDateTime,
+) -> (Session, Vec<Effect>) {
+    let facts = match result {
+        EligibilityResult::Failed(f) => return not_eligible(s, None, failure_reason(f), now),
+        EligibilityResult::UnknownUser => {
+            return not_eligible(
+                s,
+                Some(EligibilityCause::UnknownUser),
+                ReasonCode::NotEligible,
+                now,
+            );
+        }
+        EligibilityResult::Found(f) => f,
+    };
+    let EligibilityFacts { user, member_groups, vc_policy, profiles, tap_policy } = *facts;
+    let cause = if !user.user_principal_name.expose().eq_ignore_ascii_case(upn.expose()) {
+        Some(EligibilityCause::UnknownUser)
+    } else if !user.is_enabled() {
+        Some(EligibilityCause::Disabled)
+    } else if !user.is_member() {
+        Some(EligibilityCause::Guest)
+    } else {
+        None
+    };
+    drop(upn);
+    if let Some(cause) = cause {
+        return not_eligible(s, Some(cause), ReasonCode::NotEligible, now);
+    }
+    let (profile, evaluation_mode) = match resolve(&vc_policy, &profiles, &user.id, &member_groups)
+    {
+        Resolution::Profile { profile, evaluation_mode } => (profile, evaluation_mode),
+        Resolution::Excluded => {
+            return not_eligible(s, Some(EligibilityCause::Excluded), ReasonCode::NotEligible, now);
+        }
+        Resolution::NoProfile => {
+            return not_eligible(
+                s,
+                Some(EligibilityCause::NoProfile),
+                ReasonCode::NotEligible,
+                now,
+            );
+        }
+    };
+    let issuer = &profile.verified_id_profile_configuration.accepted_issuer;
+    let offered: Vec<&Provider> = s.providers.iter().filter(|p| &p.issuer_did == issuer).collect();
+    if offered.is_empty() {
+        return not_eligible(s, Some(EligibilityCause::NoProvider), ReasonCode::NotEligible, now);
+    }
+    let screen = Screen::ChooseProvider {
+        providers: offered.iter().map(|p| (p.id.clone(), p.display_name.clone())).collect(),
+    };
+    let offered_ids = offered.iter().map(|p| p.id.clone()).collect();
+    let profile_id = profile.id.clone();
+    let subject = Box::new(Subject {
+        user,
+        member_groups,
+        profile,
+        evaluation_mode,
+        tap_policy,
+        vc_policy,
+        profiles,
+    });
+    let secs = s.config.timeouts.choose_provider_secs;
+    s.enter(State::ChoosingProvider { subject, offered: offered_ids }, now, Some(secs));
+    let e = vec![
+        s.audit(
+            now,
+            AuditKind::ProfileResolved {
+                profile_id: Some(profile_id),
+                evaluation_mode,
+                cause: None,
+            },
+        ),
+        Effect::Show(screen),
+    ];
+    (s, e)
+}
+
+fn presentation_error(
+    s: Session,
+    subject: Box<Subject>,
+    code: &str,
+    now: OffsetDateTime,
+) -> (Session, Vec<Effect>) {
+    let service_code = sanitize_code(code);
+    let lower = code.to_ascii_lowercase();
+    if lower == "claimvalidationerror" || lower.contains("facecheck") {
+        return s.face_check_failed(subject, None, service_code, now);
+    }
+    let reason = if lower.contains("declin") || lower.contains("cancel") {
+        ReasonCode::PresentationDeclined
+    } else if lower.contains("revoked") {
+        ReasonCode::CredentialRevoked
+    } else {
+        ReasonCode::PresentationFailed
+    };
+    end_with(s, subject, reason, AuditKind::PresentationFailed { reason, service_code }, now)
+}
+
+fn end_with(
+    s: Session,
+    subject: Box<Subject>,
+    reason: ReasonCode,
+    kind: AuditKind,
+    now: OffsetDateTime,
+) -> (Session, Vec<Effect>) {
+    drop(subject);
+    let e = vec![s.audit(now, kind)];
+    s.end(reason, now, e)
+}
+
+/// The pure re-checks of a presented credential (Face Check, issuer, revocation, type, claims).
+fn verified(
+    s: Session,
+    subject: Box<Subject>,
+    credential: Box<PresentedCredential>,
+    now: OffsetDateTime,
+) -> (Session, Vec<Effect>) {
+    let threshold = s.config.face_check_threshold;
+    let score = credential.face_check.as_ref().map(|f| f.score);
+    let Some(score_value) = score.filter(|sc| sc.is_finite() && *sc >= f64::from(threshold)) else {
+        drop(credential);
+        return s.face_check_failed(subject, score, None, now);
+    };
+    let cfg = &subject.profile.verified_id_profile_configuration;
+    let failure = if credential.issuer != cfg.accepted_issuer {
+        Some(ReasonCode::IssuerNotAccepted)
+    } else if credential.revocation_status.as_deref() != Some("VALID") {
+        Some(ReasonCode::CredentialRevoked)
+    } else if !credential.types.iter().any(|t| t == &cfg.credential_type) {
+        Some(ReasonCode::WrongCredentialType)
+    } else if !cfg.is_supported() {
+        Some(ReasonCode::ProfileUnsupported)
+    } else {
+        None
+    };
+    if let Some(reason) = failure {
+        drop(credential);
+        return end_with(
+            s,
+            subject,
+            reason,
+            AuditKind::PresentationFailed { reason, service_code: None },
+            now,
+        );
+    }
+    let mut effects =
+        vec![s.audit(
+            now,
+            AuditKind::PresentationVerified { face_check_score: score_value, threshold },
+        )];
+    if let Some(reason) =
+        match_reason(match_user(&cfg.claim_bindings, &subject.user, &credential.claims))
+    {
+        drop(credential);
+        effects.push(s.audit(now, AuditKind::NotMatched { reason }));
+        drop(subject);
+        return s.end(reason, now, effects);
+    }
+    let (Some(given), Some(surname)) =
+        (subject.user.given_name.clone(), subject.user.surname.clone())
+    else {
+        // Unreachable after a match (blank never matches), kept fail-closed.
+        drop(subject);
+        return s.end(ReasonCode::DirectoryNameBlank, now, effects);
+    };
+    let mut queries = vec![NameQuery { given, surname }];
+    let on_credential = |a| credential_value(&cfg.claim_bindings, a, &credential.claims);
+    if let (Some(g), Some(sn)) =
+        (on_credential(DirectoryAttribute::GivenName), on_credential(DirectoryAttribute::Surname))
+        && !is_blank(Some(g))
+        && !is_blank(Some(sn))
+        && (exact_form(g), exact_form(sn))
+            != (exact_form(queries[0].given.expose()), exact_form(queries[0].surname.expose()))
+    {
+        queries.push(NameQuery {
+            given: PersonName::new(tidy(g)),
+            surname: PersonName::new(tidy(sn)),
+        });
+    }
+    effects.push(Effect::Show(Screen::FaceCheckResult {
+        passed: true,
+        score: Some(score_value),
+        threshold,
+        attempts_left: s.config.max_presentation_attempts.saturating_sub(s.presentation_attempts),
+    }));
+    effects.push(Effect::FindUsersByName { queries });
+    let mut s = s;
+    let secs = s.config.timeouts.verifying_secs;
+    s.enter(State::Verifying { subject, credential }, now, Some(secs));
+    (s, effects)
+}
+
+/// Re-runs profile resolution on the facts kept since eligibility: the same profile, in the same
+/// mode, must still apply (the user is in scope and not excluded).
+fn still_in_scope(subject: &Subject) -> bool {
+    match resolve(&subject.vc_policy, &subject.profiles, &subject.user.id, &subject.member_groups) {
+        Resolution::Profile { profile, evaluation_mode } => {
+            profile.id == subject.profile.id && evaluation_mode == subject.evaluation_mode
+        }
+        Resolution::Excluded | Resolution::NoProfile => false,
+    }
+}
+
+fn match_reason(outcome: MatchOutcome) -> Option<ReasonCode> {
+    match outcome {
+        MatchOutcome::Matched => None,
+        MatchOutcome::Mismatch { .. } => Some(ReasonCode::NameMismatch),
+        MatchOutcome::BlankDirectoryName => Some(ReasonCode::DirectoryNameBlank),
+        MatchOutcome::UnsupportedBinding => Some(ReasonCode::ProfileUnsupported),
+    }
+}
+
+/// The final directory checks, then TAP (production) or the evaluation result.
+fn users_by_name(
+    mut s: Session,
+    subject: Box<Subject>,
+    credential: Box<PresentedCredential>,
+    result: Result<Vec<DirectoryUser>, AdapterFailure>,
+    now: OffsetDateTime,
+) -> (Session, Vec<Effect>) {
+    let bindings = &subject.profile.verified_id_profile_configuration.claim_bindings;
+    let failure = match &result {
+        Err(f) => Some(failure_reason(*f)),
+        Ok(users) => {
+            let mut ids: Vec<&str> = users.iter().map(|u| u.id.as_str()).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            match users.iter().find(|u| u.id == subject.user.id) {
+                _ if ids.len() > 1 => Some(ReasonCode::DuplicateName),
+                // nobody, or only someone else
+                None => Some(ReasonCode::NameMismatch),
+                Some(fresh) if !fresh.is_enabled() || !subject.user.is_enabled() => {
+                    Some(ReasonCode::AccountDisabled)
+                }
+                Some(fresh) if !fresh.is_member() || !subject.user.is_member() => {
+                    Some(ReasonCode::AccountNotMember)
+                }
+                Some(fresh) => match_reason(match_user(bindings, fresh, &credential.claims))
+                    .or_else(|| (!still_in_scope(&subject)).then_some(ReasonCode::NotEligible)),
+            }
+        }
+    };
+    drop(result);
+    drop(credential);
+    if let Some(reason) = failure {
+        let e = vec![s.audit(now, AuditKind::NotMatched { reason })];
+        drop(subject);
+        return s.end(reason, now, e);
+    }
+    let mut effects = vec![s.audit(now, AuditKind::Matched)];
+    let t = s.config.timeouts;
+    if subject.evaluation_mode {
+        effects.push(s.audit(now, AuditKind::EvaluationOnly));
+        drop(subject);
+        s.enter(State::EvaluationResult, now, Some(t.result_secs));
+        effects.push(Effect::Show(Screen::EvaluationResult));
+        return (s, effects);
+    }
+    let request = if subject.tap_policy.covers(&subject.user.id, &subject.member_groups) {
+        fit(&subject.tap_policy, s.config.tap_lifetime_minutes, s.config.tap_usable_once).ok()
+    } else {
+        None
+    };
+    let Some(request) = request.filter(|_| s.taps_requested == 0) else {
+        drop(subject);
+        return s.end(ReasonCode::TapPolicyRefused, now, effects);
+    };
+    s.taps_requested = s.taps_requested.saturating_add(1);
+    effects.push(Effect::CreateTap { user_id: subject.user.id.clone(), request });
+    s.enter(State::IssuingTap { subject, request }, now, Some(t.issuing_tap_secs));
+    (s, effects)
+}

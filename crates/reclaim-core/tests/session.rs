@@ -1,0 +1,298 @@
+//! Scenario tests of the session state machine (whole recoveries as data).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::*;
+use reclaim_core::model::MatchConfidenceLevel::{Exact, Relaxed};
+use reclaim_core::*;
+
+fn me() -> DirectoryUser {
+    user(Some("Maria"), Some("Souza"), true, true)
+}
+
+#[test]
+fn production_happy_path_issues_one_tap_and_wipes() {
+    let (s, effects) = run(
+        session(),
+        happy(
+            &[G_PROD, G_TAP],
+            Relaxed,
+            credential("Maria Clara", "Souza", Some(88.4)),
+            vec![me()],
+        ),
+    );
+    assert_eq!(ended_reason(&s), Some(ReasonCode::TapIssued));
+    assert_eq!(count_create_tap(&effects), 1);
+    let create = effects.iter().find_map(|e| match e {
+        Effect::CreateTap { user_id, request } => Some((user_id.clone(), *request)),
+        _ => None,
+    });
+    assert_eq!(
+        create,
+        Some((USER_ID.to_string(), TapRequest { lifetime_in_minutes: 60, is_usable_once: true }))
+    );
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::Show(Screen::Tap { code, .. }) if code.expose() == TAP))
+    );
+    assert!(effects.iter().any(|e| matches!(e, Effect::Wipe)));
+    assert!(!s.holds_personal_data());
+    let spec = effects.iter().find_map(|e| match e {
+        Effect::CreatePresentationRequest(p) => Some(p.clone()),
+        _ => None,
+    });
+    let spec = spec.expect("presentation");
+    assert_eq!(spec.threshold, 70);
+    assert_eq!(spec.accepted_issuer, ISSUER);
+    assert!(!spec.allow_revoked && spec.validate_linked_domain);
+    // the duplicate search: the identified user's directory names, then the credential's
+    let queries = effects.iter().find_map(|e| match e {
+        Effect::FindUsersByName { queries } => Some(
+            queries
+                .iter()
+                .map(|q| (q.given.expose().to_owned(), q.surname.expose().to_owned()))
+                .collect::<Vec<_>>(),
+        ),
+        _ => None,
+    });
+    assert_eq!(
+        queries,
+        Some(vec![("Maria".into(), "Souza".into()), ("Maria Clara".into(), "Souza".into())])
+    );
+}
+
+#[test]
+fn whole_session_audit_has_no_personal_data() {
+    let (_, effects) = run(
+        session(),
+        happy(
+            &[G_PROD, G_TAP],
+            Relaxed,
+            credential("Maria Clara", "Souza", Some(88.4)),
+            vec![me()],
+        ),
+    );
+    let lines = audit_lines(&effects);
+    let kinds: Vec<String> = lines
+        .iter()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).expect("json")["event"]
+                .as_str()
+                .unwrap_or("")
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "started",
+            "profile_resolved",
+            "provider_chosen",
+            "identity_issued",
+            "presentation_requested",
+            "presentation_verified",
+            "matched",
+            "tap_issued",
+            "ended",
+            "wiped"
+        ]
+    );
+    let all = lines.join("\n");
+    for secret in [UPN, "maria.souza", "Maria", "Souza", "Clara", TAP, "cG9ydHJhaXQ", "portrait"] {
+        assert!(!all.to_lowercase().contains(&secret.to_lowercase()), "{secret} in audit: {all}");
+    }
+    assert!(lines.iter().skip(1).all(|l| l.contains("\"account_ref\":\"")));
+    // the effects' Debug never shows the TAP or names either
+    let debug = format!("{effects:?}");
+    for secret in [UPN, "Maria", "Souza", TAP] {
+        assert!(!debug.contains(secret), "{secret} in Debug");
+    }
+}
+
+#[test]
+fn evaluation_profile_verifies_and_never_creates_a_tap() {
+    let (s, effects) = run(
+        session(),
+        happy(&[G_EVAL, G_TAP], Exact, credential("MARIA", "souza", Some(90.0)), vec![me()]),
+    );
+    assert_eq!(count_create_tap(&effects), 0);
+    assert!(effects.iter().any(|e| matches!(e, Effect::Show(Screen::EvaluationResult))));
+    assert_eq!(ended_reason(&s), Some(ReasonCode::EvaluationModeVerified));
+}
+
+#[test]
+fn failures_after_proof_have_precise_reasons() {
+    let good = || credential("Maria", "Souza", Some(88.0));
+    let mut wrong_issuer = good();
+    wrong_issuer.issuer = "did:web:evil.example".into();
+    let mut revoked = good();
+    revoked.revocation_status = Some("REVOKED".into());
+    let mut wrong_type = good();
+    wrong_type.types = vec!["VerifiableCredential".into(), "VerifiedEmployee".into()];
+    let other = user_with_id(
+        "1a000000-0000-4000-8000-000000000007",
+        Some("Maria"),
+        Some("Souza"),
+        true,
+        true,
+    );
+    let cases: Vec<(&str, PresentedCredential, Vec<DirectoryUser>, ReasonCode)> = vec![
+        ("issuer", wrong_issuer, vec![me()], ReasonCode::IssuerNotAccepted),
+        ("revoked", revoked, vec![me()], ReasonCode::CredentialRevoked),
+        ("type", wrong_type, vec![me()], ReasonCode::WrongCredentialType),
+        ("names", credential("Ana", "Lima", Some(88.0)), vec![me()], ReasonCode::NameMismatch),
+        (
+            "middle name, exact",
+            credential("Maria Clara", "Souza", Some(88.0)),
+            vec![me()],
+            ReasonCode::NameMismatch,
+        ),
+        ("duplicate", good(), vec![me(), other.clone()], ReasonCode::DuplicateName),
+        ("nobody", good(), vec![], ReasonCode::NameMismatch),
+        ("someone else", good(), vec![other], ReasonCode::NameMismatch),
+        (
+            "disabled since",
+            good(),
+            vec![user(Some("Maria"), Some("Souza"), false, true)],
+            ReasonCode::AccountDisabled,
+        ),
+    ];
+    for (name, cred, users, reason) in cases {
+        let (s, effects) = run(session(), happy(&[G_PROD, G_TAP], Exact, cred, users));
+        assert_eq!(ended_reason(&s), Some(reason), "{name}");
+        assert_eq!(count_create_tap(&effects), 0, "{name}");
+        assert!(!s.holds_personal_data(), "{name}");
+    }
+}
+
+#[test]
+fn outside_tap_policy_is_refused_without_create() {
+    let (s, effects) = run(
+        session(),
+        happy(&[G_PROD], Exact, credential("Maria", "Souza", Some(88.0)), vec![me()]),
+    );
+    assert_eq!(ended_reason(&s), Some(ReasonCode::TapPolicyRefused));
+    assert_eq!(count_create_tap(&effects), 0);
+}
+
+#[test]
+fn not_eligible_is_one_neutral_screen() {
+    let cases: Vec<EligibilityResult> = vec![
+        EligibilityResult::UnknownUser,
+        facts(me(), &[G_PROD, G_EXEC], Exact),
+        facts(me(), &[], Exact),
+        facts(user(Some("Maria"), Some("Souza"), true, false), &[G_PROD], Exact),
+        facts(user(Some("Maria"), Some("Souza"), false, true), &[G_PROD], Exact),
+    ];
+    let mut screens = Vec::new();
+    for result in cases {
+        let (s, effects) = run(
+            session(),
+            vec![Input::Begin, Input::SubmitUpn(Upn::new(UPN)), Input::Eligibility(result)],
+        );
+        assert_eq!(ended_reason(&s), Some(ReasonCode::NotEligible));
+        let shown: Vec<_> = effects
+            .iter()
+            .filter(|e| matches!(e, Effect::Show(Screen::CouldNotComplete { .. })))
+            .cloned()
+            .collect();
+        screens.push(format!("{shown:?}"));
+        assert!(audit_lines(&effects).iter().any(|l| l.contains("\"cause\":")));
+    }
+    assert!(screens.windows(2).all(|w| w[0] == w[1]), "{screens:?}");
+    assert!(screens[0].contains("RC-NOT_ELIGIBLE-"));
+}
+
+#[test]
+fn verified_before_retrieved_is_accepted_and_foreign_ids_are_ignored() {
+    let mut inputs =
+        happy(&[G_PROD, G_TAP], Exact, credential("Maria", "Souza", Some(88.0)), vec![me()]);
+    inputs.remove(6); // no retrieved
+    let (s, effects) = run(session(), inputs);
+    assert_eq!(ended_reason(&s), Some(ReasonCode::TapIssued));
+    assert_eq!(count_create_tap(&effects), 1);
+
+    let mut s = session();
+    let mut now = t0();
+    for i in happy(&[G_PROD, G_TAP], Exact, credential("Maria", "Souza", Some(88.0)), vec![me()])
+        .into_iter()
+        .take(6)
+    {
+        now += time::Duration::seconds(1);
+        s = step(s, i, now).0;
+    }
+    assert_eq!(s.state().name(), "awaiting_presentation");
+    for foreign in [
+        retrieved("r2"),
+        verified("r2", credential("Maria", "Souza", Some(99.0))),
+        Input::TapCreated(TapCode::new("x")),
+        Input::Done,
+    ] {
+        let before = format!("{:?}", s.state());
+        let (next, effects) = step(s, foreign, now);
+        assert!(effects.is_empty());
+        assert_eq!(format!("{:?}", next.state()), before);
+        s = next;
+    }
+}
+
+#[test]
+fn face_check_retry_then_give_up() {
+    let mut s = session();
+    let mut now = t0();
+    for i in happy(&[G_PROD, G_TAP], Exact, credential("Maria", "Souza", None), vec![me()])
+        .into_iter()
+        .take(6)
+    {
+        now += time::Duration::seconds(1);
+        s = step(s, i, now).0;
+    }
+    let mut creates = 0;
+    for attempt in 0..3 {
+        let low = verified("r1", credential("Maria", "Souza", Some(55.0)));
+        let (next, effects) = step(s, low, now);
+        s = next;
+        creates +=
+            effects.iter().filter(|e| matches!(e, Effect::CreatePresentationRequest(_))).count();
+        if attempt < 2 {
+            assert_eq!(s.state().name(), "awaiting_presentation");
+            s = step(
+                s,
+                Input::PresentationCreated { request_id: "r1".into(), url: "u".into() },
+                now,
+            )
+            .0;
+        }
+    }
+    assert_eq!(creates, 2);
+    assert_eq!(ended_reason(&s), Some(ReasonCode::FaceCheckFailed));
+}
+
+#[test]
+fn deadlines_end_sessions() {
+    let mut s = session();
+    let mut now = t0();
+    for i in happy(&[G_PROD, G_TAP], Exact, credential("Maria", "Souza", None), vec![me()])
+        .into_iter()
+        .take(6)
+    {
+        now += time::Duration::seconds(1);
+        s = step(s, i, now).0;
+    }
+    let deadline = s.deadline().expect("deadline");
+    let (s, effects) = step(s, Input::Tick, deadline);
+    assert_eq!(ended_reason(&s), Some(ReasonCode::PresentationExpired));
+    assert!(effects.iter().any(|e| matches!(e, Effect::Wipe)));
+    // a wiped session ignores everything
+    let (s2, effects) = step(s, Input::Begin, deadline);
+    assert!(effects.is_empty() && s2.is_wiped());
+}
+
+#[test]
+fn malformed_upn_stays_on_identify() {
+    let (s, effects) = run(session(), vec![Input::Begin, Input::SubmitUpn(Upn::new("not an upn"))]);
+    assert_eq!(s.state().name(), "identifying");
+    assert!(effects.iter().any(|e| matches!(e, Effect::Show(Screen::Identify { invalid: true }))));
+}
