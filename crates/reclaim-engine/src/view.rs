@@ -1,0 +1,638 @@
+//! The view model the kiosk UI renders: what crosses IPC, mirrored in TypeScript.
+//!
+//! The backend decides, the UI renders. Every type here derives [`TS`]; the TypeScript file
+//! `ui/src/lib/ipc/bindings.ts` is generated from them by [`typescript_bindings`] and a test fails
+//! when the checked-in file drifts (`RECLAIM_BLESS=1 cargo test -p reclaim-engine bindings`
+//! rewrites it). Nothing here carries English: reason and error codes are closed sets the UI
+//! localises.
+
+use std::fmt;
+
+use reclaim_core::{ReasonCode, Screen};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+use crate::qr::QrView;
+
+/// One push to the UI: the whole state to render.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ViewUpdate {
+    /// Increases with every update; the UI ignores anything older than what it shows.
+    #[ts(type = "number")]
+    pub seq: u64,
+    /// The screen and its data.
+    pub view: View,
+    /// The wizard step, for the step indicator (`None` on attract and out-of-service).
+    pub step: Option<Step>,
+    /// "Are you still there?" is showing, with this many seconds left before the wipe.
+    pub idle_seconds_left: Option<u32>,
+    /// The station, for the attract screen's status line and the operator.
+    pub station: StationView,
+    /// The session was wiped just before this update: reset language, inputs and focus.
+    pub reset: bool,
+}
+
+/// Which of the wizard's steps a screen belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Step {
+    /// 1-based.
+    pub index: u8,
+    /// Always [`Step::TOTAL`].
+    pub total: u8,
+}
+
+impl Step {
+    /// Identify, choose provider, scan ID, Authenticator + Face Check, result.
+    pub const TOTAL: u8 = 5;
+
+    /// The step a screen belongs to.
+    pub fn of(view: &View) -> Option<Step> {
+        let index = match view {
+            View::Attract | View::OutOfService { .. } => return None,
+            View::Identify { .. } | View::Checking => 1,
+            View::ChooseProvider { .. } => 2,
+            View::ScanId { .. } | View::AddToAuthenticator { .. } => 3,
+            View::OpenAuthenticator { .. }
+            | View::FaceCheckInProgress
+            | View::FaceCheckResult { .. } => 4,
+            View::Tap { .. } | View::EvaluationResult | View::CouldNotComplete { .. } => 5,
+        };
+        Some(Step { index, total: Self::TOTAL })
+    }
+}
+
+/// The screens of `kiosk-experience.md`, with what each shows.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(tag = "screen", rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub enum View {
+    /// 1. Attract: "Recover your account".
+    Attract,
+    /// 1b. Pre-flight failed: "Out of service — please use another station or call the helpdesk".
+    OutOfService {
+        /// What failed (for the operator; the person sees one plain sentence).
+        problems: Vec<PreflightProblem>,
+    },
+    /// 2. Enter your work account.
+    Identify {
+        /// The last entry did not look like an account name (`name@domain`).
+        invalid: bool,
+    },
+    /// Between identify and choose provider (looking up; says nothing about the account).
+    Checking,
+    /// 3. Pick an identity-verification provider.
+    ChooseProvider {
+        /// Providers this person may use.
+        providers: Vec<ProviderCard>,
+        /// Whether the kiosk has a camera (otherwise only the phone path is offered).
+        camera_available: bool,
+    },
+    /// 4. Scan your ID.
+    ScanId {
+        /// The chosen provider.
+        provider: ProviderCard,
+        /// Phone or camera.
+        path: ScanPath,
+        /// Phone path: the provider's one-time link as a QR, once ready.
+        link: Option<QrView>,
+        /// Phone path: the person opened the link on their phone.
+        phone_opened: bool,
+        /// Camera path: where the capture is.
+        capture: Option<CaptureStage>,
+    },
+    /// 4b. Camera path: add the issued credential to Authenticator.
+    AddToAuthenticator {
+        /// The issuance deep link as a QR.
+        qr: QrView,
+    },
+    /// 5. Open Microsoft Authenticator and scan.
+    OpenAuthenticator {
+        /// The presentation request as a QR, once created.
+        qr: Option<QrView>,
+    },
+    /// 5b. The phone picked up the request: Face Check in progress.
+    FaceCheckInProgress,
+    /// 6. Face Check result.
+    FaceCheckResult {
+        /// Passed.
+        passed: bool,
+        /// `matchConfidenceScore`, 0–100, when the service gave one.
+        score: Option<f64>,
+        /// The threshold asked for, 50–100.
+        threshold: u8,
+        /// `sourcePhotoQuality` of the ID photo, when known.
+        photo_quality: Option<PhotoQuality>,
+        /// Attempts left (a failure with attempts left goes back to step 5).
+        attempts_left: u8,
+    },
+    /// 7. Production: the Temporary Access Pass.
+    Tap {
+        /// The pass (secret: shown only while the person holds "Show").
+        tap: TapView,
+    },
+    /// 7. Evaluation mode: verified, nothing issued.
+    EvaluationResult,
+    /// 8. Could not complete.
+    CouldNotComplete {
+        /// Why (localised by the UI, with what to do next).
+        reason: Reason,
+        /// Helpdesk reference (no personal data), e.g. `RC-NAME_MISMATCH-74AAAAAA`.
+        reference: String,
+    },
+}
+
+impl View {
+    /// The view for a core screen. Provider cards and QR codes come from the caller, who holds
+    /// the station's providers; `photo_quality` from the last callback.
+    pub fn from_screen(screen: &Screen, ctx: &ViewContext<'_>) -> View {
+        match screen {
+            Screen::Attract => View::Attract,
+            Screen::Identify { invalid } => View::Identify { invalid: *invalid },
+            Screen::Checking => View::Checking,
+            Screen::ChooseProvider { providers } => View::ChooseProvider {
+                providers: providers.iter().map(|(id, _)| ctx.card(id)).collect(),
+                camera_available: ctx.camera_available,
+            },
+            Screen::ScanId { provider, path, link, phone_opened } => View::ScanId {
+                provider: ctx.card(provider),
+                path: (*path).into(),
+                link: link.as_deref().map(QrView::for_phone),
+                phone_opened: *phone_opened,
+                capture: match path {
+                    reclaim_core::ScanPath::Camera => Some(ctx.capture),
+                    reclaim_core::ScanPath::Phone => None,
+                },
+            },
+            Screen::AddToAuthenticator { url } => {
+                View::AddToAuthenticator { qr: QrView::for_phone(url) }
+            }
+            Screen::OpenAuthenticator { url } => {
+                View::OpenAuthenticator { qr: url.as_deref().map(QrView::for_phone) }
+            }
+            Screen::FaceCheckInProgress => View::FaceCheckInProgress,
+            Screen::FaceCheckResult { passed, score, threshold, attempts_left } => {
+                View::FaceCheckResult {
+                    passed: *passed,
+                    score: *score,
+                    threshold: *threshold,
+                    photo_quality: ctx.photo_quality,
+                    attempts_left: *attempts_left,
+                }
+            }
+            Screen::Tap { code, lifetime_in_minutes } => View::Tap {
+                tap: TapView::new(
+                    code.expose(),
+                    *lifetime_in_minutes,
+                    ctx.tap_expires_at.clone().unwrap_or_default(),
+                    ctx.sign_in_url.to_owned(),
+                ),
+            },
+            Screen::EvaluationResult => View::EvaluationResult,
+            Screen::CouldNotComplete { reason, reference } => {
+                View::CouldNotComplete { reason: (*reason).into(), reference: reference.clone() }
+            }
+        }
+    }
+
+    /// The `screen` tag, for logs and tests.
+    pub fn name(&self) -> &'static str {
+        match self {
+            View::Attract => "attract",
+            View::OutOfService { .. } => "outOfService",
+            View::Identify { .. } => "identify",
+            View::Checking => "checking",
+            View::ChooseProvider { .. } => "chooseProvider",
+            View::ScanId { .. } => "scanId",
+            View::AddToAuthenticator { .. } => "addToAuthenticator",
+            View::OpenAuthenticator { .. } => "openAuthenticator",
+            View::FaceCheckInProgress => "faceCheckInProgress",
+            View::FaceCheckResult { .. } => "faceCheckResult",
+            View::Tap { .. } => "tap",
+            View::EvaluationResult => "evaluationResult",
+            View::CouldNotComplete { .. } => "couldNotComplete",
+        }
+    }
+}
+
+/// What [`View::from_screen`] needs besides the core screen.
+#[derive(Debug, Clone)]
+pub struct ViewContext<'a> {
+    /// The station's providers, to build cards from ids.
+    pub providers: &'a [ProviderCard],
+    /// A camera is present.
+    pub camera_available: bool,
+    /// Camera path progress.
+    pub capture: CaptureStage,
+    /// From the last `presentation_verified` / failure callback.
+    pub photo_quality: Option<PhotoQuality>,
+    /// RFC 3339 expiry of the TAP (from Graph's `startDateTime` + lifetime).
+    pub tap_expires_at: Option<String>,
+    /// Where to sign in with the TAP.
+    pub sign_in_url: &'a str,
+}
+
+impl ViewContext<'_> {
+    fn card(&self, id: &str) -> ProviderCard {
+        self.providers.iter().find(|p| p.id == id).cloned().unwrap_or_else(|| ProviderCard {
+            id: id.to_owned(),
+            display_name: id.to_owned(),
+            documents: Vec::new(),
+            needs_phone: true,
+        })
+    }
+}
+
+/// A provider as the person sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderCard {
+    /// Stable id, sent back by `choose_provider`.
+    pub id: String,
+    /// The provider's own brand name (not translated).
+    pub display_name: String,
+    /// Documents it accepts.
+    pub documents: Vec<DocumentKind>,
+    /// The phone path needs the person's own phone (the camera path needs one only for
+    /// Authenticator).
+    pub needs_phone: bool,
+}
+
+/// An identity document kind (localised by the UI).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum DocumentKind {
+    /// Passport.
+    Passport,
+    /// Driving licence.
+    DrivingLicence,
+    /// National ID card.
+    IdCard,
+}
+
+/// How the ID is scanned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum ScanPath {
+    /// QR handoff to the person's phone.
+    Phone,
+    /// The kiosk's camera.
+    Camera,
+}
+
+impl From<reclaim_core::ScanPath> for ScanPath {
+    fn from(p: reclaim_core::ScanPath) -> Self {
+        match p {
+            reclaim_core::ScanPath::Phone => ScanPath::Phone,
+            reclaim_core::ScanPath::Camera => ScanPath::Camera,
+        }
+    }
+}
+
+impl From<ScanPath> for reclaim_core::ScanPath {
+    fn from(p: ScanPath) -> Self {
+        match p {
+            ScanPath::Phone => reclaim_core::ScanPath::Phone,
+            ScanPath::Camera => reclaim_core::ScanPath::Camera,
+        }
+    }
+}
+
+/// Camera path progress: which shot is wanted next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum CaptureStage {
+    /// Hold the front of the ID in the frame.
+    Front,
+    /// Now the back.
+    Back,
+    /// Now look at the camera.
+    Selfie,
+    /// Sending to the provider.
+    Uploading,
+    /// The provider could not read the last shot: take it again.
+    Retake,
+}
+
+/// A shot the UI asks the backend to take from the camera.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum Shot {
+    /// Front of the document.
+    Front,
+    /// Back of the document.
+    Back,
+    /// The person's face.
+    Selfie,
+}
+
+/// `sourcePhotoQuality` of the ID's photo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum PhotoQuality {
+    /// `HIGH`.
+    High,
+    /// `MEDIUM`.
+    Medium,
+    /// `LOW`.
+    Low,
+}
+
+impl PhotoQuality {
+    /// From the callback's `sourcePhotoQuality` string.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.to_ascii_uppercase().as_str() {
+            "HIGH" => Some(Self::High),
+            "MEDIUM" => Some(Self::Medium),
+            "LOW" => Some(Self::Low),
+            _ => None,
+        }
+    }
+}
+
+/// The Temporary Access Pass as shown: secret, zeroed on drop, never in `Debug`.
+#[derive(Clone, PartialEq, Eq, Serialize, TS, Zeroize, ZeroizeOnDrop)]
+#[serde(rename_all = "camelCase")]
+pub struct TapView {
+    /// The pass, in groups of four characters (`["k7Q+", "2rZa"]`); the UI joins them.
+    pub groups: Vec<String>,
+    /// Lifetime in minutes.
+    pub lifetime_minutes: u32,
+    /// RFC 3339 expiry, for the countdown.
+    pub expires_at: String,
+    /// Where to sign in with it.
+    pub sign_in_url: String,
+}
+
+impl TapView {
+    /// Groups the pass in fours.
+    pub fn new(code: &str, lifetime_minutes: u32, expires_at: String, sign_in_url: String) -> Self {
+        let chars: Vec<char> = code.chars().collect();
+        let groups = chars.chunks(4).map(|c| c.iter().collect()).collect();
+        Self { groups, lifetime_minutes, expires_at, sign_in_url }
+    }
+
+    /// The pass in one piece.
+    pub fn code(&self) -> String {
+        self.groups.concat()
+    }
+}
+
+impl fmt::Debug for TapView {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TapView")
+            .field("groups", &"<redacted>")
+            .field("lifetime_minutes", &self.lifetime_minutes)
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
+/// Why a recovery could not complete: the core's closed [`ReasonCode`] set, as a TypeScript
+/// string union the UI localises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Reason(pub ReasonCode);
+
+impl From<ReasonCode> for Reason {
+    fn from(r: ReasonCode) -> Self {
+        Reason(r)
+    }
+}
+
+impl TS for Reason {
+    type WithoutGenerics = Self;
+    type OptionInnerType = Self;
+
+    fn name(_: &ts_rs::Config) -> String {
+        "Reason".to_owned()
+    }
+
+    fn inline(_: &ts_rs::Config) -> String {
+        // The wire strings, exactly as serde writes them.
+        ReasonCode::ALL
+            .iter()
+            .map(|r| serde_json::to_string(r).unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join(" | ")
+    }
+
+    fn decl(cfg: &ts_rs::Config) -> String {
+        format!("type Reason = {};", Self::inline(cfg))
+    }
+
+    fn decl_concrete(cfg: &ts_rs::Config) -> String {
+        Self::decl(cfg)
+    }
+
+    fn output_path() -> Option<std::path::PathBuf> {
+        None
+    }
+}
+
+/// The station's state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct StationView {
+    /// Demo (emulated tenant) or production.
+    pub mode: StationMode,
+    /// Station id from the configuration (shown small on attract, in references).
+    pub station_id: String,
+    /// Pre-flight passed: recoveries can start.
+    pub ready: bool,
+    /// What failed pre-flight (empty when ready).
+    pub problems: Vec<PreflightProblem>,
+}
+
+/// Demo or production.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum StationMode {
+    /// The emulated tenant, in-process.
+    Demo,
+    /// A real tenant.
+    Production,
+}
+
+/// A pre-flight failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum PreflightProblem {
+    /// No network.
+    Network,
+    /// The clock differs from the services' by too much.
+    ClockSkew,
+    /// The relay cannot be reached.
+    RelayUnreachable,
+    /// The tenant (token endpoint or Graph) cannot be reached or refuses the credentials.
+    TenantUnreachable,
+    /// The configuration is invalid.
+    ConfigInvalid,
+    /// An operator switched the station off.
+    SwitchedOff,
+}
+
+/// A command's failure as the UI receives it: a closed code it localises, and an English
+/// message for logs only (the UI never shows or parses it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorView {
+    /// What went wrong.
+    pub code: ErrorCode,
+    /// For the log; never personal data.
+    pub message: String,
+}
+
+/// The closed set of command error codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum ErrorCode {
+    /// The input was malformed (too long, wrong shape).
+    InvalidInput,
+    /// The command does not apply to the current screen (e.g. a double tap); nothing changed.
+    NotNow,
+    /// The camera is missing or failed.
+    CameraUnavailable,
+    /// The station is out of service.
+    OutOfService,
+    /// The engine stopped; the app is restarting it.
+    EngineStopped,
+    /// Anything else.
+    Internal,
+}
+
+/// One camera preview frame for the UI (`data:` URL of a JPEG).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct PreviewFrame {
+    /// Frame counter.
+    #[ts(type = "number")]
+    pub seq: u64,
+    /// Pixels.
+    pub width: u32,
+    /// Pixels.
+    pub height: u32,
+    /// `data:image/jpeg;base64,…`.
+    pub data_url: String,
+}
+
+/// The TypeScript declarations of every IPC type, as checked in at `ui/src/lib/ipc/bindings.ts`.
+pub fn typescript_bindings() -> String {
+    let cfg = ts_rs::Config::new();
+    let decls = [
+        ViewUpdate::decl(&cfg),
+        Step::decl(&cfg),
+        View::decl(&cfg),
+        QrView::decl(&cfg),
+        ProviderCard::decl(&cfg),
+        DocumentKind::decl(&cfg),
+        ScanPath::decl(&cfg),
+        CaptureStage::decl(&cfg),
+        Shot::decl(&cfg),
+        PhotoQuality::decl(&cfg),
+        TapView::decl(&cfg),
+        Reason::decl(&cfg),
+        StationView::decl(&cfg),
+        StationMode::decl(&cfg),
+        PreflightProblem::decl(&cfg),
+        ErrorView::decl(&cfg),
+        ErrorCode::decl(&cfg),
+        PreviewFrame::decl(&cfg),
+    ];
+    let mut out = String::from(
+        "// Generated from crates/reclaim-engine/src/view.rs by `RECLAIM_BLESS=1 cargo test -p \
+         reclaim-engine bindings`. Do not edit.\n\n",
+    );
+    for d in decls {
+        out.push_str("export ");
+        out.push_str(&d);
+        out.push_str("\n\n");
+    }
+    out.truncate(out.trim_end().len());
+    out.push('\n');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn ctx() -> ViewContext<'static> {
+        ViewContext {
+            providers: &[],
+            camera_available: false,
+            capture: CaptureStage::Front,
+            photo_quality: Some(PhotoQuality::High),
+            tap_expires_at: Some("2026-11-22T10:00:00Z".into()),
+            sign_in_url: "https://myaccount.microsoft.com",
+        }
+    }
+
+    #[test]
+    fn bindings_match_the_checked_in_typescript() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../ui/src/lib/ipc/bindings.ts");
+        let want = typescript_bindings();
+        if std::env::var_os("RECLAIM_BLESS").is_some() {
+            std::fs::create_dir_all(std::path::Path::new(path).parent().unwrap()).unwrap();
+            std::fs::write(path, &want).unwrap();
+        }
+        let have = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            have == want,
+            "ui/src/lib/ipc/bindings.ts is out of date: run `RECLAIM_BLESS=1 cargo test -p \
+             reclaim-engine bindings` and commit it"
+        );
+    }
+
+    #[test]
+    fn views_serialise_with_a_screen_tag_and_camel_case_fields() {
+        let v = View::FaceCheckResult {
+            passed: false,
+            score: Some(41.5),
+            threshold: 70,
+            photo_quality: Some(PhotoQuality::Medium),
+            attempts_left: 2,
+        };
+        assert_eq!(
+            serde_json::to_value(&v).unwrap(),
+            json!({"screen": "faceCheckResult", "passed": false, "score": 41.5, "threshold": 70,
+                   "photoQuality": "medium", "attemptsLeft": 2})
+        );
+        let reason = View::from_screen(
+            &Screen::CouldNotComplete {
+                reason: ReasonCode::NameMismatch,
+                reference: "RC-NAME_MISMATCH-74AAAAAA".into(),
+            },
+            &ctx(),
+        );
+        assert_eq!(
+            serde_json::to_value(&reason).unwrap(),
+            json!({"screen": "couldNotComplete", "reason": "name_mismatch",
+                   "reference": "RC-NAME_MISMATCH-74AAAAAA"})
+        );
+    }
+
+    #[test]
+    fn the_reason_union_lists_every_core_reason() {
+        let ts = Reason::decl(&ts_rs::Config::new());
+        for r in ReasonCode::ALL {
+            let wire = serde_json::to_value(Reason(r)).unwrap();
+            assert!(ts.contains(&format!("\"{}\"", wire.as_str().unwrap())), "{r:?} missing");
+        }
+    }
+
+    #[test]
+    fn the_tap_is_grouped_in_fours_and_never_in_debug() {
+        let v = View::from_screen(
+            &Screen::Tap { code: reclaim_core::TapCode::new("k7Q+2rZa9x"), lifetime_in_minutes: 60 },
+            &ctx(),
+        );
+        let View::Tap { tap } = &v else { panic!("not a tap view") };
+        assert_eq!(tap.groups, ["k7Q+", "2rZa", "9x"]);
+        assert_eq!(tap.code(), "k7Q+2rZa9x");
+        assert!(!format!("{v:?}").contains("k7Q+"));
+        assert_eq!(Step::of(&v), Some(Step { index: 5, total: 5 }));
+    }
+}
