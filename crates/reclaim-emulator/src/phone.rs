@@ -19,6 +19,7 @@ use uuid::Uuid;
 
 use crate::clock::rfc3339;
 use crate::fixture::{Fixture, FixtureError};
+use crate::html::esc;
 use crate::request_service::presentation::{self, Presentation, Refusal};
 use crate::request_service::{RequestError, RequestKind, RequestSpec, RequestStatus, callback};
 use crate::server::PublicBase;
@@ -709,22 +710,6 @@ async fn control_revoke(State(state): State<AppState>, Path(id): Path<String>) -
 }
 
 // ── Mobile web page ─────────────────────────────────────────────────────────────────────────────
-
-/// Minimal HTML escaping for text and attribute values.
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 fn page_url(base: &str, id: &str, msg: &str) -> String {
     let msg: String = url::form_urlencoded::byte_serialize(msg.as_bytes()).collect();

@@ -17,6 +17,7 @@ use super::issue::{self, IssueStatus, Offer};
 use super::link::{self, LinkClaims, LinkError};
 use super::{ApiError, card, lock, persona, phone_bridge, portrait, provider, today};
 use crate::fixture::ProviderFixture;
+use crate::html::esc;
 use crate::server::PublicBase;
 use crate::state::AppState;
 
@@ -249,22 +250,6 @@ pub fn add_to_authenticator_url(state: &AppState, phone_id: &str, openid_url: &s
 }
 
 // ───────────────────────────── pages ──────────────────────────────────────────────────────────
-
-/// Escapes text for HTML element content and attribute values.
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
 
 /// A 303 to `url`; a URL that cannot be a header value (never ours) is a 500, not a panic.
 fn see_other(url: &str) -> Response {
@@ -888,14 +873,6 @@ mod tests {
 
     use super::*;
     use crate::{EmulatorOptions, Fixture};
-
-    #[test]
-    fn escapes_markup() {
-        assert_eq!(
-            esc("<a href=\"x\">O'Brien & co</a>"),
-            "&lt;a href=&quot;x&quot;&gt;O&#39;Brien &amp; co&lt;/a&gt;"
-        );
-    }
 
     fn location(r: &reqwest::Response) -> String {
         r.headers()[header::LOCATION].to_str().unwrap().to_owned()

@@ -21,6 +21,7 @@ use axum::routing::{get, post, put};
 use serde_json::json;
 
 use crate::fixture::{Fixture, FixtureError, PersonaFixture, ProviderFixture};
+use crate::html::esc;
 use crate::server::PublicBase;
 use crate::state::AppState;
 
@@ -168,10 +169,10 @@ async fn index(State(s): State<AppState>, PublicBase(base): PublicBase) -> Respo
 /// `GET {provider}/cards/` — a printable index of every persona's card, back and selfie.
 async fn cards_index(State(s): State<AppState>, PublicBase(base): PublicBase) -> Html<String> {
     // The base comes from the Host header: escape it like any other text.
-    let base = hosted::esc(&base);
+    let base = esc(&base);
     let mut rows = String::new();
     for p in &s.fixture().personas {
-        let k = hosted::esc(&p.key);
+        let k = esc(&p.key);
         let d = &p.document;
         rows.push_str(&format!(
             "<section><h2>{k} — {} {}</h2><p>{}{}{}</p>\
@@ -179,13 +180,13 @@ async fn cards_index(State(s): State<AppState>, PublicBase(base): PublicBase) ->
              <img src=\"{base}/cards/{k}-back.png\" alt=\"back of {k}'s card\">\
              <p><a href=\"{base}/cards/{k}.png\">front</a> · <a href=\"{base}/cards/{k}-back.png\">back</a> · \
              <a href=\"{base}/cards/{k}-selfie.png\">selfie</a></p></section>",
-            hosted::esc(&d.given_names),
-            hosted::esc(&d.family_name),
-            hosted::esc(card::document_label(&d.document_type)),
+            esc(&d.given_names),
+            esc(&d.family_name),
+            esc(card::document_label(&d.document_type)),
             if p.forged { " · forged" } else { "" },
             if p.revoked { " · credential revoked after issuance" } else { "" },
         ));
-        rows.push_str(&format!("<p class=\"note\">{}</p>", hosted::esc(&p.description)));
+        rows.push_str(&format!("<p class=\"note\">{}</p>", esc(&p.description)));
     }
     Html(format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
