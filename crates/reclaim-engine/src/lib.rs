@@ -1,12 +1,40 @@
 //! Reclaim's engine: drives [`reclaim_core`]'s pure state machine through ports with real HTTP
 //! adapters, and turns its screens into the view model the kiosk renders.
+//!
+//! * [`ports`] — the traits the orchestrator calls (directory, Request Service, provider, relay,
+//!   clock, audit); [`adapters`] — their real implementations over HTTP.
+//! * [`orchestrator`] — [`Engine`]: the actor that owns the session, and its handle.
+//! * [`view`], [`qr`] — what the UI renders.
+//! * `demo` (feature `demo`) — the emulated tenant and an embedded relay in-process, and
+//!   [`simulate`](crate::simulate) for `reclaim simulate`.
 
+pub mod adapters;
+pub mod audit;
+mod callbacks;
+mod capture;
+pub mod clock;
+#[cfg(feature = "demo")]
+pub mod demo;
+pub mod error;
+pub mod orchestrator;
+pub mod ports;
 pub mod qr;
+pub mod rate_limit;
+pub mod settings;
+#[cfg(feature = "demo")]
+pub mod simulate;
 pub mod view;
 
+pub use audit::{MemoryAudit, TeeAudit, TracingAudit};
+pub use clock::{ManualClock, SystemClock};
+pub use error::EngineError;
+pub use orchestrator::{Engine, EngineMetrics};
+pub use ports::Ports;
 pub use qr::QrView;
+pub use rate_limit::{RateLimiter, RateLimits};
+pub use settings::{EngineSettings, StationProvider};
 pub use view::{
-    CaptureStage, DocumentKind, ErrorCode, ErrorView, PhotoQuality, PreflightProblem,
-    PreviewFrame, ProviderCard, Reason, ScanPath, Shot, StationMode, StationView, Step, TapView,
-    View, ViewContext, ViewUpdate, typescript_bindings,
+    CaptureStage, DocumentKind, ErrorCode, ErrorView, PhotoQuality, PreflightProblem, PreviewFrame,
+    ProviderCard, Reason, ScanPath, Shot, StationMode, StationView, Step, TapView, View,
+    ViewContext, ViewUpdate, typescript_bindings,
 };

@@ -626,7 +626,10 @@ mod tests {
     #[test]
     fn the_tap_is_grouped_in_fours_and_never_in_debug() {
         let v = View::from_screen(
-            &Screen::Tap { code: reclaim_core::TapCode::new("k7Q+2rZa9x"), lifetime_in_minutes: 60 },
+            &Screen::Tap {
+                code: reclaim_core::TapCode::new("k7Q+2rZa9x"),
+                lifetime_in_minutes: 60,
+            },
             &ctx(),
         );
         let View::Tap { tap } = &v else { panic!("not a tap view") };

@@ -1,0 +1,3 @@
+//! Engine overhead benchmark (work in progress).
+
+fn main() {}

@@ -1,0 +1,173 @@
+//! [`GraphDirectory`]: the directory port over `reclaim-entra`'s Graph client.
+
+use std::sync::Arc;
+
+use reclaim_core::{
+    AdapterFailure, DirectoryUser, EligibilityFacts, EligibilityResult, NameQuery, PersonName,
+    TapFailure, TapPolicy, TapRequest, Upn, VcMethodPolicy, VerifiedIdProfile, groups_to_check,
+};
+use reclaim_entra::graph::{self, GraphClient};
+use reclaim_entra::{EntraError, GRAPH_SCOPE, TokenSource};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use time::OffsetDateTime;
+
+use super::entra_failure;
+use crate::ports::{BoxFuture, Directory, IssuedTap};
+
+/// The directory: users, groups, policies, profiles and TAPs from Microsoft Graph.
+#[derive(Debug, Clone)]
+pub struct GraphDirectory {
+    graph: GraphClient,
+    tokens: Arc<TokenSource>,
+}
+
+impl GraphDirectory {
+    /// Over a Graph client and the token source it uses (for the pre-flight probe).
+    pub fn new(graph: GraphClient, tokens: Arc<TokenSource>) -> Self {
+        Self { graph, tokens }
+    }
+
+    async fn facts(&self, upn: &Upn) -> Result<EligibilityResult, EntraError> {
+        let Some(user) = self.graph.get_user(upn.expose()).await? else {
+            return Ok(EligibilityResult::UnknownUser);
+        };
+        let (vc, tap, profiles) = tokio::try_join!(
+            self.graph.get_verifiable_credentials_policy(),
+            self.graph.get_tap_policy(),
+            self.graph.list_verified_id_profiles(),
+        )?;
+        let (Some(vc_policy), Some(tap_policy)) =
+            (convert::<_, VcMethodPolicy>(&vc), convert::<_, TapPolicy>(&tap))
+        else {
+            tracing::warn!("an authentication-method policy has a shape the core cannot read");
+            return Ok(EligibilityResult::Failed(AdapterFailure::Refused));
+        };
+        let profiles: Vec<VerifiedIdProfile> = profiles
+            .iter()
+            .filter_map(|p| {
+                let core = convert(p);
+                if core.is_none() {
+                    tracing::warn!(profile = %p.id, "skipping a verifiedIdProfile the core cannot read");
+                }
+                core
+            })
+            .collect();
+        let mut groups: Vec<String> = groups_to_check(&vc_policy).into_iter().flatten().collect();
+        for g in tap_policy.group_ids() {
+            if !groups.contains(&g) {
+                groups.push(g);
+            }
+        }
+        let member_groups = if groups.is_empty() {
+            Vec::new()
+        } else {
+            self.graph.check_member_groups(&user.id, &groups).await?
+        };
+        Ok(EligibilityResult::Found(Box::new(EligibilityFacts {
+            user: core_user(user),
+            member_groups,
+            vc_policy,
+            profiles,
+            tap_policy,
+        })))
+    }
+
+    async fn search(&self, queries: &[NameQuery]) -> Result<Vec<DirectoryUser>, EntraError> {
+        let mut out: Vec<DirectoryUser> = Vec::new();
+        for q in queries {
+            let found = self.graph.find_users_by_name(q.given.expose(), q.surname.expose()).await?;
+            for u in found.users {
+                if !out.iter().any(|o| o.id == u.id) {
+                    out.push(core_user(u));
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Entra's model → the core's (both are the Graph JSON; a round trip keeps them in step).
+fn convert<A: Serialize, B: DeserializeOwned>(a: &A) -> Option<B> {
+    serde_json::to_value(a).ok().and_then(|v| serde_json::from_value(v).ok())
+}
+
+fn core_user(u: graph::User) -> DirectoryUser {
+    DirectoryUser {
+        user_principal_name: Upn::new(
+            u.user_principal_name.as_ref().map(|p| p.expose().to_owned()).unwrap_or_default(),
+        ),
+        given_name: u.given_name.as_ref().map(|p| PersonName::new(p.expose())),
+        surname: u.surname.as_ref().map(|p| PersonName::new(p.expose())),
+        account_enabled: u.account_enabled,
+        user_type: u.user_type.clone(),
+        id: u.id,
+    }
+}
+
+impl Directory for GraphDirectory {
+    fn eligibility<'a>(&'a self, upn: &'a Upn) -> BoxFuture<'a, EligibilityResult> {
+        Box::pin(async move {
+            self.facts(upn).await.unwrap_or_else(|e| {
+                EligibilityResult::Failed(entra_failure("directory.eligibility", &e))
+            })
+        })
+    }
+
+    fn users_by_name<'a>(
+        &'a self,
+        queries: &'a [NameQuery],
+    ) -> BoxFuture<'a, Result<Vec<DirectoryUser>, AdapterFailure>> {
+        Box::pin(async move {
+            self.search(queries).await.map_err(|e| entra_failure("directory.users_by_name", &e))
+        })
+    }
+
+    fn create_tap<'a>(
+        &'a self,
+        user_id: &'a str,
+        request: TapRequest,
+    ) -> BoxFuture<'a, Result<IssuedTap, TapFailure>> {
+        Box::pin(async move {
+            let body = graph::TapRequest {
+                start_date_time: None,
+                lifetime_in_minutes: Some(request.lifetime_in_minutes),
+                is_usable_once: Some(request.is_usable_once),
+            };
+            let sent = OffsetDateTime::now_utc();
+            match self.graph.create_tap_safely(user_id, &body).await {
+                Ok(method) => {
+                    let Some(code) = method.temporary_access_pass.as_ref() else {
+                        tracing::warn!("TAP created without a pass in the response");
+                        return Err(TapFailure::Failed(AdapterFailure::Unavailable));
+                    };
+                    Ok(IssuedTap {
+                        code: reclaim_core::TapCode::new(code.expose()),
+                        starts_at: method
+                            .start_date_time
+                            .or(method.created_date_time)
+                            .unwrap_or(sent),
+                        lifetime_in_minutes: method
+                            .lifetime_in_minutes
+                            .unwrap_or(request.lifetime_in_minutes),
+                    })
+                }
+                Err(EntraError::Graph(g)) if matches!(g.status, 400 | 403) => {
+                    tracing::warn!(status = g.status, code = %g.code, "Graph refused the TAP");
+                    Err(TapFailure::PolicyRefused)
+                }
+                Err(e) => Err(TapFailure::Failed(entra_failure("directory.create_tap", &e))),
+            }
+        })
+    }
+
+    fn probe(&self) -> BoxFuture<'_, Result<(), AdapterFailure>> {
+        Box::pin(async move {
+            self.tokens
+                .token(GRAPH_SCOPE)
+                .await
+                .map(|_| ())
+                .map_err(|e| entra_failure("directory.probe", &e))
+        })
+    }
+}

@@ -1,0 +1,399 @@
+//! The demo stack (feature `demo`): the emulated tenant and an embedded relay started in-process
+//! on 127.0.0.1 ephemeral ports, the engine's real adapters wired to them by URL alone, and
+//! helpers to play the phone ([`Phone`]) and steer the tenant ([`TenantControl`]). The kiosk's
+//! demo mode, `reclaim simulate`, the system tests and the benchmark all start exactly this.
+
+mod faults;
+mod phone;
+mod relay_link;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reclaim_core::AuditKey;
+use reclaim_emulator::{EmulatorOptions, Fixture, RunningEmulator};
+use reclaim_entra::{
+    Endpoints, GraphClient, RequestServiceClient, RetryPolicy, Secret, TokenSource,
+};
+use reclaim_relay::{ClientOptions, RelayClient, RelayConfig, RunningRelay, StationConfig};
+use serde_json::Value;
+
+pub use faults::{FaultSpec, FaultSyntaxError};
+pub use phone::Phone;
+pub use relay_link::RelayLink;
+
+use crate::adapters::{
+    GraphDirectory, HttpProviders, ProviderEndpoint, RelayEvents, RequestServicePresentations,
+};
+use crate::audit::TracingAudit;
+use crate::clock::SystemClock;
+use crate::ports::Ports;
+use crate::settings::{EngineSettings, StationProvider};
+use crate::view::{DocumentKind, ProviderCard, StationMode};
+
+/// The demo tenant's kiosk app registration (emulator only).
+pub const KIOSK_CLIENT_ID: &str = "3a000000-0000-4000-8000-000000000001";
+/// Its client secret — valid only in the emulator.
+pub const KIOSK_SECRET: &str = "demo-kiosk-secret-NOT-FOR-PRODUCTION";
+
+/// Why the demo stack could not start or a control call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    /// The emulator did not start.
+    #[error("emulator: {0}")]
+    Emulator(#[from] reclaim_emulator::StartError),
+    /// The relay did not start.
+    #[error("relay: {0}")]
+    Relay(#[from] reclaim_relay::RelayError),
+    /// The Entra clients could not be built.
+    #[error("clients: {0}")]
+    Entra(#[from] reclaim_entra::EntraError),
+    /// Binding a loopback port failed.
+    #[error("i/o: {0}")]
+    Io(#[from] std::io::Error),
+    /// An HTTP call to the control API failed.
+    #[error("control API: {0}")]
+    Http(#[from] reqwest::Error),
+    /// The control API refused a call.
+    #[error("control API answered {status}: {body}")]
+    Control {
+        /// HTTP status.
+        status: u16,
+        /// Its body (the emulator's own text; test data only).
+        body: String,
+    },
+}
+
+/// How to start the demo stack.
+#[derive(Debug, Clone)]
+pub struct DemoOptions {
+    /// The tenant (default: the checked-in demo tenant).
+    pub fixture: Fixture,
+    /// Station id (relay station, audit, hosted-link `iss`).
+    pub station_id: String,
+    /// The simulated phone the provider flows and Authenticator run on.
+    pub phone_id: String,
+    /// Offer the camera path (the kiosk shell knows whether a camera is present).
+    pub camera_available: bool,
+}
+
+impl Default for DemoOptions {
+    fn default() -> Self {
+        Self {
+            fixture: Fixture::demo(),
+            station_id: "demo-kiosk".into(),
+            phone_id: "demo-phone".into(),
+            camera_available: false,
+        }
+    }
+}
+
+/// Reads a control API answer as JSON (`null` for an empty body); non-2xx is an error.
+pub(crate) async fn control_json(req: reqwest::RequestBuilder) -> Result<Value, DemoError> {
+    let resp = req.send().await?;
+    let status = resp.status().as_u16();
+    let text = resp.text().await?;
+    if !(200..300).contains(&status) {
+        return Err(DemoError::Control { status, body: text.chars().take(500).collect() });
+    }
+    if text.trim().is_empty() {
+        Ok(Value::Null)
+    } else {
+        Ok(serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+}
+
+/// The card images of a persona, as the emulator's card renderer draws them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CardImage {
+    /// `{persona}.png`.
+    Front,
+    /// `{persona}-back.png`.
+    Back,
+    /// `{persona}-selfie.png`.
+    Selfie,
+}
+
+/// Steers the emulated tenant through its control API.
+#[derive(Debug, Clone)]
+pub struct TenantControl {
+    http: reqwest::Client,
+    control: String,
+    provider: String,
+}
+
+impl TenantControl {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.control)
+    }
+
+    /// `POST {control}/faults` with one rule or an array of rules.
+    pub async fn add_fault(&self, rule: Value) -> Result<(), DemoError> {
+        control_json(self.http.post(self.url("/faults")).json(&rule)).await.map(|_| ())
+    }
+
+    /// `DELETE {control}/faults`.
+    pub async fn clear_faults(&self) -> Result<(), DemoError> {
+        control_json(self.http.delete(self.url("/faults"))).await.map(|_| ())
+    }
+
+    /// Moves the emulated clock forward.
+    pub async fn advance_clock(&self, seconds: i64) -> Result<(), DemoError> {
+        let body = serde_json::json!({ "seconds": seconds });
+        control_json(self.http.post(self.url("/clock/advance")).json(&body)).await.map(|_| ())
+    }
+
+    /// Every access token issued so far is now expired.
+    pub async fn expire_tokens(&self) -> Result<(), DemoError> {
+        control_json(self.http.post(self.url("/tokens/expire"))).await.map(|_| ())
+    }
+
+    /// The Temporary Access Passes the emulator holds, with the pass in clear.
+    pub async fn taps(&self) -> Result<Value, DemoError> {
+        control_json(self.http.get(self.url("/directory/taps"))).await
+    }
+
+    /// A user's TAPs (by id or UPN).
+    pub async fn user_taps(&self, user: &str) -> Result<Value, DemoError> {
+        let user: String = url::form_urlencoded::byte_serialize(user.as_bytes()).collect();
+        control_json(self.http.get(self.url(&format!("/directory/users/{user}/taps")))).await
+    }
+
+    /// A Request Service request's status and callback deliveries.
+    pub async fn request(&self, request_id: &str) -> Result<Value, DemoError> {
+        control_json(self.http.get(self.url(&format!("/requests/{request_id}")))).await
+    }
+
+    /// Revokes a credential held by a phone.
+    pub async fn revoke(&self, credential_id: &str) -> Result<(), DemoError> {
+        let url = self.url(&format!("/credentials/{credential_id}/revoke"));
+        control_json(self.http.post(url)).await.map(|_| ())
+    }
+
+    /// A persona's test card image (PNG), rendered by the emulator.
+    pub async fn card(&self, persona: &str, image: CardImage) -> Result<Vec<u8>, DemoError> {
+        let suffix = match image {
+            CardImage::Front => "",
+            CardImage::Back => "-back",
+            CardImage::Selfie => "-selfie",
+        };
+        let resp =
+            self.http.get(format!("{}/cards/{persona}{suffix}.png", self.provider)).send().await?;
+        let status = resp.status().as_u16();
+        if status != 200 {
+            return Err(DemoError::Control { status, body: resp.text().await.unwrap_or_default() });
+        }
+        Ok(resp.bytes().await?.to_vec())
+    }
+}
+
+/// The emulator, the embedded relay and the engine's adapters wired to them.
+#[derive(Debug)]
+pub struct DemoStack {
+    emulator: RunningEmulator,
+    relay: RunningRelay,
+    link: RelayLink,
+    ports: Ports,
+    settings: EngineSettings,
+    http: reqwest::Client,
+    phone_id: String,
+}
+
+fn document_kind(wire: &str) -> Option<DocumentKind> {
+    match wire {
+        "passport" => Some(DocumentKind::Passport),
+        "driving_licence" => Some(DocumentKind::DrivingLicence),
+        "id_card" => Some(DocumentKind::IdCard),
+        _ => None,
+    }
+}
+
+impl DemoStack {
+    /// Starts the emulator (the fixture) and a relay on 127.0.0.1 ephemeral ports, with the
+    /// engine's adapters pointed at them. Needs a tokio runtime.
+    pub async fn start(options: DemoOptions) -> Result<DemoStack, DemoError> {
+        let emulator = reclaim_emulator::start(EmulatorOptions {
+            fixture: options.fixture,
+            ..Default::default()
+        })
+        .await?;
+        let credential =
+            format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+        let config = RelayConfig {
+            stations: vec![StationConfig {
+                id: options.station_id.clone(),
+                credential: credential.clone(),
+            }],
+            ..RelayConfig::default()
+        };
+        let listener = std::net::TcpListener::bind(("127.0.0.1", 0))?;
+        listener.set_nonblocking(true)?;
+        let relay_addr = listener.local_addr()?;
+        let relay = reclaim_relay::serve(config, listener).await?;
+        let link = RelayLink::start(relay_addr).await?;
+
+        let u = emulator.urls.clone();
+        let endpoints = Endpoints::from_emulator_urls(&u.login, &u.graph, &u.request_service)?;
+        let http = reclaim_entra::default_http_client()?;
+        let retry = RetryPolicy {
+            max_attempts: 4,
+            base_delay: Duration::from_millis(200),
+            max_delay: Duration::from_secs(5),
+        };
+        let tokens = Arc::new(
+            TokenSource::builder()
+                .authority(&endpoints.authority)
+                .tenant(u.tenant.to_string())
+                .client_id(KIOSK_CLIENT_ID)
+                .client_secret(Secret::new(KIOSK_SECRET))
+                .http_client(http.clone())
+                .retry_policy(retry)
+                .build()?,
+        );
+        let graph = GraphClient::builder()
+            .base_url(&endpoints.graph)
+            .token_source(tokens.clone())
+            .http_client(http.clone())
+            .retry_policy(retry)
+            .build()?;
+        let request_service = RequestServiceClient::builder()
+            .base_url(&endpoints.request_service)
+            .token_source(tokens.clone())
+            .http_client(http.clone())
+            .retry_policy(retry)
+            .build()?;
+
+        let fixture = emulator.state.fixture();
+        let provider_endpoints = fixture
+            .providers
+            .iter()
+            .map(|p| ProviderEndpoint {
+                id: p.id.clone(),
+                base_url: u.provider.clone(),
+                link_signing_key: Secret::new(p.link_signing_key.clone()),
+                capture_api_key: Secret::new(p.capture_api_key.clone()),
+                phone_id: Some(options.phone_id.clone()),
+            })
+            .collect();
+        let station_providers = fixture
+            .providers
+            .iter()
+            .map(|p| StationProvider {
+                card: ProviderCard {
+                    id: p.id.clone(),
+                    display_name: p.display_name.clone(),
+                    documents: p.documents.iter().filter_map(|d| document_kind(d)).collect(),
+                    needs_phone: true,
+                },
+                issuer_did: p.issuer_did.clone(),
+            })
+            .collect();
+
+        let relay_options = ClientOptions {
+            backoff_initial: Duration::from_millis(50),
+            backoff_max: Duration::from_millis(500),
+            ..ClientOptions::default()
+        };
+        let control_client = RelayClient::new(relay.base_url(), &credential)?;
+        let stream_client = RelayClient::new(&link.url(), &credential)?.with_options(relay_options);
+        let ports = Ports {
+            directory: Arc::new(GraphDirectory::new(graph, tokens)),
+            presentations: Arc::new(RequestServicePresentations::new(
+                request_service,
+                "Reclaim account recovery (demo)",
+            )),
+            provider: Arc::new(HttpProviders::new(
+                http.clone(),
+                options.station_id.clone(),
+                provider_endpoints,
+            )),
+            events: Arc::new(RelayEvents::split(control_client, stream_client, relay.base_url())),
+            clock: Arc::new(SystemClock),
+            audit: Arc::new(TracingAudit),
+        };
+        let key: Vec<u8> = uuid::Uuid::new_v4()
+            .as_bytes()
+            .iter()
+            .chain(uuid::Uuid::new_v4().as_bytes())
+            .copied()
+            .collect();
+        let mut settings = EngineSettings::new(
+            options.station_id,
+            StationMode::Demo,
+            AuditKey::new(key),
+            station_providers,
+        );
+        settings.camera_available = options.camera_available;
+        Ok(DemoStack {
+            emulator,
+            relay,
+            link,
+            ports,
+            settings,
+            http: reqwest::Client::new(),
+            phone_id: options.phone_id,
+        })
+    }
+
+    /// Fresh ports for an engine on this stack (system clock, audit through `tracing`); replace
+    /// `clock` or `audit` as needed.
+    pub fn ports(&self) -> Ports {
+        self.ports.clone()
+    }
+
+    /// Settings for an engine on this stack (station, providers, defaults).
+    pub fn settings(&self) -> EngineSettings {
+        self.settings.clone()
+    }
+
+    /// The emulator's control API root (`http://127.0.0.1:P/control`).
+    pub fn control_url(&self) -> &str {
+        &self.emulator.urls.control
+    }
+
+    /// The simulated phone's mobile page (open it on a real phone on the same host).
+    pub fn phone_page_url(&self) -> String {
+        format!("{}/p/{}", self.emulator.urls.phone, self.phone_id)
+    }
+
+    /// Plays the demo phone through the control API.
+    pub fn phone(&self) -> Phone {
+        Phone::new(self.http.clone(), self.control_url(), &self.phone_id)
+    }
+
+    /// Another simulated phone.
+    pub fn phone_named(&self, id: &str) -> Phone {
+        Phone::new(self.http.clone(), self.control_url(), id)
+    }
+
+    /// Faults, the clock, tokens, TAPs, requests and test cards.
+    pub fn tenant(&self) -> TenantControl {
+        TenantControl {
+            http: self.http.clone(),
+            control: self.control_url().trim_end_matches('/').to_owned(),
+            provider: self.emulator.urls.provider.clone(),
+        }
+    }
+
+    /// The running emulator (its URLs and in-process state).
+    pub fn emulator(&self) -> &RunningEmulator {
+        &self.emulator
+    }
+
+    /// The embedded relay.
+    pub fn relay(&self) -> &RunningRelay {
+        &self.relay
+    }
+
+    /// The engine's link to the relay's event stream (cut it to test resume).
+    pub fn relay_link(&self) -> &RelayLink {
+        &self.link
+    }
+
+    /// Stops the relay and the emulator.
+    pub async fn shutdown(self) {
+        drop(self.link);
+        let _ = self.relay.shutdown().await;
+        self.emulator.shutdown().await;
+    }
+}

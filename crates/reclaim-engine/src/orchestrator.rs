@@ -1,0 +1,1086 @@
+//! The orchestrator: an actor task that owns the core [`Session`], turns its effects into port
+//! calls (run concurrently as tasks that feed their answers back through the mailbox), forwards
+//! relay events, ticks every second, runs the idle timer and the attempt limits, and publishes
+//! the view model; and [`Engine`], the cloneable handle the kiosk shell calls.
+//!
+//! Lifecycle: a session starts at Attract; `begin` → … → an outcome. A failure's "could not
+//! complete" screen stays until `done` (or `begin`, `cancel`, or `timeouts.result_secs`); a
+//! success, a cancel or an idle timeout goes straight back to Attract. Every ending wipes: the
+//! session's tasks are aborted, its relay registrations abandoned, its secrets dropped (zeroed by
+//! their types), and the first update of the next session carries `reset: true`.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use futures::StreamExt;
+use reclaim_core::{
+    AccountRef, AdapterFailure, EligibilityResult, Input, ProviderEvent, ReasonCode, Screen,
+    Session, State, Upn,
+};
+use reclaim_entra::Secret;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+use uuid::Uuid;
+use zeroize::Zeroizing;
+
+use crate::callbacks::{parse_callback, provider_return};
+use crate::capture::{CaptureFlow, CaptureStep, await_issuance, take_shot};
+use crate::error::EngineError;
+use crate::ports::{
+    CallbackTarget, CreatedPresentation, HostedLinkRequest, IssuedTap, Ports, Registration,
+    RegistrationKind, RejectionKind, StationEvent,
+};
+use crate::rate_limit::RateLimiter;
+use crate::settings::EngineSettings;
+use crate::view::{
+    CaptureStage, PhotoQuality, PreflightProblem, ProviderCard, ScanPath, Shot, StationView, Step,
+    View, ViewContext, ViewUpdate,
+};
+
+/// Largest image `capture` accepts (the capture API's limit).
+pub const MAX_IMAGE_BYTES: usize = 8 * 1024 * 1024;
+/// Longest UPN `submit_upn` passes on (the core refuses shorter malformed ones itself).
+pub const MAX_UPN_BYTES: usize = 1024;
+/// Registrations at the relay live at most this long (the relay's default `max_ttl_secs`).
+const MAX_REGISTRATION_SECS: u64 = 3600;
+
+type Reply = oneshot::Sender<Result<(), EngineError>>;
+
+enum Command {
+    Begin(Reply),
+    SubmitUpn(Upn, Reply),
+    ChooseProvider(String, ScanPath, Reply),
+    Capture(Shot, Zeroizing<Vec<u8>>, Reply),
+    Done(Reply),
+    Cancel(Reply),
+    Activity(Reply),
+    Station(Vec<PreflightProblem>, oneshot::Sender<StationView>),
+    Shutdown(oneshot::Sender<()>),
+}
+
+/// Messages to the actor from its own tasks.
+enum Internal {
+    Tick,
+    Relay(StationEvent),
+    Problems(Vec<PreflightProblem>),
+    Session(u64, SessionMsg),
+}
+
+/// A session task's answer.
+enum SessionMsg {
+    Input(Input),
+    PresentationCreated { state: String, created: CreatedPresentation },
+    Tap(IssuedTap),
+    Capture(CaptureStep),
+}
+
+/// Counters of the actor's own work (not the time spent waiting on services).
+#[derive(Debug, Default)]
+struct Metrics {
+    busy_nanos: AtomicU64,
+    messages: AtomicU64,
+    updates: AtomicU64,
+}
+
+/// A snapshot of the engine's own work since it started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EngineMetrics {
+    /// Time the actor spent handling messages (stepping the core, starting port calls,
+    /// rendering views) — excludes waiting for services, which runs in tasks.
+    pub busy: Duration,
+    /// Messages handled (commands, task answers, relay events, ticks).
+    pub messages: u64,
+    /// View updates published.
+    pub updates: u64,
+}
+
+struct Shared {
+    ports: Ports,
+    preflight_timeout: Duration,
+    metrics: Metrics,
+}
+
+/// The handle the kiosk shell holds: cheap to clone; the actor stops when the last clone is
+/// dropped (or on [`Engine::shutdown`]).
+#[derive(Clone)]
+pub struct Engine {
+    commands: mpsc::Sender<Command>,
+    view: watch::Receiver<ViewUpdate>,
+    updates: broadcast::Sender<ViewUpdate>,
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").field("seq", &self.view.borrow().seq).finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    /// Starts the actor on the current tokio runtime (and a pre-flight, the ticker and the
+    /// relay subscription). An invalid `settings.config` leaves the station out of service.
+    pub fn spawn(ports: Ports, settings: EngineSettings) -> Engine {
+        let (commands_tx, commands_rx) = mpsc::channel(64);
+        let (tx, rx) = mpsc::unbounded_channel();
+        let (updates, _) = broadcast::channel(256);
+        let shared = Arc::new(Shared {
+            ports: ports.clone(),
+            preflight_timeout: settings.preflight_timeout,
+            metrics: Metrics::default(),
+        });
+        let mut actor = Actor::new(ports, settings, tx, updates.clone(), shared.clone());
+        let first = actor.render();
+        let (view_tx, view_rx) = watch::channel(first);
+        actor.view_tx = Some(view_tx);
+        let station_tasks = actor.station_tasks();
+        tokio::spawn(actor.run(commands_rx, rx, station_tasks));
+        Engine { commands: commands_tx, view: view_rx, updates, shared }
+    }
+
+    /// The latest view; `changed()` wakes on each update (intermediate ones may be skipped).
+    pub fn subscribe(&self) -> watch::Receiver<ViewUpdate> {
+        self.view.clone()
+    }
+
+    /// Every update in order (lossless unless the receiver falls 256 behind). Drop the receiver
+    /// when not reading it: buffered updates may hold the TAP until read.
+    pub fn updates(&self) -> broadcast::Receiver<ViewUpdate> {
+        self.updates.subscribe()
+    }
+
+    /// The view as of now.
+    pub fn current(&self) -> ViewUpdate {
+        self.view.borrow().clone()
+    }
+
+    async fn call(&self, make: impl FnOnce(Reply) -> Command) -> Result<(), EngineError> {
+        let (tx, rx) = oneshot::channel();
+        self.commands.send(make(tx)).await.map_err(|_| EngineError::EngineStopped)?;
+        rx.await.map_err(|_| EngineError::EngineStopped)?
+    }
+
+    /// The person touched the attract screen.
+    pub async fn begin(&self) -> Result<(), EngineError> {
+        self.call(Command::Begin).await
+    }
+
+    /// The person entered their work account.
+    pub async fn submit_upn(&self, upn: String) -> Result<(), EngineError> {
+        if upn.len() > MAX_UPN_BYTES {
+            return Err(EngineError::InvalidInput("account name too long"));
+        }
+        let upn = Upn::new(upn);
+        self.call(|r| Command::SubmitUpn(upn, r)).await
+    }
+
+    /// The person picked a provider and how to scan their ID.
+    pub async fn choose_provider(
+        &self,
+        provider: String,
+        path: ScanPath,
+    ) -> Result<(), EngineError> {
+        self.call(|r| Command::ChooseProvider(provider, path, r)).await
+    }
+
+    /// Camera path: a shot (JPEG or PNG) the UI took when the view asked for it. Answers once
+    /// the shot is accepted for upload; the view then shows `uploading` and the next stage
+    /// (`back`, `selfie`, `retake`), or moves on to "add to Authenticator".
+    pub async fn capture(&self, shot: Shot, image: Vec<u8>) -> Result<(), EngineError> {
+        let image = Zeroizing::new(image);
+        if image.is_empty() {
+            return Err(EngineError::InvalidInput("empty image"));
+        }
+        if image.len() > MAX_IMAGE_BYTES {
+            return Err(EngineError::InvalidInput("image larger than 8 MB"));
+        }
+        self.call(|r| Command::Capture(shot, image, r)).await
+    }
+
+    /// The person is done (TAP noted, evaluation result or failure read).
+    pub async fn done(&self) -> Result<(), EngineError> {
+        self.call(Command::Done).await
+    }
+
+    /// The person pressed Cancel.
+    pub async fn cancel(&self) -> Result<(), EngineError> {
+        self.call(Command::Cancel).await
+    }
+
+    /// Any touch or key: resets the idle timer (and hides "Are you still there?").
+    pub async fn activity(&self) -> Result<(), EngineError> {
+        self.call(Command::Activity).await
+    }
+
+    /// Runs the pre-flight now (token endpoint, relay) and returns the station's state; the
+    /// attract screen turns into "out of service" while problems remain.
+    pub async fn preflight(&self) -> StationView {
+        let problems = run_preflight(&self.shared.ports, self.shared.preflight_timeout).await;
+        let (tx, rx) = oneshot::channel();
+        if self.commands.send(Command::Station(problems.clone(), tx)).await.is_ok()
+            && let Ok(view) = rx.await
+        {
+            return view;
+        }
+        let mut station = self.current().station;
+        station.ready = problems.is_empty();
+        station.problems = problems;
+        station
+    }
+
+    /// The engine's own work so far.
+    pub fn metrics(&self) -> EngineMetrics {
+        let m = &self.shared.metrics;
+        EngineMetrics {
+            busy: Duration::from_nanos(m.busy_nanos.load(Ordering::Relaxed)),
+            messages: m.messages.load(Ordering::Relaxed),
+            updates: m.updates.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Wipes the current session and stops the actor.
+    pub async fn shutdown(&self) {
+        let (tx, rx) = oneshot::channel();
+        if self.commands.send(Command::Shutdown(tx)).await.is_ok() {
+            let _ = rx.await;
+        }
+    }
+}
+
+async fn run_preflight(ports: &Ports, timeout: Duration) -> Vec<PreflightProblem> {
+    let (tenant, relay) = tokio::join!(
+        tokio::time::timeout(timeout, ports.directory.probe()),
+        tokio::time::timeout(timeout, ports.events.probe()),
+    );
+    let mut problems = Vec::new();
+    if !matches!(tenant, Ok(Ok(()))) {
+        problems.push(PreflightProblem::TenantUnreachable);
+    }
+    if !matches!(relay, Ok(Ok(()))) {
+        problems.push(PreflightProblem::RelayUnreachable);
+    }
+    problems
+}
+
+/// A presentation request registered at the relay.
+#[derive(Debug)]
+struct PendingPresentation {
+    state: String,
+    request_id: Option<String>,
+}
+
+/// A provider hand-off waiting for the phone to come back.
+#[derive(Debug)]
+struct PendingReturn {
+    state: String,
+    request_id: String,
+}
+
+/// What the engine holds for one session besides the core's state; dropped (and zeroed where
+/// it holds secrets) at the wipe.
+#[derive(Debug, Default)]
+struct SessionCtx {
+    presentation: Option<PendingPresentation>,
+    provider_return: Option<PendingReturn>,
+    /// Every relay registration of the session, abandoned at the wipe.
+    registered: Vec<String>,
+    /// Callbacks that arrived before their request id was known.
+    buffered: Vec<serde_json::Value>,
+    photo_quality: Option<PhotoQuality>,
+    tap_expires_at: Option<String>,
+    capture: Option<CaptureFlow>,
+}
+
+struct Actor {
+    ports: Ports,
+    s: EngineSettings,
+    cards: Vec<ProviderCard>,
+    session: Option<Session>,
+    generation: u64,
+    ctx: SessionCtx,
+    tasks: JoinSet<()>,
+    tx: mpsc::UnboundedSender<Internal>,
+    view_tx: Option<watch::Sender<ViewUpdate>>,
+    updates: broadcast::Sender<ViewUpdate>,
+    shared: Arc<Shared>,
+    seq: u64,
+    screen: Screen,
+    hold_until: Option<OffsetDateTime>,
+    reset_pending: bool,
+    wiping: bool,
+    dwell_until: Option<Instant>,
+    deferred: bool,
+    last_activity: OffsetDateTime,
+    countdown: Option<u32>,
+    station: StationView,
+    limiter: RateLimiter,
+    queue: VecDeque<Input>,
+}
+
+fn random_token() -> String {
+    Uuid::new_v4().simple().to_string()
+}
+
+fn unix_now() -> u64 {
+    u64::try_from(OffsetDateTime::now_utc().unix_timestamp()).unwrap_or(0)
+}
+
+impl Actor {
+    fn new(
+        ports: Ports,
+        s: EngineSettings,
+        tx: mpsc::UnboundedSender<Internal>,
+        updates: broadcast::Sender<ViewUpdate>,
+        shared: Arc<Shared>,
+    ) -> Self {
+        let now = ports.clock.now();
+        let cards = s.providers.iter().map(|p| p.card.clone()).collect();
+        let station = StationView {
+            mode: s.mode,
+            station_id: s.station_id.clone(),
+            ready: false,
+            problems: Vec::new(),
+        };
+        let mut actor = Actor {
+            limiter: RateLimiter::new(s.rate_limits),
+            ports,
+            s,
+            cards,
+            session: None,
+            generation: 0,
+            ctx: SessionCtx::default(),
+            tasks: JoinSet::new(),
+            tx,
+            view_tx: None,
+            updates,
+            shared,
+            seq: 0,
+            screen: Screen::Attract,
+            hold_until: None,
+            reset_pending: false,
+            wiping: false,
+            dwell_until: None,
+            deferred: false,
+            last_activity: now,
+            countdown: None,
+            station,
+            queue: VecDeque::new(),
+        };
+        actor.new_session();
+        actor
+    }
+
+    fn new_session(&mut self) {
+        let providers = self.s.providers.iter().map(|p| p.core()).collect();
+        match Session::new(
+            Uuid::new_v4(),
+            self.s.station_id.clone(),
+            self.s.config.clone(),
+            self.s.audit_key.clone(),
+            providers,
+        ) {
+            Ok(s) => self.session = Some(s),
+            Err(e) => {
+                tracing::error!(error = %e, "invalid engine configuration: station out of service");
+                self.session = None;
+                self.station.ready = false;
+                if !self.station.problems.contains(&PreflightProblem::ConfigInvalid) {
+                    self.station.problems.push(PreflightProblem::ConfigInvalid);
+                }
+            }
+        }
+    }
+
+    /// The ticker, the relay subscription and the periodic pre-flight.
+    fn station_tasks(&self) -> Vec<tokio::task::JoinHandle<()>> {
+        let clock = self.ports.clock.clone();
+        let tx = self.tx.clone();
+        let ticker = tokio::spawn(async move {
+            loop {
+                clock.sleep(Duration::from_secs(1)).await;
+                if tx.send(Internal::Tick).is_err() {
+                    break;
+                }
+            }
+        });
+        let events = self.ports.events.clone();
+        let tx = self.tx.clone();
+        let relay = tokio::spawn(async move {
+            loop {
+                let mut stream = events.subscribe();
+                while let Some(ev) = stream.next().await {
+                    if tx.send(Internal::Relay(ev)).is_err() {
+                        return;
+                    }
+                }
+                tracing::warn!("relay event stream ended; subscribing again in 5 s");
+                tokio::time::sleep(Duration::from_secs(5)).await;
+            }
+        });
+        let ports = self.ports.clone();
+        let tx = self.tx.clone();
+        let (interval, timeout) = (self.s.preflight_interval, self.s.preflight_timeout);
+        let preflight = tokio::spawn(async move {
+            loop {
+                let problems = run_preflight(&ports, timeout).await;
+                if tx.send(Internal::Problems(problems)).is_err() {
+                    return;
+                }
+                match interval {
+                    Some(every) => tokio::time::sleep(every).await,
+                    None => return,
+                }
+            }
+        });
+        vec![ticker, relay, preflight]
+    }
+
+    async fn run(
+        mut self,
+        mut commands: mpsc::Receiver<Command>,
+        mut rx: mpsc::UnboundedReceiver<Internal>,
+        station_tasks: Vec<tokio::task::JoinHandle<()>>,
+    ) {
+        loop {
+            let dwell = self.dwell_until;
+            tokio::select! {
+                cmd = commands.recv() => {
+                    let started = Instant::now();
+                    match cmd {
+                        None => break,
+                        Some(Command::Shutdown(reply)) => {
+                            self.wipe();
+                            let _ = reply.send(());
+                            break;
+                        }
+                        Some(cmd) => self.command(cmd),
+                    }
+                    self.account(started);
+                }
+                Some(msg) = rx.recv() => {
+                    let started = Instant::now();
+                    self.internal(msg);
+                    self.account(started);
+                }
+                Some(_) = self.tasks.join_next(), if !self.tasks.is_empty() => {}
+                () = sleep_until(dwell), if dwell.is_some() => {
+                    self.dwell_until = None;
+                    if self.deferred {
+                        self.publish(false);
+                    }
+                }
+            }
+        }
+        self.wipe();
+        for t in station_tasks {
+            t.abort();
+        }
+    }
+
+    fn account(&self, started: Instant) {
+        let m = &self.shared.metrics;
+        let nanos = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        m.busy_nanos.fetch_add(nanos, Ordering::Relaxed);
+        m.messages.fetch_add(1, Ordering::Relaxed);
+    }
+
+    // ── commands ────────────────────────────────────────────────────────────────────────────
+
+    fn command(&mut self, cmd: Command) {
+        match cmd {
+            Command::Begin(r) => {
+                let out = self.begin();
+                let _ = r.send(out);
+            }
+            Command::SubmitUpn(upn, r) => {
+                self.touch();
+                let out = self.apply(Input::SubmitUpn(upn));
+                let _ = r.send(out);
+            }
+            Command::ChooseProvider(provider, path, r) => {
+                self.touch();
+                let out = if path == ScanPath::Camera && !self.s.camera_available {
+                    Err(EngineError::CameraUnavailable)
+                } else {
+                    self.apply(Input::ChooseProvider { provider, path: path.into() })
+                };
+                let _ = r.send(out);
+            }
+            Command::Capture(shot, image, r) => {
+                self.touch();
+                let out = self.capture(shot, image);
+                let _ = r.send(out);
+            }
+            Command::Done(r) => {
+                self.touch();
+                let out = if self.hold_until.is_some() {
+                    self.end_hold();
+                    Ok(())
+                } else {
+                    self.apply(Input::Done)
+                };
+                let _ = r.send(out);
+            }
+            Command::Cancel(r) => {
+                self.touch();
+                let out = if self.hold_until.is_some() {
+                    self.end_hold();
+                    Ok(())
+                } else if self.at_attract() {
+                    Err(EngineError::NotNow)
+                } else {
+                    self.apply(Input::Cancel)
+                };
+                let _ = r.send(out);
+            }
+            Command::Activity(r) => {
+                self.touch();
+                let _ = r.send(Ok(()));
+            }
+            Command::Station(problems, r) => {
+                self.set_problems(problems);
+                let _ = r.send(self.station.clone());
+            }
+            Command::Shutdown(_) => {}
+        }
+    }
+
+    fn at_attract(&self) -> bool {
+        self.session.as_ref().is_none_or(|s| matches!(s.state(), State::Idle))
+    }
+
+    fn begin(&mut self) -> Result<(), EngineError> {
+        self.touch();
+        if self.session.is_none() || (self.at_attract() && !self.station.problems.is_empty()) {
+            return Err(EngineError::OutOfService);
+        }
+        if self.hold_until.take().is_some() {
+            // The next person: the update that follows carries `reset`.
+            self.screen = Screen::Attract;
+        }
+        self.apply(Input::Begin)
+    }
+
+    /// Feeds a command's input; `NotNow` when the core ignored it.
+    fn apply(&mut self, input: Input) -> Result<(), EngineError> {
+        if self.session.is_none() {
+            return Err(EngineError::OutOfService);
+        }
+        if self.feed(input) { Ok(()) } else { Err(EngineError::NotNow) }
+    }
+
+    fn capture(&mut self, shot: Shot, image: Zeroizing<Vec<u8>>) -> Result<(), EngineError> {
+        if !self.s.camera_available {
+            return Err(EngineError::CameraUnavailable);
+        }
+        let scanning =
+            self.session.as_ref().is_some_and(|s| matches!(s.state(), State::ScanningId { .. }));
+        let Some(flow) = self.ctx.capture.as_mut().filter(|f| scanning && !f.busy) else {
+            return Err(EngineError::NotNow);
+        };
+        if shot != flow.expected {
+            return Err(EngineError::NotNow);
+        }
+        flow.busy = true;
+        flow.stage = CaptureStage::Uploading;
+        let (provider_id, documents, session) =
+            (flow.provider.clone(), flow.documents.clone(), flow.session.clone());
+        let provider = self.ports.provider.clone();
+        self.spawn_session(async move {
+            SessionMsg::Capture(
+                take_shot(provider, provider_id, documents, session, shot, image).await,
+            )
+        });
+        self.publish(false);
+        Ok(())
+    }
+
+    fn touch(&mut self) {
+        self.last_activity = self.ports.clock.now();
+        if self.countdown.take().is_some() {
+            self.publish(false);
+        }
+    }
+
+    // ── internal messages ───────────────────────────────────────────────────────────────────
+
+    fn internal(&mut self, msg: Internal) {
+        match msg {
+            Internal::Tick => self.tick(),
+            Internal::Relay(ev) => self.relay_event(ev),
+            Internal::Problems(p) => self.set_problems(p),
+            Internal::Session(generation, msg) if generation == self.generation => {
+                self.session_msg(msg);
+            }
+            // An answer for a wiped session: dropped (its secrets are zeroed on drop).
+            Internal::Session(..) => {}
+        }
+    }
+
+    fn set_problems(&mut self, mut problems: Vec<PreflightProblem>) {
+        if self.session.is_none() && !problems.contains(&PreflightProblem::ConfigInvalid) {
+            problems.push(PreflightProblem::ConfigInvalid);
+        }
+        let ready = problems.is_empty();
+        if self.station.ready != ready || self.station.problems != problems {
+            if !problems.is_empty() {
+                tracing::warn!(?problems, "pre-flight failed");
+            }
+            self.station.ready = ready;
+            self.station.problems = problems;
+            self.publish(false);
+        }
+    }
+
+    fn tick(&mut self) {
+        let now = self.ports.clock.now();
+        if let Some(until) = self.hold_until {
+            if now >= until {
+                self.end_hold();
+            }
+            return;
+        }
+        if self.at_attract() {
+            return;
+        }
+        self.feed(Input::Tick);
+        if self.at_attract() {
+            return;
+        }
+        let idle = u64::from(self.s.config.idle_timeout_secs);
+        let elapsed = u64::try_from((now - self.last_activity).whole_seconds()).unwrap_or(0);
+        if elapsed < idle {
+            if self.countdown.take().is_some() {
+                self.publish(false);
+            }
+            return;
+        }
+        let into = elapsed - idle;
+        let total = u64::from(self.s.idle_countdown_secs);
+        if into >= total {
+            self.countdown = None;
+            self.feed(Input::IdleTimeout);
+        } else {
+            let left = u32::try_from(total - into).unwrap_or(u32::MAX);
+            if self.countdown != Some(left) {
+                self.countdown = Some(left);
+                self.publish(false);
+            }
+        }
+    }
+
+    fn relay_event(&mut self, ev: StationEvent) {
+        match ev {
+            StationEvent::Callback { state, body } => {
+                let Some(p) = self.ctx.presentation.as_ref().filter(|p| p.state == state) else {
+                    tracing::debug!("callback for a request this session no longer waits for");
+                    return;
+                };
+                let Some(pending_id) = p.request_id.clone() else {
+                    self.ctx.buffered.push(body);
+                    return;
+                };
+                self.callback(body, &pending_id);
+            }
+            StationEvent::ProviderReturn { state, query } => {
+                let Some(r) = self.ctx.provider_return.as_ref().filter(|r| r.state == state) else {
+                    tracing::debug!(
+                        "provider return for a hand-off this session no longer waits for"
+                    );
+                    return;
+                };
+                if query.get("requestId").is_some_and(|id| *id != r.request_id) {
+                    tracing::warn!("provider return with another request id: ignored");
+                    return;
+                }
+                // One-time: the relay forgot the registration.
+                self.ctx.registered.retain(|s| *s != state);
+                self.ctx.provider_return = None;
+                self.feed(Input::Provider(provider_return(&query)));
+            }
+            StationEvent::Expired { .. } => {
+                tracing::debug!("a relay registration expired (the core's deadline decides)");
+            }
+            StationEvent::Gap => {
+                tracing::warn!("relay reported lost events; pending steps end at their deadlines");
+            }
+        }
+    }
+
+    fn callback(&mut self, body: serde_json::Value, pending_id: &str) {
+        let Some(parsed) = parse_callback(body) else { return };
+        if parsed.photo_quality.is_some() {
+            self.ctx.photo_quality = parsed.photo_quality;
+        }
+        let request_id = parsed.request_id.unwrap_or_else(|| pending_id.to_owned());
+        self.feed(Input::Callback { request_id, event: parsed.event });
+    }
+
+    fn session_msg(&mut self, msg: SessionMsg) {
+        match msg {
+            SessionMsg::Input(input) => {
+                self.feed(input);
+            }
+            SessionMsg::PresentationCreated { state, created } => {
+                let Some(p) = self.ctx.presentation.as_mut().filter(|p| p.state == state) else {
+                    return;
+                };
+                p.request_id = Some(created.request_id.clone());
+                self.feed(Input::PresentationCreated {
+                    request_id: created.request_id.clone(),
+                    url: created.url,
+                });
+                for body in std::mem::take(&mut self.ctx.buffered) {
+                    self.callback(body, &created.request_id);
+                }
+            }
+            SessionMsg::Tap(tap) => {
+                self.ctx.tap_expires_at = tap.expires_at().format(&Rfc3339).ok();
+                self.feed(Input::TapCreated(tap.code));
+            }
+            SessionMsg::Capture(step) => self.capture_step(step),
+        }
+    }
+
+    fn capture_step(&mut self, step: CaptureStep) {
+        let max_retakes = self.s.max_retakes;
+        let Some(flow) = self.ctx.capture.as_mut() else { return };
+        flow.busy = false;
+        let event = match step {
+            CaptureStep::Accepted { shot, session } => {
+                flow.retakes = 0;
+                flow.expected = match shot {
+                    Shot::Front if session.needs_back => Shot::Back,
+                    _ => Shot::Selfie,
+                };
+                flow.stage = match flow.expected {
+                    Shot::Front => CaptureStage::Front,
+                    Shot::Back => CaptureStage::Back,
+                    Shot::Selfie => CaptureStage::Selfie,
+                };
+                flow.session = Some(session);
+                None
+            }
+            CaptureStep::Offered { url } => {
+                if let Some(session) = flow.session.clone() {
+                    let provider = self.ports.provider.clone();
+                    let every = self.s.capture_poll_interval;
+                    self.spawn_session(async move {
+                        SessionMsg::Capture(await_issuance(provider, session, every).await)
+                    });
+                }
+                Some(ProviderEvent::IssuanceOffered { url })
+            }
+            CaptureStep::Rejected { rejection, session } => {
+                if session.is_some() {
+                    flow.session = session;
+                }
+                tracing::info!(reason = %rejection.code, kind = ?rejection.kind, "provider refused a shot");
+                if rejection.kind == RejectionKind::Retake && flow.retakes < max_retakes {
+                    flow.retakes += 1;
+                    flow.stage = CaptureStage::Retake;
+                    None
+                } else {
+                    Some(ProviderEvent::DocumentRejected)
+                }
+            }
+            CaptureStep::Failed(failure) => {
+                tracing::warn!(?failure, "provider unavailable during the capture");
+                Some(ProviderEvent::Unavailable)
+            }
+            CaptureStep::Issuance(status) => Some(match status {
+                crate::ports::IssuanceStatus::Issued => ProviderEvent::IdentityIssued,
+                _ => ProviderEvent::IssuanceFailed,
+            }),
+        };
+        match event {
+            Some(e) => {
+                self.feed(Input::Provider(e));
+            }
+            None => self.publish(false),
+        }
+    }
+
+    // ── the core ────────────────────────────────────────────────────────────────────────────
+
+    /// Steps the core with `input` (and any input its effects queue); true if it acted.
+    fn feed(&mut self, input: Input) -> bool {
+        self.queue.push_back(input);
+        let mut applied = false;
+        while let Some(input) = self.queue.pop_front() {
+            let Some(session) = self.session.take() else { return applied };
+            let now = self.ports.clock.now();
+            let (session, effects) = reclaim_core::step(session, input, now);
+            self.session = Some(session);
+            applied |= !effects.is_empty();
+            self.wiping = effects.iter().any(|e| matches!(e, reclaim_core::Effect::Wipe));
+            for e in effects {
+                self.effect(e, now);
+            }
+            if self.wiping {
+                self.wiping = false;
+                self.new_session();
+            }
+        }
+        applied
+    }
+
+    fn effect(&mut self, effect: reclaim_core::Effect, now: OffsetDateTime) {
+        use reclaim_core::Effect;
+        match effect {
+            Effect::Show(screen) => self.show(screen, now),
+            Effect::Audit(event) => self.ports.audit.write(&event),
+            Effect::ResolveEligibility { upn } => {
+                let account = AccountRef::compute(&self.s.audit_key, &upn);
+                match self.limiter.admit(account.as_str(), now) {
+                    Err(lockout) => {
+                        tracing::warn!(
+                            scope = lockout.as_str(),
+                            account_ref = account.as_str(),
+                            "attempt refused: rate limit"
+                        );
+                        self.queue.push_back(Input::Eligibility(EligibilityResult::Failed(
+                            AdapterFailure::RateLimited,
+                        )));
+                    }
+                    Ok(()) => {
+                        let directory = self.ports.directory.clone();
+                        self.spawn_session(async move {
+                            SessionMsg::Input(Input::Eligibility(directory.eligibility(&upn).await))
+                        });
+                    }
+                }
+            }
+            Effect::StartProviderLink { provider } => self.start_provider_link(provider),
+            Effect::StartCameraCapture { provider } => {
+                let documents = self
+                    .cards
+                    .iter()
+                    .find(|c| c.id == provider)
+                    .map(|c| c.documents.clone())
+                    .unwrap_or_default();
+                self.ctx.capture = Some(CaptureFlow::new(provider, documents));
+            }
+            Effect::CreatePresentationRequest(spec) => self.create_presentation(spec),
+            Effect::FindUsersByName { queries } => {
+                let directory = self.ports.directory.clone();
+                self.spawn_session(async move {
+                    SessionMsg::Input(Input::UsersByName(directory.users_by_name(&queries).await))
+                });
+            }
+            Effect::CreateTap { user_id, request } => {
+                let directory = self.ports.directory.clone();
+                self.spawn_session(async move {
+                    match directory.create_tap(&user_id, request).await {
+                        Ok(tap) => SessionMsg::Tap(tap),
+                        Err(f) => SessionMsg::Input(Input::TapFailed(f)),
+                    }
+                });
+            }
+            Effect::Wipe => self.wipe(),
+        }
+    }
+
+    fn start_provider_link(&mut self, provider: String) {
+        let state = random_token();
+        let request_id = Uuid::new_v4().to_string();
+        self.ctx.registered.push(state.clone());
+        self.ctx.provider_return =
+            Some(PendingReturn { state: state.clone(), request_id: request_id.clone() });
+        let secs = u64::from(self.s.config.timeouts.scan_id_secs).min(MAX_REGISTRATION_SECS);
+        let (events, providers) = (self.ports.events.clone(), self.ports.provider.clone());
+        self.spawn_session(async move {
+            let registration = Registration {
+                state,
+                api_key: None,
+                expires_at: unix_now() + secs,
+                kind: RegistrationKind::ProviderReturn,
+            };
+            let unavailable = SessionMsg::Input(Input::Provider(ProviderEvent::Unavailable));
+            let Ok(registered) = events.register(&registration).await else { return unavailable };
+            let Some(return_url) = registered.return_url else { return unavailable };
+            let request = HostedLinkRequest {
+                request_id,
+                return_url,
+                expires_at: OffsetDateTime::now_utc()
+                    + time::Duration::seconds(i64::try_from(secs).unwrap_or(900)),
+            };
+            match providers.hosted_link(&provider, &request).await {
+                Ok(url) => SessionMsg::Input(Input::Provider(ProviderEvent::LinkReady { url })),
+                Err(_) => unavailable,
+            }
+        });
+    }
+
+    fn create_presentation(&mut self, spec: reclaim_core::PresentationSpec) {
+        let state = random_token();
+        let api_key = Secret::new(format!("{}{}", random_token(), random_token()));
+        if let Some(old) = self
+            .ctx
+            .presentation
+            .replace(PendingPresentation { state: state.clone(), request_id: None })
+        {
+            self.ctx.registered.retain(|s| *s != old.state);
+            self.abandon(old.state);
+        }
+        self.ctx.buffered.clear();
+        self.ctx.registered.push(state.clone());
+        let secs =
+            (u64::from(self.s.config.timeouts.presentation_secs) + 60).min(MAX_REGISTRATION_SECS);
+        let (events, presentations) = (self.ports.events.clone(), self.ports.presentations.clone());
+        self.spawn_session(async move {
+            let registration = Registration {
+                state: state.clone(),
+                api_key: Some(api_key.clone()),
+                expires_at: unix_now() + secs,
+                kind: RegistrationKind::Presentation,
+            };
+            let registered = match events.register(&registration).await {
+                Ok(r) => r,
+                Err(f) => return SessionMsg::Input(Input::PresentationCreateFailed(f)),
+            };
+            let target = CallbackTarget { url: registered.callback_url, state, api_key };
+            match presentations.create(&spec, &target).await {
+                Ok(created) => SessionMsg::PresentationCreated { state: target.state, created },
+                Err(f) => {
+                    let _ = events.abandon(&target.state).await;
+                    SessionMsg::Input(Input::PresentationCreateFailed(f))
+                }
+            }
+        });
+    }
+
+    fn spawn_session<F>(&mut self, fut: F)
+    where
+        F: Future<Output = SessionMsg> + Send + 'static,
+    {
+        let tx = self.tx.clone();
+        let generation = self.generation;
+        self.tasks.spawn(async move {
+            let msg = fut.await;
+            let _ = tx.send(Internal::Session(generation, msg));
+        });
+    }
+
+    fn abandon(&self, state: String) {
+        let events = self.ports.events.clone();
+        // Detached: must finish even though the session's own tasks are aborted.
+        tokio::spawn(async move {
+            let _ = events.abandon(&state).await;
+        });
+    }
+
+    /// Drops everything of the session: in-flight tasks, relay registrations, secrets.
+    fn wipe(&mut self) {
+        self.tasks.abort_all();
+        self.generation = self.generation.wrapping_add(1);
+        let ctx = std::mem::take(&mut self.ctx);
+        for state in ctx.registered {
+            self.abandon(state);
+        }
+        self.countdown = None;
+        self.queue.clear();
+    }
+
+    // ── the view ────────────────────────────────────────────────────────────────────────────
+
+    fn show(&mut self, screen: Screen, now: OffsetDateTime) {
+        self.countdown = None;
+        self.last_activity = now;
+        if self.wiping {
+            match screen {
+                Screen::CouldNotComplete { reason, .. }
+                    if !matches!(reason, ReasonCode::Cancelled | ReasonCode::IdleTimeout) =>
+                {
+                    // The outcome stays until done/timeout; the next session's first update resets.
+                    let secs = i64::from(self.s.config.timeouts.result_secs);
+                    self.screen = screen;
+                    self.hold_until = Some(now + time::Duration::seconds(secs));
+                    self.reset_pending = true;
+                    self.publish(false);
+                }
+                _ => {
+                    self.screen = Screen::Attract;
+                    self.hold_until = None;
+                    self.reset_pending = true;
+                    self.publish(true);
+                }
+            }
+            return;
+        }
+        let face_check = matches!(screen, Screen::FaceCheckResult { .. });
+        self.screen = screen;
+        if face_check {
+            self.publish(true);
+            if !self.s.result_dwell.is_zero() {
+                self.dwell_until = Some(Instant::now() + self.s.result_dwell);
+            }
+        } else {
+            self.publish(false);
+        }
+    }
+
+    fn end_hold(&mut self) {
+        self.hold_until = None;
+        self.screen = Screen::Attract;
+        self.publish(true);
+    }
+
+    /// Publishes the current state, unless a Face Check result is still dwelling (`force`
+    /// cuts the dwell short).
+    fn publish(&mut self, force: bool) {
+        if force {
+            self.dwell_until = None;
+        } else if self.dwell_until.is_some_and(|t| Instant::now() < t) {
+            self.deferred = true;
+            return;
+        }
+        self.deferred = false;
+        let update = self.render();
+        self.shared.metrics.updates.fetch_add(1, Ordering::Relaxed);
+        let _ = self.updates.send(update.clone());
+        if let Some(tx) = &self.view_tx {
+            tx.send_replace(update);
+        }
+    }
+
+    fn render(&mut self) -> ViewUpdate {
+        let ctx = ViewContext {
+            providers: &self.cards,
+            camera_available: self.s.camera_available,
+            capture: self.ctx.capture.as_ref().map_or(CaptureStage::Front, |c| c.stage),
+            photo_quality: self.ctx.photo_quality,
+            tap_expires_at: self.ctx.tap_expires_at.clone(),
+            sign_in_url: &self.s.sign_in_url,
+        };
+        let mut view = View::from_screen(&self.screen, &ctx);
+        if matches!(view, View::Attract) && !self.station.problems.is_empty() {
+            view = View::OutOfService { problems: self.station.problems.clone() };
+        }
+        let reset = self.reset_pending && self.hold_until.is_none();
+        if reset {
+            self.reset_pending = false;
+        }
+        self.seq += 1;
+        ViewUpdate {
+            seq: self.seq,
+            step: Step::of(&view),
+            view,
+            idle_seconds_left: self.countdown,
+            station: self.station.clone(),
+            reset,
+        }
+    }
+}
+
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}

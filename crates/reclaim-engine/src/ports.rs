@@ -1,0 +1,354 @@
+//! The ports the orchestrator drives: directory, Request Service, identity provider, relay
+//! events, clock and audit. Real adapters live in [`crate::adapters`]; tests may plug in fakes.
+//!
+//! Every method returns a boxed `Send` future so the ports can be held as `Arc<dyn …>`.
+//! Failures are reported with the core's coarse [`AdapterFailure`] / [`TapFailure`]; adapters log
+//! the details (without personal data, keys or the TAP) with `tracing`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::stream::BoxStream;
+use reclaim_core::{
+    AdapterFailure, AuditEvent, DirectoryUser, EligibilityResult, NameQuery, PresentationSpec,
+    TapCode, TapFailure, TapRequest, Upn,
+};
+use reclaim_entra::Secret;
+use time::OffsetDateTime;
+
+use crate::view::{DocumentKind, Shot};
+
+/// A boxed, `Send` future: what every port method returns.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// The directory (Microsoft Graph): eligibility facts, the name search, the TAP.
+pub trait Directory: Send + Sync + fmt::Debug {
+    /// Everything the core needs to decide eligibility for a typed UPN: the user, the policy
+    /// groups they belong to (`checkMemberGroups` over the groups the core says to check plus
+    /// the TAP policy's), the VerifiableCredentials and TemporaryAccessPass policies, and every
+    /// verifiedIdProfile.
+    fn eligibility<'a>(&'a self, upn: &'a Upn) -> BoxFuture<'a, EligibilityResult>;
+
+    /// The users holding each first + last name pair (union, deduplicated by id).
+    fn users_by_name<'a>(
+        &'a self,
+        queries: &'a [NameQuery],
+    ) -> BoxFuture<'a, Result<Vec<DirectoryUser>, AdapterFailure>>;
+
+    /// Creates the TAP without ever creating two (see `GraphClient::create_tap_safely`).
+    fn create_tap<'a>(
+        &'a self,
+        user_id: &'a str,
+        request: TapRequest,
+    ) -> BoxFuture<'a, Result<IssuedTap, TapFailure>>;
+
+    /// Pre-flight: the token endpoint answers and accepts the station's credentials.
+    fn probe(&self) -> BoxFuture<'_, Result<(), AdapterFailure>>;
+}
+
+/// A TAP as Graph created it.
+#[derive(Debug)]
+pub struct IssuedTap {
+    /// The pass (secret; zeroed on drop).
+    pub code: TapCode,
+    /// `startDateTime` (or the creation time when Graph gives none).
+    pub starts_at: OffsetDateTime,
+    /// `lifetimeInMinutes`.
+    pub lifetime_in_minutes: u32,
+}
+
+impl IssuedTap {
+    /// When the pass stops working.
+    pub fn expires_at(&self) -> OffsetDateTime {
+        self.starts_at + time::Duration::minutes(i64::from(self.lifetime_in_minutes))
+    }
+}
+
+/// Where the Request Service must post the callbacks of one request.
+#[derive(Debug, Clone)]
+pub struct CallbackTarget {
+    /// `callback.url` (the relay's intake).
+    pub url: String,
+    /// `callback.state`.
+    pub state: String,
+    /// `callback.headers.api-key` (secret).
+    pub api_key: Secret,
+}
+
+/// A created presentation request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreatedPresentation {
+    /// `requestId`.
+    pub request_id: String,
+    /// `openid-vc://…` deep link for the QR.
+    pub url: String,
+    /// `expiry`, epoch seconds (the service's clock).
+    pub expiry: i64,
+}
+
+/// The Verified ID Request Service.
+pub trait PresentationService: Send + Sync + fmt::Debug {
+    /// `createPresentationRequest` for the core's spec, calling back to `callback`.
+    fn create<'a>(
+        &'a self,
+        spec: &'a PresentationSpec,
+        callback: &'a CallbackTarget,
+    ) -> BoxFuture<'a, Result<CreatedPresentation, AdapterFailure>>;
+}
+
+/// What the kiosk signs into a provider's hosted one-time link.
+#[derive(Debug, Clone)]
+pub struct HostedLinkRequest {
+    /// Our correlation id; the provider sends it back on the return URL.
+    pub request_id: String,
+    /// Where the provider sends the phone when done (the relay's one-time return URL).
+    pub return_url: String,
+    /// When the link stops working.
+    pub expires_at: OffsetDateTime,
+}
+
+/// An open capture session at a provider (camera path).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaptureSession {
+    /// Provider id.
+    pub provider: String,
+    /// The provider's session id.
+    pub id: String,
+    /// The document type the session was opened for.
+    pub document: DocumentKind,
+    /// The provider wants the back of the document too.
+    pub needs_back: bool,
+}
+
+/// How bad a provider's refusal of an image or document is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RejectionKind {
+    /// The image could not be used (blur, glare, no code found): take it again.
+    Retake,
+    /// The document is of another type than the session was opened for.
+    WrongDocumentType,
+    /// The document itself is refused (forged, unknown, expired, not accepted).
+    Refused,
+}
+
+/// A provider's refusal, with its reason code (a short identifier, no personal data).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    /// How to go on.
+    pub kind: RejectionKind,
+    /// The provider's reason code, e.g. `no_code_found`.
+    pub code: String,
+}
+
+impl Rejection {
+    /// Classifies a provider reason code.
+    pub fn from_code(code: &str) -> Self {
+        let kind = match code {
+            "image_invalid" | "no_code_found" | "code_unreadable" | "selfie_invalid"
+            | "image_too_large" => RejectionKind::Retake,
+            "document_type_mismatch" => RejectionKind::WrongDocumentType,
+            _ => RejectionKind::Refused,
+        };
+        let code = reclaim_core::audit::sanitize_code(code).unwrap_or_else(|| "unknown".into());
+        Self { kind, code }
+    }
+}
+
+/// Why a capture call failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CaptureError {
+    /// The provider refused the image or document.
+    Rejected(Rejection),
+    /// The provider could not be reached or refused the call itself.
+    Failed(AdapterFailure),
+}
+
+/// The provider's verdict on a complete capture session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Verified: add the credential to Authenticator with this `openid-vc://` deep link.
+    Offered {
+        /// Issuance deep link.
+        url: String,
+    },
+    /// Refused.
+    Rejected(Rejection),
+}
+
+/// Where the issuance offered after a capture stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IssuanceStatus {
+    /// Not yet in Authenticator.
+    Pending,
+    /// The credential is in Authenticator.
+    Issued,
+    /// The issuance failed or was declined.
+    Failed,
+    /// The session or the offer expired.
+    Expired,
+}
+
+/// An identity-verification provider: the hosted phone flow and the capture API.
+pub trait IdentityProvider: Send + Sync + fmt::Debug {
+    /// Phone path: the provider's hosted one-time link (signed by the kiosk).
+    fn hosted_link<'a>(
+        &'a self,
+        provider: &'a str,
+        request: &'a HostedLinkRequest,
+    ) -> BoxFuture<'a, Result<String, AdapterFailure>>;
+
+    /// Camera path: opens a capture session for a document type.
+    fn create_capture<'a>(
+        &'a self,
+        provider: &'a str,
+        document: DocumentKind,
+    ) -> BoxFuture<'a, Result<CaptureSession, CaptureError>>;
+
+    /// Uploads one shot (PNG or JPEG); the provider checks a document side at once.
+    fn upload<'a>(
+        &'a self,
+        session: &'a CaptureSession,
+        shot: Shot,
+        image: Vec<u8>,
+    ) -> BoxFuture<'a, Result<(), CaptureError>>;
+
+    /// Submits the session: verified with an issuance deep link, or rejected.
+    fn submit<'a>(
+        &'a self,
+        session: &'a CaptureSession,
+    ) -> BoxFuture<'a, Result<Verdict, CaptureError>>;
+
+    /// Where the issuance offered by [`submit`](Self::submit) stands.
+    fn status<'a>(
+        &'a self,
+        session: &'a CaptureSession,
+    ) -> BoxFuture<'a, Result<IssuanceStatus, AdapterFailure>>;
+}
+
+/// What a pending request at the relay is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegistrationKind {
+    /// A presentation request's callbacks.
+    Presentation,
+    /// A provider's one-time return redirect.
+    ProviderReturn,
+}
+
+/// A pending request to register at the relay.
+#[derive(Debug, Clone)]
+pub struct Registration {
+    /// `callback.state` or the return link's token (≥ 16 characters for returns).
+    pub state: String,
+    /// The callback's `api-key` (presentations only).
+    pub api_key: Option<Secret>,
+    /// Epoch seconds (the relay's clock: system time).
+    pub expires_at: u64,
+    /// What it is for.
+    pub kind: RegistrationKind,
+}
+
+/// The relay's answer to a registration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registered {
+    /// `callback.url` for the Request Service.
+    pub callback_url: String,
+    /// The one-time return URL (provider returns only).
+    pub return_url: Option<String>,
+}
+
+/// An event for this station from the relay.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StationEvent {
+    /// An accepted Request Service callback (the body as received; personal data).
+    Callback {
+        /// `state`.
+        state: String,
+        /// The callback JSON.
+        body: serde_json::Value,
+    },
+    /// The phone came back from the provider.
+    ProviderReturn {
+        /// The return link's state.
+        state: String,
+        /// Its query parameters (`requestId`, `status`, `reason`).
+        query: BTreeMap<String, String>,
+    },
+    /// A registration expired without a terminal event.
+    Expired {
+        /// `state`.
+        state: String,
+    },
+    /// Events were lost (relay restart or buffer overflow).
+    Gap,
+}
+
+/// The relay: pending requests and the station's event stream.
+pub trait Events: Send + Sync + fmt::Debug {
+    /// Registers a pending request.
+    fn register<'a>(
+        &'a self,
+        registration: &'a Registration,
+    ) -> BoxFuture<'a, Result<Registered, AdapterFailure>>;
+
+    /// Abandons a pending request (its buffered events are dropped).
+    fn abandon<'a>(&'a self, state: &'a str) -> BoxFuture<'a, Result<(), AdapterFailure>>;
+
+    /// The station's events, for ever (reconnecting and resuming by itself). The stream ends
+    /// only when the relay refuses the station (bad credential).
+    fn subscribe(&self) -> BoxStream<'static, StationEvent>;
+
+    /// Pre-flight: the relay answers.
+    fn probe(&self) -> BoxFuture<'_, Result<(), AdapterFailure>>;
+}
+
+/// Session time: ticks, deadlines and the idle timer run on it, so tests can drive it by hand.
+pub trait Clock: Send + Sync + fmt::Debug {
+    /// Now.
+    fn now(&self) -> OffsetDateTime;
+    /// Completes once `duration` has passed on this clock.
+    fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()>;
+}
+
+/// Where audit events go.
+pub trait AuditSink: Send + Sync + fmt::Debug {
+    /// Writes one event (pseudonymous by construction: no names, UPN, claims or TAP).
+    fn write(&self, event: &AuditEvent);
+}
+
+/// Everything the orchestrator talks to.
+#[derive(Debug, Clone)]
+pub struct Ports {
+    /// Microsoft Graph.
+    pub directory: Arc<dyn Directory>,
+    /// The Verified ID Request Service.
+    pub presentations: Arc<dyn PresentationService>,
+    /// The identity-verification providers.
+    pub provider: Arc<dyn IdentityProvider>,
+    /// The relay.
+    pub events: Arc<dyn Events>,
+    /// Session time.
+    pub clock: Arc<dyn Clock>,
+    /// The audit log.
+    pub audit: Arc<dyn AuditSink>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejections_are_classified() {
+        assert_eq!(Rejection::from_code("no_code_found").kind, RejectionKind::Retake);
+        assert_eq!(Rejection::from_code("selfie_invalid").kind, RejectionKind::Retake);
+        assert_eq!(
+            Rejection::from_code("document_type_mismatch").kind,
+            RejectionKind::WrongDocumentType
+        );
+        assert_eq!(Rejection::from_code("document_forged").kind, RejectionKind::Refused);
+        assert_eq!(Rejection::from_code("Ana <b>").code, "Anab");
+    }
+}

@@ -1,0 +1,91 @@
+//! [`EngineSettings`]: the station's identity, providers, core configuration and the engine's
+//! own timers (idle countdown, result dwell, polling) and attempt limits.
+
+use std::time::Duration;
+
+use reclaim_core::{AuditKey, EngineConfig, Provider};
+
+use crate::rate_limit::RateLimits;
+use crate::view::{ProviderCard, StationMode};
+
+/// A provider this station offers: its card and the issuer DID of the credentials it issues.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StationProvider {
+    /// What the person sees (id, name, documents).
+    pub card: ProviderCard,
+    /// Issuer DID (matched against the profile's accepted issuer).
+    pub issuer_did: String,
+}
+
+impl StationProvider {
+    /// The core's view of it.
+    pub fn core(&self) -> Provider {
+        Provider {
+            id: self.card.id.clone(),
+            display_name: self.card.display_name.clone(),
+            issuer_did: self.issuer_did.clone(),
+        }
+    }
+}
+
+/// Everything the engine needs besides its ports.
+#[derive(Debug, Clone)]
+pub struct EngineSettings {
+    /// Station id (audit, relay registrations, the `iss` of hosted links).
+    pub station_id: String,
+    /// Demo or production.
+    pub mode: StationMode,
+    /// The core's configuration (threshold, per-state timeouts, idle seconds, TAP wishes).
+    /// `config.idle_timeout_secs` is when "Are you still there?" appears.
+    pub config: EngineConfig,
+    /// HMAC key of the audit pseudonyms (also keys the per-account attempt limit).
+    pub audit_key: AuditKey,
+    /// Offered providers.
+    pub providers: Vec<StationProvider>,
+    /// The station has a camera (offers the camera path).
+    pub camera_available: bool,
+    /// Where to sign in with the TAP (shown on the TAP screen).
+    pub sign_in_url: String,
+    /// Seconds of the "Are you still there?" countdown before the wipe.
+    pub idle_countdown_secs: u32,
+    /// How long a Face Check result stays on screen before the next screen replaces it.
+    pub result_dwell: Duration,
+    /// Attempt limits per account and per station.
+    pub rate_limits: RateLimits,
+    /// Camera path: how often the provider is asked whether the credential is in Authenticator.
+    pub capture_poll_interval: Duration,
+    /// Camera path: unreadable shots allowed before the document counts as rejected.
+    pub max_retakes: u8,
+    /// How often the pre-flight runs on its own (`None`: only at start and on request).
+    pub preflight_interval: Option<Duration>,
+    /// Longest a pre-flight probe may take.
+    pub preflight_timeout: Duration,
+}
+
+impl EngineSettings {
+    /// Defaults for a station: the core's default configuration, 20 s countdown, 3 s dwell,
+    /// 5 attempts per account per hour and 10 per station per minute, a pre-flight every minute.
+    pub fn new(
+        station_id: impl Into<String>,
+        mode: StationMode,
+        audit_key: AuditKey,
+        providers: Vec<StationProvider>,
+    ) -> Self {
+        Self {
+            station_id: station_id.into(),
+            mode,
+            config: EngineConfig::default(),
+            audit_key,
+            providers,
+            camera_available: false,
+            sign_in_url: "https://mysignins.microsoft.com/security-info".into(),
+            idle_countdown_secs: 20,
+            result_dwell: Duration::from_secs(3),
+            rate_limits: RateLimits::default(),
+            capture_poll_interval: Duration::from_secs(1),
+            max_retakes: 3,
+            preflight_interval: Some(Duration::from_secs(60)),
+            preflight_timeout: Duration::from_secs(10),
+        }
+    }
+}
