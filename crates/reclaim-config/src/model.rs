@@ -1,0 +1,346 @@
+//! The validated configuration: plain types (parsed GUIDs, URLs, resolved paths, enums), built
+//! only by [`Config::load`](crate::Config::load) / [`Config::from_toml`](crate::Config::from_toml).
+//! It never holds a secret; secrets live in a [`SecretStore`](crate::SecretStore).
+
+use std::path::PathBuf;
+
+use reclaim_core::EngineConfig;
+use url::Url;
+use uuid::Uuid;
+
+use crate::secrets::SecretName;
+
+/// Default `endpoints.login` (the Microsoft identity platform, contract §1.1).
+pub const DEFAULT_LOGIN: &str = reclaim_entra::MICROSOFT_AUTHORITY;
+/// Default `endpoints.graph` (contract §4).
+pub const DEFAULT_GRAPH: &str = reclaim_entra::MICROSOFT_GRAPH;
+/// Default `endpoints.request_service` (contract §2.1).
+pub const DEFAULT_REQUEST_SERVICE: &str = reclaim_entra::MICROSOFT_REQUEST_SERVICE;
+/// Default `logging.directory`.
+pub const DEFAULT_LOG_DIRECTORY: &str = "/var/log/reclaim";
+/// Default `logging.max_files`.
+pub const DEFAULT_LOG_MAX_FILES: u32 = 14;
+
+/// A validated configuration file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// The file it was loaded from, as given (used in messages).
+    pub file: String,
+    /// `[station]`.
+    pub station: Station,
+    /// `[tenant]`; always `Some` in production mode.
+    pub tenant: Option<Tenant>,
+    /// `[endpoints]` (defaults: the Microsoft cloud).
+    pub endpoints: Endpoints,
+    /// `[verifier]`; always `Some` in production mode.
+    pub verifier: Option<Verifier>,
+    /// `[relay]`; always `Some` in production mode.
+    pub relay: Option<Relay>,
+    /// `[[providers]]`, in file order; at least one in production mode.
+    pub providers: Vec<Provider>,
+    /// `[timeouts]` and `[recovery]`, as the engine takes them (already validated by
+    /// [`EngineConfig::validate`] too).
+    pub engine: EngineConfig,
+    /// `[logging]`.
+    pub logging: Logging,
+    /// `[updater]`; `None` = no automatic updates.
+    pub updater: Option<Updater>,
+}
+
+/// The sections a production station needs, all present.
+#[derive(Debug, Clone, Copy)]
+pub struct Production<'a> {
+    /// `[tenant]`.
+    pub tenant: &'a Tenant,
+    /// `[endpoints]`.
+    pub endpoints: &'a Endpoints,
+    /// `[verifier]`.
+    pub verifier: &'a Verifier,
+    /// `[relay]`.
+    pub relay: &'a Relay,
+    /// `[[providers]]` (at least one).
+    pub providers: &'a [Provider],
+}
+
+impl Config {
+    /// The production sections, or `None` in demo mode.
+    pub fn production(&self) -> Option<Production<'_>> {
+        if self.station.mode != Mode::Production {
+            return None;
+        }
+        Some(Production {
+            tenant: self.tenant.as_ref()?,
+            endpoints: &self.endpoints,
+            verifier: self.verifier.as_ref()?,
+            relay: self.relay.as_ref()?,
+            providers: &self.providers,
+        })
+    }
+
+    /// A provider by id.
+    pub fn provider(&self, id: &str) -> Option<&Provider> {
+        self.providers.iter().find(|p| p.id == id)
+    }
+
+    /// Every secret this configuration needs from the [`SecretStore`](crate::SecretStore), in a
+    /// stable order: the tenant credential's (client secret, or the PFX password), the relay
+    /// credential, then each provider's link-signing key (hosted flow) and capture API key.
+    pub fn required_secrets(&self) -> Vec<SecretName> {
+        let mut names = Vec::new();
+        if let Some(t) = &self.tenant {
+            match &t.credential {
+                Credential::Secret => names.push(SecretName::ClientSecret),
+                Credential::Certificate(c) if c.format == CertificateFormat::Pfx => {
+                    names.push(SecretName::CertificatePassword);
+                }
+                Credential::Certificate(_) => {}
+            }
+        }
+        if self.relay.is_some() {
+            names.push(SecretName::RelayCredential);
+        }
+        for p in &self.providers {
+            if p.hosted_flow_url.is_some() {
+                names.push(SecretName::ProviderLinkKey(p.id.clone()));
+            }
+            if p.capture_api_url.is_some() {
+                names.push(SecretName::ProviderCaptureKey(p.id.clone()));
+            }
+        }
+        names
+    }
+}
+
+/// `[station]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Station {
+    /// `id`: this kiosk's id at the relay (its `[[stations]] id`), in links and audit events.
+    pub id: String,
+    /// `locale`: the language the attract screen starts in.
+    pub locale: Locale,
+    /// `mode`.
+    pub mode: Mode,
+}
+
+/// UI languages the kiosk ships.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Locale {
+    /// English (`en`, the default).
+    #[default]
+    En,
+    /// German (`de`).
+    De,
+    /// French (`fr`).
+    Fr,
+    /// Spanish (`es`).
+    Es,
+    /// Polish (`pl`).
+    Pl,
+}
+
+impl Locale {
+    /// Every locale, in the order the UI lists them.
+    pub const ALL: [Locale; 5] = [Locale::En, Locale::De, Locale::Fr, Locale::Es, Locale::Pl];
+
+    /// The BCP 47 tag (`en`, `de`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::En => "en",
+            Self::De => "de",
+            Self::Fr => "fr",
+            Self::Es => "es",
+            Self::Pl => "pl",
+        }
+    }
+
+    /// From the tag.
+    pub fn parse(tag: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|l| l.as_str() == tag)
+    }
+}
+
+/// `station.mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// A real tenant (or the emulator by URL): the production sections are required.
+    #[default]
+    Production,
+    /// The emulated tenant and relay in-process; the production sections may be left out.
+    Demo,
+}
+
+impl Mode {
+    /// `production` or `demo`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Production => "production",
+            Self::Demo => "demo",
+        }
+    }
+}
+
+/// `[tenant]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tenant {
+    /// `id`: the tenant GUID (lower case) or a verified domain (lower case).
+    pub id: String,
+    /// `client_id`: the app registration's application (client) id.
+    pub client_id: Uuid,
+    /// `[tenant.credential]`.
+    pub credential: Credential,
+}
+
+/// `[tenant.credential]`: how the app registration proves its identity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    /// `kind = "secret"`: the client secret, from the keyring entry `client-secret`.
+    Secret,
+    /// `kind = "certificate"`.
+    Certificate(CertificateCredential),
+}
+
+/// A certificate credential. Only paths: the key is read by
+/// [`Config::client_credential`](crate::Config::client_credential).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificateCredential {
+    /// `path`: the PEM certificate (optionally with its key) or the PFX, resolved against the
+    /// config file's folder.
+    pub path: PathBuf,
+    /// `key_path`: PEM only, the private key when it is not in `path`.
+    pub key_path: Option<PathBuf>,
+    /// `format` (default: from the extension).
+    pub format: CertificateFormat,
+    /// `header`: which thumbprint header the client assertion carries.
+    pub header: CertificateHeader,
+}
+
+/// PEM or PKCS#12.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CertificateFormat {
+    /// PEM certificate + unencrypted PEM RSA key (PKCS#1 or PKCS#8).
+    Pem,
+    /// PKCS#12 / PFX; its password is the keyring entry `certificate-password`.
+    Pfx,
+}
+
+/// The assertion header generation (contract §1.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CertificateHeader {
+    /// `x5t`: `RS256`, SHA-1 thumbprint (older docs).
+    X5t,
+    /// `x5t#S256`: `PS256`, SHA-256 thumbprint (current docs; the default).
+    #[default]
+    X5tS256,
+}
+
+/// `[endpoints]`: host roots. Each stands for a real host root, so the real paths follow it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoints {
+    /// `login`: the authority host (`{login}/{tenant}/oauth2/v2.0/token`).
+    pub login: Url,
+    /// `graph`: Microsoft Graph (`{graph}/v1.0/users`).
+    pub graph: Url,
+    /// `request_service`: the Verified ID Request Service
+    /// (`{request_service}/v1.0/verifiableCredentials/…`).
+    pub request_service: Url,
+    /// `ca_file`: an extra PEM CA to trust (the emulator's `--tls` CA), resolved.
+    pub ca_file: Option<PathBuf>,
+}
+
+impl Default for Endpoints {
+    fn default() -> Self {
+        let parse = |s: &str| Url::parse(s).unwrap_or_else(|_| unreachable!("constant URL"));
+        Self {
+            login: parse(DEFAULT_LOGIN),
+            graph: parse(DEFAULT_GRAPH),
+            request_service: parse(DEFAULT_REQUEST_SERVICE),
+            ca_file: None,
+        }
+    }
+}
+
+/// `[verifier]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verifier {
+    /// `authority`: the tenant's Verified ID authority DID (presentation requests' `authority`).
+    pub authority: String,
+}
+
+/// `[relay]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Relay {
+    /// `url`: the relay's base URL (`{url}/v1/requests`, `{url}/v1/events`).
+    pub url: Url,
+    /// `station_credential`: where the station's bearer credential is kept (always the keyring
+    /// entry `relay-credential`).
+    pub station_credential: SecretName,
+}
+
+/// `[[providers]]`: an identity-verification provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Provider {
+    /// `id`: stable id (`[a-z0-9_-]`, ≤ 32), also names its keyring entries.
+    pub id: String,
+    /// `display_name`: the provider's brand name, shown as is.
+    pub display_name: String,
+    /// `issuer_did`: the DID that issues its credentials.
+    pub issuer_did: String,
+    /// `hosted_flow_url`: the hosted phone flow's base (`{url}/start?token=…`); links are signed
+    /// with the keyring entry `provider.{id}.link-signing-key`.
+    pub hosted_flow_url: Option<Url>,
+    /// `capture_api_url`: the capture API's base (`{url}/v1/sessions`), called with the keyring
+    /// entry `provider.{id}.capture-api-key`.
+    pub capture_api_url: Option<Url>,
+    /// `documents`: what it accepts.
+    pub documents: Vec<Document>,
+}
+
+/// Identity documents a provider accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Document {
+    /// `passport`.
+    Passport,
+    /// `driving_licence`.
+    DrivingLicence,
+    /// `id_card`.
+    IdCard,
+}
+
+impl Document {
+    /// Every kind.
+    pub const ALL: [Document; 3] = [Document::Passport, Document::DrivingLicence, Document::IdCard];
+
+    /// The config spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Passport => "passport",
+            Self::DrivingLicence => "driving_licence",
+            Self::IdCard => "id_card",
+        }
+    }
+}
+
+/// `[logging]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Logging {
+    /// `directory`: where the rotating log files go (resolved; created by the kiosk).
+    pub directory: PathBuf,
+    /// `max_files`: daily files kept.
+    pub max_files: u32,
+}
+
+impl Default for Logging {
+    fn default() -> Self {
+        Self { directory: PathBuf::from(DEFAULT_LOG_DIRECTORY), max_files: DEFAULT_LOG_MAX_FILES }
+    }
+}
+
+/// `[updater]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Updater {
+    /// `endpoint`: the update manifest URL; may hold Tauri's `{{target}}`, `{{arch}}` and
+    /// `{{current_version}}` placeholders, so it is kept as written.
+    pub endpoint: String,
+    /// `pubkey`: the updater public key (the `.pub` file of `tauri signer generate`, as is).
+    pub pubkey: String,
+}

@@ -1,0 +1,842 @@
+//! Semantic checks, from [`RawConfig`] to [`Config`]: every problem is recorded with the span of
+//! the offending value (or of its table when a key is missing) and all are reported together.
+
+use std::collections::HashMap;
+use std::ops::{Range, RangeInclusive};
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use reclaim_core::{EngineConfig, Timeouts};
+use toml::Spanned;
+use url::{Host, Url};
+use uuid::Uuid;
+
+use crate::error::ConfigError;
+use crate::model::{
+    CertificateCredential, CertificateFormat, CertificateHeader, Config, Credential, Document,
+    Endpoints, Locale, Logging, Mode, Provider, Relay, Station, Tenant, Updater, Verifier,
+};
+use crate::parse::{Source, list};
+use crate::raw::{
+    Opt, RawConfig, RawCredential, RawEndpoints, RawLogging, RawProvider, RawRecovery, RawRelay,
+    RawStation, RawTenant, RawTimeouts, RawUpdater, RawVerifier,
+};
+use crate::secrets::SecretName;
+
+/// The only value `relay.station_credential` takes.
+pub(crate) const RELAY_CREDENTIAL_REF: &str = "keyring:relay-credential";
+
+/// Checks `raw` and builds the [`Config`], or returns every error (sorted by position, after
+/// `earlier` — the parse errors).
+pub(crate) fn validate(
+    src: Source<'_>,
+    base_dir: &Path,
+    mut raw: RawConfig,
+    earlier: Vec<ConfigError>,
+) -> Result<Config, ConfigError> {
+    let mut failed = std::mem::take(&mut raw.failed);
+    failed.append(&mut raw.pruned);
+    let mut c = Checker { src, base_dir, errors: earlier, failed };
+    let config = c.config(raw);
+    c.errors.sort_by_key(|e| (e.line(), e.column()));
+    match ConfigError::from_list(c.errors) {
+        Some(e) => Err(e),
+        None => config.ok_or_else(|| ConfigError::Multiple(Vec::new())),
+    }
+}
+
+struct Checker<'a> {
+    src: Source<'a>,
+    base_dir: &'a Path,
+    errors: Vec<ConfigError>,
+    /// Sections and keys whose deserialization failed (already reported, not "missing").
+    failed: Vec<String>,
+}
+
+/// A table's span and key path, for "missing key" errors.
+#[derive(Clone)]
+struct At<'k> {
+    span: Range<usize>,
+    key: &'k str,
+}
+
+impl At<'_> {
+    fn child(&self, name: &str) -> String {
+        format!("{}.{name}", self.key)
+    }
+}
+
+impl Checker<'_> {
+    fn err(&mut self, span: Range<usize>, key: impl Into<String>, message: impl Into<String>) {
+        self.errors.push(self.src.key_error(span, key, message));
+    }
+
+    /// A required key: `None` (and an error at the table) when missing.
+    fn required<T>(&mut self, value: Opt<T>, at: &At<'_>, name: &str) -> Option<Spanned<T>> {
+        let key = at.child(name);
+        if value.is_none() && !self.failed.contains(&key) {
+            self.err(at.span.clone(), key, "missing (required)");
+        }
+        value
+    }
+
+    /// A section that must be present (in production mode).
+    fn section<T>(&mut self, value: Opt<T>, name: &'static str, why: &str) -> Option<Spanned<T>> {
+        if value.is_none() && !self.failed.iter().any(|f| f == name) {
+            self.err(0..0, name, format!("missing section [{name}] ({why})"));
+        }
+        value
+    }
+
+    fn config(&mut self, raw: RawConfig) -> Option<Config> {
+        let station = match raw.station {
+            Some(s) => self.station(s),
+            None if self.failed.iter().any(|f| f == "station") => None,
+            None => {
+                self.err(0..0, "station", "missing section [station] (required)");
+                None
+            }
+        };
+        let mode = station.as_ref().map_or(Mode::Production, |s| s.mode);
+        let production = mode == Mode::Production;
+        let why = "required when station.mode = \"production\"";
+
+        let tenant = if production { self.section(raw.tenant, "tenant", why) } else { raw.tenant };
+        let tenant = tenant.map(|t| self.tenant(t));
+        let endpoints = raw.endpoints.map(|e| self.endpoints(e));
+        let verifier =
+            if production { self.section(raw.verifier, "verifier", why) } else { raw.verifier };
+        let verifier = verifier.map(|v| self.verifier(v));
+        let relay = if production { self.section(raw.relay, "relay", why) } else { raw.relay };
+        let relay = relay.map(|r| self.relay(r));
+        let providers = self.providers(raw.providers, production);
+        let engine = self.engine(raw.timeouts, raw.recovery);
+        let logging = raw.logging.map(|l| self.logging(l));
+        let updater = raw.updater.map(|u| self.updater(u));
+
+        Some(Config {
+            file: self.src.file.to_owned(),
+            station: station?,
+            tenant: tenant.transpose().ok()?,
+            endpoints: endpoints.unwrap_or_else(|| Some(Endpoints::default()))?,
+            verifier: verifier.transpose().ok()?,
+            relay: relay.transpose().ok()?,
+            providers: providers?,
+            engine: engine?,
+            logging: logging.unwrap_or_else(|| Some(Logging::default()))?,
+            updater: updater.transpose().ok()?,
+        })
+    }
+
+    fn station(&mut self, s: Spanned<RawStation>) -> Option<Station> {
+        let at = At { span: s.span(), key: "station" };
+        let s = s.into_inner();
+        let id = self.required(s.id, &at, "id").and_then(|id| {
+            let ok = !id.get_ref().is_empty()
+                && id.get_ref().len() <= 64
+                && id.get_ref().bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+            if !ok {
+                self.err(
+                    id.span(),
+                    "station.id",
+                    format!("must be 1–64 characters of A–Z a–z 0–9 . _ - ({:?})", id.get_ref()),
+                );
+            }
+            ok.then(|| id.into_inner())
+        });
+        let locale = match s.locale {
+            None => Some(Locale::default()),
+            Some(l) => {
+                let parsed = Locale::parse(l.get_ref());
+                if parsed.is_none() {
+                    let tags: Vec<_> = Locale::ALL.iter().map(|l| l.as_str()).collect();
+                    self.err(
+                        l.span(),
+                        "station.locale",
+                        format!(
+                            "unknown locale {:?}; expected one of {}",
+                            l.get_ref(),
+                            list(&tags)
+                        ),
+                    );
+                }
+                parsed
+            }
+        };
+        let mode = match s.mode {
+            None => Some(Mode::default()),
+            Some(m) => match m.get_ref().as_str() {
+                "production" => Some(Mode::Production),
+                "demo" => Some(Mode::Demo),
+                other => {
+                    self.err(
+                        m.span(),
+                        "station.mode",
+                        format!("unknown mode {other:?}; expected `production` or `demo`"),
+                    );
+                    None
+                }
+            },
+        };
+        Some(Station { id: id?, locale: locale?, mode: mode? })
+    }
+
+    fn tenant(&mut self, t: Spanned<RawTenant>) -> Result<Tenant, ()> {
+        let at = At { span: t.span(), key: "tenant" };
+        let t = t.into_inner();
+        let id = self.required(t.id, &at, "id").and_then(|v| {
+            let parsed = tenant_id(v.get_ref());
+            if parsed.is_none() {
+                self.err(
+                    v.span(),
+                    "tenant.id",
+                    format!(
+                        "not a tenant GUID or domain name like contoso.onmicrosoft.com ({:?})",
+                        v.get_ref()
+                    ),
+                );
+            }
+            parsed
+        });
+        let client_id = self.required(t.client_id, &at, "client_id").and_then(|v| {
+            let parsed = guid(v.get_ref());
+            if parsed.is_none() {
+                self.err(v.span(), "tenant.client_id", format!("not a GUID ({:?})", v.get_ref()));
+            }
+            parsed
+        });
+        let credential =
+            self.required(t.credential, &at, "credential").and_then(|c| self.credential(c));
+        Ok(Tenant {
+            id: id.ok_or(())?,
+            client_id: client_id.ok_or(())?,
+            credential: credential.ok_or(())?,
+        })
+    }
+
+    fn credential(&mut self, c: Spanned<RawCredential>) -> Option<Credential> {
+        let at = At { span: c.span(), key: "tenant.credential" };
+        let c = c.into_inner();
+        let kind = self.required(c.kind.clone(), &at, "kind")?;
+        match kind.get_ref().as_str() {
+            "secret" => {
+                for (name, v) in [
+                    ("path", &c.path),
+                    ("key_path", &c.key_path),
+                    ("format", &c.format),
+                    ("header", &c.header),
+                ] {
+                    if let Some(v) = v {
+                        self.err(
+                            v.span(),
+                            at.child(name),
+                            "only for kind = \"certificate\" (the client secret itself is kept in \
+                             the keyring: `reclaim-config set-secret client-secret`)",
+                        );
+                    }
+                }
+                Some(Credential::Secret)
+            }
+            "certificate" => self.certificate(&at, c).map(Credential::Certificate),
+            other => {
+                self.err(
+                    kind.span(),
+                    at.child("kind"),
+                    format!(
+                        "unknown credential kind {other:?}; expected `secret` or `certificate`"
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    fn certificate(&mut self, at: &At<'_>, c: RawCredential) -> Option<CertificateCredential> {
+        let header = match &c.header {
+            None => Some(CertificateHeader::default()),
+            Some(h) => {
+                match h.get_ref().as_str() {
+                    "x5t#S256" => Some(CertificateHeader::X5tS256),
+                    "x5t" => Some(CertificateHeader::X5t),
+                    other => {
+                        self.err(
+                        h.span(),
+                        at.child("header"),
+                        format!("unknown header {other:?}; expected `x5t#S256` (PS256) or `x5t` (RS256)"),
+                    );
+                        None
+                    }
+                }
+            }
+        };
+        let path_value = self.required(c.path, at, "path")?;
+        let format = match &c.format {
+            Some(f) => match f.get_ref().as_str() {
+                "pem" => Some(CertificateFormat::Pem),
+                "pfx" => Some(CertificateFormat::Pfx),
+                other => {
+                    self.err(
+                        f.span(),
+                        at.child("format"),
+                        format!("unknown format {other:?}; expected `pem` or `pfx`"),
+                    );
+                    None
+                }
+            },
+            None => {
+                let ext = Path::new(path_value.get_ref())
+                    .extension()
+                    .and_then(|e| e.to_str())
+                    .map(str::to_ascii_lowercase);
+                match ext.as_deref() {
+                    Some("pfx" | "p12") => Some(CertificateFormat::Pfx),
+                    Some("pem" | "crt" | "cer") => Some(CertificateFormat::Pem),
+                    _ => {
+                        self.err(
+                            path_value.span(),
+                            at.child("path"),
+                            format!(
+                                "cannot tell PEM from PFX by the extension ({:?}); add format = \"pem\" or \"pfx\"",
+                                path_value.get_ref()
+                            ),
+                        );
+                        None
+                    }
+                }
+            }
+        };
+        let path = self.existing_file(&path_value, &at.child("path"));
+        let key_path = match (&c.key_path, format) {
+            (Some(k), Some(CertificateFormat::Pfx)) => {
+                self.err(
+                    k.span(),
+                    at.child("key_path"),
+                    "a PFX carries its own key; remove key_path",
+                );
+                None
+            }
+            (Some(k), _) => Some(self.existing_file(k, &at.child("key_path"))),
+            (None, _) => Some(None),
+        };
+        Some(CertificateCredential {
+            path: path?,
+            key_path: key_path?,
+            format: format?,
+            header: header?,
+        })
+    }
+
+    fn endpoints(&mut self, e: Spanned<RawEndpoints>) -> Option<Endpoints> {
+        let e = e.into_inner();
+        let d = Endpoints::default();
+        let login = e.login.map_or(Some(d.login), |v| self.url(&v, "endpoints.login"));
+        let graph = e.graph.map_or(Some(d.graph), |v| self.url(&v, "endpoints.graph"));
+        let request_service = e
+            .request_service
+            .map_or(Some(d.request_service), |v| self.url(&v, "endpoints.request_service"));
+        let ca_file = match e.ca_file {
+            None => Some(None),
+            Some(v) => self.existing_file(&v, "endpoints.ca_file").map(Some),
+        };
+        Some(Endpoints {
+            login: login?,
+            graph: graph?,
+            request_service: request_service?,
+            ca_file: ca_file?,
+        })
+    }
+
+    fn verifier(&mut self, v: Spanned<RawVerifier>) -> Result<Verifier, ()> {
+        let at = At { span: v.span(), key: "verifier" };
+        let authority = self.required(v.into_inner().authority, &at, "authority");
+        let authority = authority.and_then(|a| self.did(&a, "verifier.authority"));
+        Ok(Verifier { authority: authority.ok_or(())? })
+    }
+
+    fn relay(&mut self, r: Spanned<RawRelay>) -> Result<Relay, ()> {
+        let at = At { span: r.span(), key: "relay" };
+        let r = r.into_inner();
+        let url = self.required(r.url, &at, "url").and_then(|u| self.url(&u, "relay.url"));
+        let credential_ok = match r.station_credential {
+            Some(v) if v.get_ref() != RELAY_CREDENTIAL_REF => {
+                // Never echo the value: it may be the credential itself.
+                self.err(
+                    v.span(),
+                    "relay.station_credential",
+                    format!(
+                        "must be {RELAY_CREDENTIAL_REF:?} (or left out): the credential itself never \
+                         goes in this file; store it with `reclaim-config set-secret relay-credential`"
+                    ),
+                );
+                false
+            }
+            _ => true,
+        };
+        if !credential_ok {
+            return Err(());
+        }
+        Ok(Relay { url: url.ok_or(())?, station_credential: SecretName::RelayCredential })
+    }
+
+    fn providers(
+        &mut self,
+        raw: Opt<Vec<Spanned<RawProvider>>>,
+        production: bool,
+    ) -> Option<Vec<Provider>> {
+        let Some(raw) = raw else {
+            if production && !self.failed.iter().any(|f| f == "providers") {
+                self.err(
+                    0..0,
+                    "providers",
+                    "missing: at least one [[providers]] table is required when station.mode = \"production\"",
+                );
+                return None;
+            }
+            return (!self.failed.iter().any(|f| f == "providers")).then(Vec::new);
+        };
+        let list_span = raw.span();
+        let raw = raw.into_inner();
+        if raw.is_empty() && production {
+            self.err(list_span, "providers", "at least one provider is required");
+            return None;
+        }
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        let mut out = Vec::new();
+        let mut ok = true;
+        for (i, p) in raw.into_iter().enumerate() {
+            let key = format!("providers[{i}]");
+            let at = At { span: p.span(), key: &key };
+            match self.provider(&at, p.into_inner(), &mut seen) {
+                Some(p) => out.push(p),
+                None => ok = false,
+            }
+        }
+        ok.then_some(out)
+    }
+
+    fn provider(
+        &mut self,
+        at: &At<'_>,
+        p: RawProvider,
+        seen: &mut HashMap<String, usize>,
+    ) -> Option<Provider> {
+        let id = self.required(p.id, at, "id").and_then(|id| {
+            let v = id.get_ref();
+            let valid = !v.is_empty()
+                && v.len() <= 32
+                && v.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_".contains(&b));
+            if !valid {
+                self.err(
+                    id.span(),
+                    at.child("id"),
+                    format!("must be 1–32 characters of a–z 0–9 - _ ({v:?})"),
+                );
+                return None;
+            }
+            let (line, _) = crate::error::line_col(self.src.text, id.span().start);
+            if let Some(first) = seen.get(v) {
+                self.err(
+                    id.span(),
+                    at.child("id"),
+                    format!("duplicate provider id {v:?} (first on line {first})"),
+                );
+                return None;
+            }
+            seen.insert(v.clone(), line);
+            Some(id.into_inner())
+        });
+        let display_name = self.required(p.display_name, at, "display_name").and_then(|n| {
+            let v = n.get_ref().trim();
+            if v.is_empty() || v.chars().count() > 64 || v.chars().any(char::is_control) {
+                self.err(n.span(), at.child("display_name"), "must be 1–64 printable characters");
+                return None;
+            }
+            Some(v.to_owned())
+        });
+        let issuer_did = self
+            .required(p.issuer_did, at, "issuer_did")
+            .and_then(|d| self.did(&d, &at.child("issuer_did")));
+        let hosted = match &p.hosted_flow_url {
+            Some(u) => self.url(u, &at.child("hosted_flow_url")).map(Some),
+            None => Some(None),
+        };
+        let capture = match &p.capture_api_url {
+            Some(u) => self.url(u, &at.child("capture_api_url")).map(Some),
+            None => Some(None),
+        };
+        if p.hosted_flow_url.is_none() && p.capture_api_url.is_none() {
+            self.err(
+                at.span.clone(),
+                at.child("hosted_flow_url"),
+                "a provider needs hosted_flow_url (phone path), capture_api_url (kiosk camera path), or both",
+            );
+        }
+        let documents = self.required(p.documents, at, "documents").and_then(|docs| {
+            let span = docs.span();
+            let mut out: Vec<Document> = Vec::new();
+            let mut ok = true;
+            for (j, d) in docs.into_inner().into_iter().enumerate() {
+                let key = format!("{}.documents[{j}]", at.key);
+                match Document::ALL.into_iter().find(|k| k.as_str() == d.get_ref()) {
+                    Some(k) if out.contains(&k) => {
+                        self.err(d.span(), key, format!("{:?} is listed twice", d.get_ref()));
+                        ok = false;
+                    }
+                    Some(k) => out.push(k),
+                    None => {
+                        let kinds: Vec<_> = Document::ALL.iter().map(|k| k.as_str()).collect();
+                        self.err(
+                            d.span(),
+                            key,
+                            format!(
+                                "unknown document {:?}; expected one of {}",
+                                d.get_ref(),
+                                list(&kinds)
+                            ),
+                        );
+                        ok = false;
+                    }
+                }
+            }
+            if ok && out.is_empty() {
+                self.err(span, at.child("documents"), "list at least one document");
+                ok = false;
+            }
+            ok.then_some(out)
+        });
+        if p.hosted_flow_url.is_none() && p.capture_api_url.is_none() {
+            return None;
+        }
+        Some(Provider {
+            id: id?,
+            display_name: display_name?,
+            issuer_did: issuer_did?,
+            hosted_flow_url: hosted?,
+            capture_api_url: capture?,
+            documents: documents?,
+        })
+    }
+
+    fn engine(&mut self, t: Opt<RawTimeouts>, r: Opt<RawRecovery>) -> Option<EngineConfig> {
+        let mut cfg = EngineConfig::default();
+        let mut ok = true;
+        let secs = 5..=3600;
+        if let Some(t) = t {
+            let t = t.into_inner();
+            let to: &mut Timeouts = &mut cfg.timeouts;
+            let fields: [(&str, Opt<i64>, &mut u32); 10] = [
+                ("identify_secs", t.identify_secs, &mut to.identify_secs),
+                ("eligibility_secs", t.eligibility_secs, &mut to.eligibility_secs),
+                ("choose_provider_secs", t.choose_provider_secs, &mut to.choose_provider_secs),
+                ("scan_id_secs", t.scan_id_secs, &mut to.scan_id_secs),
+                ("issuance_secs", t.issuance_secs, &mut to.issuance_secs),
+                ("presentation_secs", t.presentation_secs, &mut to.presentation_secs),
+                ("verifying_secs", t.verifying_secs, &mut to.verifying_secs),
+                ("issuing_tap_secs", t.issuing_tap_secs, &mut to.issuing_tap_secs),
+                ("show_tap_secs", t.show_tap_secs, &mut to.show_tap_secs),
+                ("result_secs", t.result_secs, &mut to.result_secs),
+            ];
+            for (name, value, slot) in fields {
+                if let Some(v) = value {
+                    match self.int_in(&v, &format!("timeouts.{name}"), secs.clone(), "seconds") {
+                        Some(v) => *slot = v,
+                        None => ok = false,
+                    }
+                }
+            }
+            if let Some(v) = t.idle_secs {
+                match self.int_in(&v, "timeouts.idle_secs", secs.clone(), "seconds") {
+                    Some(v) => cfg.idle_timeout_secs = v,
+                    None => ok = false,
+                }
+            }
+        }
+        if let Some(r) = r {
+            let r = r.into_inner();
+            if let Some(v) = r.face_check_threshold {
+                match self.int_in::<u8>(&v, "recovery.face_check_threshold", 50..=100, "") {
+                    Some(v) => cfg.face_check_threshold = v,
+                    None => ok = false,
+                }
+            }
+            if let Some(v) = r.tap_lifetime_minutes {
+                let range = i64::from(reclaim_core::tap::API_MIN_LIFETIME)
+                    ..=i64::from(reclaim_core::tap::API_MAX_LIFETIME);
+                match self.int_in(&v, "recovery.tap_lifetime_minutes", range, "minutes") {
+                    Some(v) => cfg.tap_lifetime_minutes = Some(v),
+                    None => ok = false,
+                }
+            }
+            if let Some(v) = r.tap_usable_once {
+                cfg.tap_usable_once = v.into_inner();
+            }
+            if let Some(v) = r.max_presentation_attempts {
+                match self.int_in::<u8>(&v, "recovery.max_presentation_attempts", 1..=10, "") {
+                    Some(v) => cfg.max_presentation_attempts = v,
+                    None => ok = false,
+                }
+            }
+            if let Some(v) = r.max_upn_len {
+                match self.int_in::<usize>(&v, "recovery.max_upn_len", 3..=1024, "characters") {
+                    Some(v) => cfg.max_upn_len = v,
+                    None => ok = false,
+                }
+            }
+        }
+        if !ok {
+            return None;
+        }
+        // Backstop: the engine's own rules (these ranges mirror them; a drift shows up here).
+        if let Err(e) = cfg.validate() {
+            self.err(0..0, "timeouts", format!("rejected by the engine: {e}"));
+            return None;
+        }
+        Some(cfg)
+    }
+
+    fn logging(&mut self, l: Spanned<RawLogging>) -> Option<Logging> {
+        let l = l.into_inner();
+        let d = Logging::default();
+        let directory = match l.directory {
+            None => Some(d.directory),
+            Some(v) if v.get_ref().trim().is_empty() => {
+                self.err(v.span(), "logging.directory", "must not be empty");
+                None
+            }
+            Some(v) => Some(self.resolve(v.get_ref())),
+        };
+        let max_files = match l.max_files {
+            None => Some(d.max_files),
+            Some(v) => self.int_in(&v, "logging.max_files", 1..=1000, "files"),
+        };
+        Some(Logging { directory: directory?, max_files: max_files? })
+    }
+
+    fn updater(&mut self, u: Spanned<RawUpdater>) -> Result<Updater, ()> {
+        let at = At { span: u.span(), key: "updater" };
+        let u = u.into_inner();
+        let endpoint = self.required(u.endpoint, &at, "endpoint").and_then(|e| {
+            // Tauri substitutes these before fetching; check the URL with stand-ins.
+            let probe = e
+                .get_ref()
+                .replace("{{target}}", "linux")
+                .replace("{{arch}}", "x86_64")
+                .replace("{{current_version}}", "0.0.0");
+            let spanned = Spanned::new(e.span(), probe);
+            self.url(&spanned, "updater.endpoint").map(|_| e.into_inner())
+        });
+        let pubkey = self.required(u.pubkey, &at, "pubkey").and_then(|k| {
+            if is_minisign_public_key(k.get_ref()) {
+                Some(k.into_inner())
+            } else {
+                self.err(
+                    k.span(),
+                    "updater.pubkey",
+                    "not an updater public key: paste the contents of the .pub file written by \
+                     `tauri signer generate` (base64 of a minisign public key)",
+                );
+                None
+            }
+        });
+        Ok(Updater { endpoint: endpoint.ok_or(())?, pubkey: pubkey.ok_or(())? })
+    }
+
+    // ── value checks ────────────────────────────────────────────────────────────────────────
+
+    fn int_in<T: TryFrom<i64>>(
+        &mut self,
+        v: &Spanned<i64>,
+        key: &str,
+        range: RangeInclusive<i64>,
+        unit: &str,
+    ) -> Option<T> {
+        let n = *v.get_ref();
+        if range.contains(&n)
+            && let Ok(t) = T::try_from(n)
+        {
+            return Some(t);
+        }
+        let unit = if unit.is_empty() { String::new() } else { format!(" {unit}") };
+        self.err(v.span(), key, format!("must be {}–{}{unit} ({n})", range.start(), range.end()));
+        None
+    }
+
+    /// An http(s) base URL; https unless the host is loopback; no credentials, query or fragment.
+    fn url(&mut self, v: &Spanned<String>, key: &str) -> Option<Url> {
+        let raw = v.get_ref();
+        let url = match Url::parse(raw) {
+            Ok(u) => u,
+            Err(e) => {
+                self.err(v.span(), key, format!("not a URL: {e} ({raw:?})"));
+                return None;
+            }
+        };
+        if !url.username().is_empty() || url.password().is_some() {
+            // Do not echo: the URL carries a credential.
+            self.err(
+                v.span(),
+                key,
+                "must not contain a user name or password (secrets go in the keyring)",
+            );
+            return None;
+        }
+        let problem = match url.scheme() {
+            "https" => None,
+            "http" if is_loopback(&url) => None,
+            "http" => Some("must use https (http is allowed only for loopback hosts)"),
+            _ => Some("must be an https URL"),
+        };
+        let problem = problem.or_else(|| {
+            if url.host().is_none() {
+                Some("has no host")
+            } else if url.query().is_some() || url.fragment().is_some() {
+                Some("must not have a query or fragment")
+            } else {
+                None
+            }
+        });
+        if let Some(p) = problem {
+            self.err(v.span(), key, format!("{p} ({raw:?})"));
+            return None;
+        }
+        Some(url)
+    }
+
+    fn did(&mut self, v: &Spanned<String>, key: &str) -> Option<String> {
+        let raw = v.get_ref();
+        if is_did(raw) {
+            Some(raw.clone())
+        } else {
+            self.err(v.span(), key, format!("not a DID like did:web:example.com ({raw:?})"));
+            None
+        }
+    }
+
+    fn resolve(&self, raw: &str) -> PathBuf {
+        let p = Path::new(raw);
+        if p.is_absolute() { p.to_path_buf() } else { self.base_dir.join(p) }
+    }
+
+    /// A path (relative to the config file's folder) that must name an existing file.
+    fn existing_file(&mut self, v: &Spanned<String>, key: &str) -> Option<PathBuf> {
+        let path = self.resolve(v.get_ref());
+        if path.is_file() {
+            return Some(path);
+        }
+        let what = if path.exists() { "is not a file" } else { "does not exist" };
+        let shown = if Path::new(v.get_ref()).is_absolute() {
+            format!("{:?}", v.get_ref())
+        } else {
+            format!("{:?}, resolved to {:?}", v.get_ref(), path.display().to_string())
+        };
+        self.err(v.span(), key, format!("{what} ({shown})"));
+        None
+    }
+}
+
+fn guid(s: &str) -> Option<Uuid> {
+    (s.len() == 36).then(|| Uuid::try_parse(s).ok()).flatten()
+}
+
+/// A tenant GUID, or a DNS name with at least two labels.
+fn tenant_id(s: &str) -> Option<String> {
+    if let Some(g) = guid(s) {
+        return Some(g.hyphenated().to_string());
+    }
+    let labels: Vec<&str> = s.split('.').collect();
+    let ok = s.len() <= 253
+        && labels.len() >= 2
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+        && labels.last().is_some_and(|tld| tld.bytes().any(|b| b.is_ascii_alphabetic()));
+    ok.then(|| s.to_ascii_lowercase())
+}
+
+/// `did:<method>:<method-specific-id>` (W3C DID syntax, loosely).
+fn is_did(s: &str) -> bool {
+    let mut parts = s.splitn(3, ':');
+    let (Some("did"), Some(method), Some(id)) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    !method.is_empty()
+        && method.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        && !id.is_empty()
+        && !id.ends_with(':')
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-:%".contains(&b))
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// Tauri's updater `pubkey`: base64 of a minisign public key file ("untrusted comment: …"
+/// line, then base64 of `Ed` + 8-byte key id + 32-byte Ed25519 key).
+fn is_minisign_public_key(s: &str) -> bool {
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let Ok(text) = b64.decode(s.trim()) else { return false };
+    let Ok(text) = String::from_utf8(text) else { return false };
+    let mut lines = text.lines();
+    let (Some(comment), Some(key)) = (lines.next(), lines.next()) else { return false };
+    comment.starts_with("untrusted comment:")
+        && b64.decode(key.trim()).is_ok_and(|k| k.len() == 42 && k.starts_with(b"Ed"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tenant_ids() {
+        assert_eq!(
+            tenant_id("7C0E2F9A-3B1D-4E5F-8A6B-9C0D1E2F3A4B").as_deref(),
+            Some("7c0e2f9a-3b1d-4e5f-8a6b-9c0d1e2f3a4b")
+        );
+        assert_eq!(
+            tenant_id("Contoso.onmicrosoft.com").as_deref(),
+            Some("contoso.onmicrosoft.com")
+        );
+        for bad in ["contoso", "", "-a.com", "a..com", "a.b_c.com", "10.0.0.1", "abc"] {
+            assert_eq!(tenant_id(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn guids_must_be_hyphenated() {
+        assert!(guid("3a000000-0000-4000-8000-000000000001").is_some());
+        assert!(guid("3a000000000040008000000000000001").is_none());
+        assert!(guid("{3a000000-0000-4000-8000-000000000001}").is_none());
+        assert!(guid("abc").is_none());
+    }
+
+    #[test]
+    fn dids() {
+        assert!(is_did("did:web:verifiedid.contoso.com"));
+        assert!(is_did("did:web:example.com%3A8443:path"));
+        assert!(is_did("did:ion:EiAbc_-123"));
+        for bad in ["did:web:", "did::x", "web:x", "did:Web:x", "did:web:a b", "https://x"] {
+            assert!(!is_did(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn minisign_keys() {
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let mut raw = b"Ed".to_vec();
+        raw.extend([7u8; 40]);
+        let file = format!("untrusted comment: minisign public key: 0707\n{}\n", b64.encode(&raw));
+        assert!(is_minisign_public_key(&b64.encode(file)));
+        assert!(!is_minisign_public_key("RWQxyz"));
+        assert!(!is_minisign_public_key(&b64.encode("untrusted comment: x\nAAAA\n")));
+    }
+}
