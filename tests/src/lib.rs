@@ -1,5 +1,8 @@
 //! System-test harness: an in-process emulator and Reclaim's own clients wired to it by
-//! configuration alone (base URLs), exactly as the kiosk would be.
+//! configuration alone (base URLs), exactly as the kiosk would be; and [`kiosk::Kiosk`], a whole
+//! engine on the demo stack driven like the UI would drive it.
+
+pub mod kiosk;
 
 use std::sync::Arc;
 

@@ -992,7 +992,8 @@ impl Actor {
     fn show(&mut self, screen: Screen, now: OffsetDateTime) {
         self.countdown = None;
         self.last_activity = now;
-        if self.wiping {
+        let ending = matches!(screen, Screen::Attract | Screen::CouldNotComplete { .. });
+        if self.wiping && ending {
             match screen {
                 Screen::CouldNotComplete { reason, .. }
                     if !matches!(reason, ReasonCode::Cancelled | ReasonCode::IdleTimeout) =>
