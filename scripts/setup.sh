@@ -6,10 +6,22 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
-  build-essential pkg-config curl ca-certificates file
+  build-essential pkg-config curl wget ca-certificates file
   fonts-dejavu-core          # test ID cards are drawn with DejaVu
   python3 python3-venv       # MSAL interop test (a real third-party client)
+  # Tauri 2 on Linux (WebKitGTK 4.1) and its build-time needs (build-facts section 2)
+  libwebkit2gtk-4.1-dev libssl-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev
+  libdbus-1-dev libclang-dev
+  # Desktop E2E: WebKitWebDriver, a virtual X screen, a window manager so full screen is real,
+  # screenshots (ImageMagick also draws icons/icon.png)
+  webkit2gtk-driver xvfb xauth matchbox-window-manager wmctrl imagemagick xdotool x11-apps
+  # Secret storage (keyring) in tests
+  dbus dbus-x11 gnome-keyring libsecret-tools keyutils
+  chromium                   # UI tests (playwright-core drives Debian's Chromium)
 )
+# Node 20 is expected on the machine; install Debian's only when there is none.
+command -v node >/dev/null || APT_PACKAGES+=(nodejs)
+command -v npm >/dev/null || APT_PACKAGES+=(npm)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every Reclaim test on a fresh Debian 12 machine: installs what is missing, checks
-# formatting and lints, runs the Rust tests (unit, contract, system), then the interop tests
-# that use real third-party clients against the emulator.
+# formatting, builds the UI (the kiosk embeds ui/dist, so it comes before lints and tests), lints,
+# runs the Rust tests (unit, contract, system, the shell's IPC tests), the UI's tests, the desktop
+# E2E (the real kiosk under Xvfb over WebDriver), then the interop tests that use real third-party
+# clients against the emulator.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 T0=$SECONDS
@@ -13,6 +15,10 @@ bash scripts/setup.sh
 step "format"
 cargo fmt --all --check
 
+step "UI build (ui/dist, embedded in the kiosk at compile time)"
+bash scripts/build-ui.sh
+ui_passed=0
+
 step "lint"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
@@ -21,10 +27,33 @@ mkdir -p target
 cargo nextest run --workspace --locked --no-fail-fast 2>&1 | tee target/nextest.log
 rust_passed=$(grep -oE 'tests run: [0-9]+ passed' target/nextest.log | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+' | tail -1)
 
+ui_script() { [ -f ui/package.json ] && (cd ui && node -e 'process.exit(require("./package.json").scripts?.[process.argv[1]] ? 0 : 1)' "$1"); }
+if ui_script test; then
+  step "UI tests (npm test)"
+  (cd ui && npm test) 2>&1 | tee target/ui-test.log
+  # vitest's summary: "Tests  N passed (N)"
+  ui_passed=$(sed 's/\x1b\[[0-9;]*m//g' target/ui-test.log | grep -oE 'Tests +[0-9]+ passed' | grep -oE '[0-9]+' | tail -1 || true)
+fi
+ui_browser_passed=0
+if ui_script test:browser; then
+  step "UI in Chromium (npm run test:browser: the mock build, real clicks and keys)"
+  (cd ui && npm run test:browser) 2>&1 | tee target/ui-browser.log
+  # ends with "ui: N passed, N failed"
+  ui_browser_passed=$(grep -oE '^ui: [0-9]+ passed' target/ui-browser.log | grep -oE '[0-9]+' | tail -1 || true)
+fi
+
+step "kiosk binary"
+cargo build -p reclaim-kiosk --locked
+
+step "desktop E2E (the kiosk under Xvfb, WebKitWebDriver)"
+bash tests/e2e/run.sh 2>&1 | tee target/e2e.log || true
+e2e_passed=$(grep -oE '^e2e: [0-9]+ passed, 0 failed$' target/e2e.log | grep -oE '[0-9]+' | head -1 || true)
+[ "${e2e_passed:-0}" -gt 0 ] || { echo "desktop E2E failed (see target/e2e.log, target/e2e-screens/)"; exit 1; }
+
 step "MSAL interop (Python msal against the emulator over TLS)"
 cargo build -p reclaim-emulator --locked -q
 bash crates/reclaim-emulator/tests/msal/run.sh 2>&1 | tee target/msal.log
 msal_passed=$(grep -oE '^Ran [0-9]+ test' target/msal.log | grep -oE '[0-9]+' | tail -1)
 
 step "all tests passed in $((SECONDS - T0))s"
-echo "reclaim: $((rust_passed + msal_passed)) passed, 0 failed"
+echo "reclaim: $((rust_passed + ${ui_passed:-0} + ${ui_browser_passed:-0} + e2e_passed + msal_passed)) passed, 0 failed"

@@ -60,7 +60,7 @@ TAURI_WEBVIEW_AUTOMATION=true RECLAIM_LOG="${RECLAIM_LOG:-info}" \
 PIDS+=($!)
 
 echo "e2e: display $DISPLAY, WebKitWebDriver on $PORT, app $APP"
-python3 tests/e2e/runner.py "http://127.0.0.1:$PORT" "$APP" "$SCREENS" "${1:-}" 2>&1 | tee "$LOGS/runner.log"
+python3 -B tests/e2e/runner.py "http://127.0.0.1:$PORT" "$APP" "$SCREENS" "${1:-}" 2>&1 | tee "$LOGS/runner.log"
 rc=${PIPESTATUS[0]}
 # The runner prints the total itself; if it died before that, say so in the same form.
 grep -qE '^e2e: [0-9]+ passed, [0-9]+ failed$' "$LOGS/runner.log" || { echo "e2e: 0 passed, 1 failed"; rc=1; }
