@@ -1,0 +1,391 @@
+import { fireEvent, screen, within } from '@testing-library/svelte';
+import userEvent from '@testing-library/user-event';
+import { tick } from 'svelte';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { REASONS, ERROR_CODES } from '../../src/i18n/enums';
+import { CATALOGUES, t } from '../../src/i18n/index.svelte';
+import { QR, SCREENS, STATION, tapView } from '../../src/mock/fixtures';
+import { renderApp } from './helpers';
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+const heading = (name: string | RegExp) => screen.getByRole('heading', { level: 1, name });
+
+describe('Attract', () => {
+  it('shows the product, the call to action and the station line; Start calls begin()', async () => {
+    const { backend } = await renderApp(SCREENS.attract());
+    expect(heading('Recover your account')).toBeInTheDocument();
+    expect(screen.getByText('Reclaim')).toBeInTheDocument();
+    expect(screen.getByText('Station LOBBY-01')).toBeInTheDocument();
+    expect(screen.getByText('Ready')).toBeInTheDocument();
+    expect(screen.getByText('Demo mode: test accounts only')).toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: /Cancel/ })).toBeNull();
+    expect(screen.queryByRole('navigation', { name: 'Progress' })).toBeNull();
+    await fireEvent.click(screen.getByRole('button', { name: /Start/ }));
+    expect(backend.begin).toHaveBeenCalledTimes(1);
+  });
+
+  it('offers the language switch and the contrast toggle', async () => {
+    await renderApp(SCREENS.attract());
+    await fireEvent.click(screen.getByRole('button', { name: 'Deutsch' }));
+    expect(heading('Konto wiederherstellen')).toBeInTheDocument();
+    expect(document.documentElement.lang).toBe('de');
+    const hc = screen.getByRole('button', { name: /Hoher Kontrast/ });
+    expect(hc).toHaveAttribute('aria-pressed', 'false');
+    await fireEvent.click(hc);
+    expect(hc).toHaveAttribute('aria-pressed', 'true');
+    expect(document.documentElement.classList.contains('hc')).toBe(true);
+  });
+
+  it('out of service: one plain sentence, the problems for staff, localised', async () => {
+    await renderApp(SCREENS.outOfService());
+    expect(heading('Out of service')).toBeInTheDocument();
+    expect(screen.getByText('Please use another station or call the helpdesk.')).toBeInTheDocument();
+    expect(screen.getByText('No network connection')).toBeInTheDocument();
+    expect(screen.getByText('The callback relay cannot be reached')).toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: /Start/ })).toBeNull();
+  });
+});
+
+describe('Identify', () => {
+  it('types with the on-screen keyboard and submits the UPN', async () => {
+    const { backend } = await renderApp(SCREENS.identify());
+    expect(heading('Enter your work account')).toBeInTheDocument();
+    const input = screen.getByRole('textbox', { name: 'Work account' });
+    expect(input).toHaveFocus();
+    for (const k of ['a', 'l', 'e', 'x']) await fireEvent.click(screen.getByRole('button', { name: k }));
+    await fireEvent.click(screen.getByRole('button', { name: 'at sign' }));
+    for (const k of ['c', 'o']) await fireEvent.click(screen.getByRole('button', { name: k }));
+    await fireEvent.click(screen.getByRole('button', { name: 'dot com' }));
+    expect(input).toHaveValue('alex@co.com');
+    await fireEvent.click(screen.getByRole('button', { name: 'Delete the last character' }));
+    expect(input).toHaveValue('alex@co.co');
+    await fireEvent.click(screen.getByRole('button', { name: 'm' }));
+    await fireEvent.click(screen.getByRole('button', { name: /Continue/ }));
+    expect(backend.submitUpn).toHaveBeenCalledWith('alex@co.com');
+  });
+
+  it('a physical keyboard works too', async () => {
+    const { backend } = await renderApp(SCREENS.identify());
+    const user = userEvent.setup();
+    await user.type(screen.getByRole('textbox', { name: 'Work account' }), 'kim@fabrikam.com{Enter}');
+    expect(backend.submitUpn).toHaveBeenCalledWith('kim@fabrikam.com');
+  });
+
+  it('shows the invalid message without hinting whether the account exists, and keeps the entry', async () => {
+    const { push } = await renderApp(SCREENS.identify());
+    const input = screen.getByRole('textbox', { name: 'Work account' });
+    await userEvent.setup().type(input, 'kim');
+    await push(SCREENS.identifyInvalid());
+    expect(screen.getByText(/doesn't look like a work account/)).toBeInTheDocument();
+    expect(input).toHaveAttribute('aria-invalid', 'true');
+    expect(input).toHaveValue('kim');
+    expect(document.body.textContent).not.toMatch(/not found|does not exist|unknown/i);
+  });
+
+  it('Cancel on identify does not ask first', async () => {
+    const { backend } = await renderApp(SCREENS.identify());
+    await fireEvent.click(screen.getByRole('button', { name: /Cancel/ }));
+    expect(screen.queryByRole('dialog')).toBeNull();
+    expect(backend.cancel).toHaveBeenCalledTimes(1);
+  });
+
+  it('the keyboard follows the language (QWERTZ in German)', async () => {
+    await renderApp(SCREENS.identify());
+    await fireEvent.click(screen.getByRole('button', { name: 'Deutsch' }));
+    const kbd = screen.getByRole('group', { name: 'Bildschirmtastatur' });
+    const row = within(kbd).getAllByRole('button').map((b) => b.textContent?.trim());
+    expect(row.slice(10, 16)).toEqual(['q', 'w', 'e', 'r', 't', 'z']);
+  });
+});
+
+describe('Checking and the step indicator', () => {
+  it('says nothing about the account and shows step 1 of 5', async () => {
+    await renderApp(SCREENS.checking());
+    expect(heading('One moment…')).toBeInTheDocument();
+    expect(screen.getByText('Step 1 of 5')).toBeInTheDocument();
+    const current = screen.getByRole('navigation', { name: 'Progress' }).querySelector('[aria-current=step]');
+    expect(current).toHaveTextContent('Your account');
+  });
+});
+
+describe('ChooseProvider', () => {
+  it('lists providers with their documents; paths call choose_provider', async () => {
+    const { backend } = await renderApp(SCREENS.chooseProvider());
+    expect(screen.getByRole('heading', { name: 'Contoso Verify' })).toBeInTheDocument();
+    expect(screen.getByText(/Passport · Driving licence · ID card/)).toBeInTheDocument();
+    const camera = screen.getAllByRole('button', { name: /Use this kiosk's camera/ });
+    await fireEvent.click(camera[1]!);
+    expect(backend.chooseProvider).toHaveBeenCalledWith('idv-fabrikam', 'camera');
+    await fireEvent.click(screen.getAllByRole('button', { name: /Use my phone/ })[0]!);
+    expect(backend.chooseProvider).toHaveBeenCalledWith('idv-contoso', 'phone');
+  });
+
+  it('offers no camera path without a camera', async () => {
+    await renderApp(SCREENS.chooseProviderNoCamera());
+    expect(screen.queryByRole('button', { name: /camera/ })).toBeNull();
+    expect(screen.getByRole('button', { name: /Use my phone/ })).toBeInTheDocument();
+  });
+
+  it('Cancel asks first, and only "Yes, stop" cancels', async () => {
+    const { backend } = await renderApp(SCREENS.chooseProvider());
+    await fireEvent.click(screen.getByRole('button', { name: /Cancel/ }));
+    const dialog = screen.getByRole('dialog', { name: 'Stop and start over?' });
+    await fireEvent.click(within(dialog).getByRole('button', { name: 'No, continue' }));
+    expect(backend.cancel).not.toHaveBeenCalled();
+    await fireEvent.click(screen.getByRole('button', { name: /Cancel/ }));
+    await fireEvent.click(screen.getByRole('button', { name: /Yes, stop/ }));
+    expect(backend.cancel).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('ScanId', () => {
+  it('phone: preparing, then a QR with its URL, then the live status', async () => {
+    const { push } = await renderApp(SCREENS.scanIdPhonePreparing());
+    expect(heading('Scan this code with your phone')).toBeInTheDocument();
+    expect(screen.getByText('Preparing your code…')).toBeInTheDocument();
+    await push(SCREENS.scanIdPhone());
+    const qr = screen.getByRole('img', { name: /opens Contoso Verify on your phone/ });
+    expect(qr.querySelector('svg')).not.toBeNull();
+    expect(screen.getByText(QR.phoneLink.url)).toBeInTheDocument();
+    expect(screen.getByText('Waiting for your phone…')).toBeInTheDocument();
+    await push(SCREENS.scanIdPhoneOpened());
+    expect(screen.getByText('Opened on your phone. Continue there.')).toBeInTheDocument();
+    expect(screen.getByTestId('announcer')).toHaveTextContent('Opened on your phone');
+  });
+
+  it('phone: an unsafe SVG is not inserted', async () => {
+    await renderApp({ ...SCREENS.scanIdPhone(), link: { url: 'https://x', svg: '<svg onload="alert(1)"></svg>' } } as never);
+    expect(document.querySelector('.qr svg[onload]')).toBeNull();
+    expect(screen.queryByRole('img', { name: /opens/ })).toBeNull();
+  });
+
+  it('camera: previews, guides per stage, captures the staged shot and repeats it on retake', async () => {
+    const { backend, push, unmount } = await renderApp(SCREENS.scanIdCameraFront());
+    expect(backend.cameraPreview).toHaveBeenCalledTimes(1);
+    expect(screen.getByRole('img', { name: 'Camera preview' })).toBeInTheDocument();
+    expect(screen.getByRole('heading', { name: 'Front of your ID' })).toBeInTheDocument();
+    await fireEvent.click(screen.getByRole('button', { name: /Take photo/ }));
+    expect(backend.capture).toHaveBeenLastCalledWith('front');
+    await push({ ...SCREENS.scanIdCameraFront(), capture: 'back' } as never);
+    await fireEvent.click(screen.getByRole('button', { name: /Take photo/ }));
+    expect(backend.capture).toHaveBeenLastCalledWith('back');
+    await push(SCREENS.scanIdCameraRetake());
+    expect(screen.getByRole('heading', { name: /take that photo again/ })).toBeInTheDocument();
+    await fireEvent.click(screen.getByRole('button', { name: /Take photo/ }));
+    expect(backend.capture).toHaveBeenLastCalledWith('back');
+    await push(SCREENS.scanIdCameraUploading());
+    expect(screen.queryByRole('button', { name: /Take photo/ })).toBeNull();
+    expect(screen.getByRole('heading', { name: 'Sending your photos…' })).toBeInTheDocument();
+    await push(SCREENS.addToAuthenticator());
+    expect(backend.cameraStop).toHaveBeenCalledTimes(1);
+    unmount();
+  });
+});
+
+describe('Authenticator screens', () => {
+  it('add to Authenticator: QR and steps', async () => {
+    await renderApp(SCREENS.addToAuthenticator());
+    expect(heading('Add your verified ID to Microsoft Authenticator')).toBeInTheDocument();
+    expect(screen.getByRole('img', { name: /adds your verified ID/ }).querySelector('svg')).not.toBeNull();
+  });
+
+  it('open Authenticator: preparing, then the QR and the waiting status; step 4', async () => {
+    const { push } = await renderApp(SCREENS.openAuthenticatorPreparing());
+    expect(heading('Open Microsoft Authenticator and scan')).toBeInTheDocument();
+    expect(screen.getByText('Preparing your code…')).toBeInTheDocument();
+    await push(SCREENS.openAuthenticator());
+    expect(screen.getByRole('img', { name: 'QR code for Microsoft Authenticator' })).toBeInTheDocument();
+    expect(screen.getByText('Waiting for you to scan the code…')).toBeInTheDocument();
+    expect(screen.getByText('Step 4 of 5')).toBeInTheDocument();
+  });
+
+  it('Face Check in progress says to check the phone', async () => {
+    await renderApp(SCREENS.faceCheckInProgress());
+    expect(heading('Face Check in progress')).toBeInTheDocument();
+    expect(screen.getByText('Check your phone')).toBeInTheDocument();
+  });
+});
+
+describe('FaceCheckResult', () => {
+  it('pass: icon and words, the score against the threshold, photo quality', async () => {
+    await renderApp(SCREENS.faceCheckPassed());
+    expect(heading('Face Check passed')).toBeInTheDocument();
+    expect(screen.getByText('Passed')).toBeInTheDocument();
+    expect(screen.getByText('87 out of 100')).toBeInTheDocument();
+    expect(screen.getByRole('img', { name: 'Match score 87 out of 100. Needed: 70.' })).toBeInTheDocument();
+    expect(screen.getByText('Good')).toBeInTheDocument();
+    expect(screen.queryByText('Tips for the next try')).toBeNull();
+  });
+
+  it('fail: words, tips and attempts left', async () => {
+    await renderApp(SCREENS.faceCheckFailed());
+    expect(heading('Face Check did not match')).toBeInTheDocument();
+    expect(screen.getByText('Not passed')).toBeInTheDocument();
+    expect(screen.getByText('Tips for the next try')).toBeInTheDocument();
+    expect(screen.getByText('Attempts left: 1')).toBeInTheDocument();
+    expect(screen.getByText('Poor')).toBeInTheDocument();
+  });
+
+  it('no score: says so', async () => {
+    await renderApp({ screen: 'faceCheckResult', passed: false, score: null, threshold: 70, photoQuality: null, attemptsLeft: 0 });
+    expect(screen.getAllByText(/No score was given/).length).toBeGreaterThan(0);
+  });
+});
+
+describe('Tap', () => {
+  const passShown = () => screen.getByTestId('tap-code').textContent?.includes('k7Q+');
+
+  it('is hidden until Show is held, and hidden again on release', async () => {
+    await renderApp(tapView(60));
+    expect(heading('Your Temporary Access Pass')).toBeInTheDocument();
+    expect(passShown()).toBe(false);
+    expect(screen.getByText('Pass hidden')).toBeInTheDocument();
+    const show = screen.getByRole('button', { name: /Press and hold to show/ });
+    await fireEvent.pointerDown(show, { button: 0, pointerId: 1 });
+    expect(passShown()).toBe(true);
+    expect(screen.getByTestId('tap-code').querySelectorAll('.tap-group')).toHaveLength(3);
+    await fireEvent.pointerUp(show, { button: 0, pointerId: 1 });
+    expect(passShown()).toBe(false);
+  });
+
+  it('Enter shows it for 10 seconds', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'] });
+    await renderApp(tapView(60));
+    const show = screen.getByRole('button', { name: /Press and hold to show/ });
+    await fireEvent.keyDown(show, { key: 'Enter' });
+    expect(passShown()).toBe(true);
+    expect(screen.getByText('Hiding in 10 s')).toBeInTheDocument();
+    vi.advanceTimersByTime(9000);
+    await tick();
+    expect(passShown()).toBe(true);
+    vi.advanceTimersByTime(1100);
+    await tick();
+    expect(passShown()).toBe(false);
+  });
+
+  it('counts down to expiry, shows where to sign in, and "I\'ve noted it" calls done()', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'] });
+    const { backend } = await renderApp(tapView(10));
+    expect(screen.getByText('Expires in 10:00')).toBeInTheDocument();
+    vi.advanceTimersByTime(61_000);
+    await tick();
+    expect(screen.getByText('Expires in 8:59')).toBeInTheDocument();
+    expect(screen.getByText('https://myaccount.microsoft.com')).toBeInTheDocument();
+    expect(screen.getByText(/Register a passkey/)).toBeInTheDocument();
+    vi.useRealTimers();
+    await fireEvent.click(screen.getByRole('button', { name: /I've noted it/ }));
+    expect(backend.done).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('EvaluationResult and CouldNotComplete', () => {
+  it('evaluation: verified, nothing issued; Finish calls done()', async () => {
+    const { backend } = await renderApp(SCREENS.evaluationResult());
+    expect(heading('Your identity was verified')).toBeInTheDocument();
+    expect(screen.getByText('This station is in evaluation mode, so no pass was issued.')).toBeInTheDocument();
+    await fireEvent.click(screen.getByRole('button', { name: /Finish/ }));
+    expect(backend.done).toHaveBeenCalledTimes(1);
+  });
+
+  it('could not complete: plain reason, what next, the reference large and spelled out', async () => {
+    const { backend } = await renderApp(SCREENS.couldNotComplete());
+    expect(heading('The names do not match')).toBeInTheDocument();
+    expect(screen.getByText(/call the helpdesk/)).toBeInTheDocument();
+    expect(screen.getByText('RC-NAME_MISMATCH-74AAAAAA')).toBeInTheDocument();
+    expect(screen.getByText(/R C dash N A M E underscore M I S M A T C H dash 7 4 A A A A A A/)).toBeInTheDocument();
+    await fireEvent.click(screen.getByRole('button', { name: /Finish/ }));
+    expect(backend.done).toHaveBeenCalledTimes(1);
+  });
+
+  it('every reason code renders its own localised words, in every language', async () => {
+    const { push } = await renderApp(SCREENS.attract());
+    for (const lang of ['en', 'de', 'fr', 'es', 'pl'] as const) {
+      await fireEvent.click(screen.getByRole('button', { name: CATALOGUES[lang]['language.name'] }));
+      for (const reason of REASONS) {
+        await push({ screen: 'couldNotComplete', reason, reference: `RC-${reason.toUpperCase()}-00000000` });
+        expect(heading(t(`reason.${reason}.title`, undefined, lang))).toBeInTheDocument();
+        expect(screen.getByText(t(`reason.${reason}.next`, undefined, lang))).toBeInTheDocument();
+      }
+    }
+  });
+});
+
+describe('Kiosk conventions', () => {
+  it('idle overlay: countdown, focus on "I\'m still here", which calls activity()', async () => {
+    const { backend, push } = await renderApp(SCREENS.openAuthenticator());
+    await push(SCREENS.openAuthenticator(), { idleSecondsLeft: 17 });
+    const dialog = screen.getByRole('alertdialog', { name: 'Are you still there?' });
+    expect(within(dialog).getByText('17')).toBeInTheDocument();
+    const stay = within(dialog).getByRole('button', { name: /I'm still here/ });
+    expect(stay).toHaveFocus();
+    backend.activity.mockClear();
+    await fireEvent.click(stay);
+    expect(backend.activity).toHaveBeenCalled();
+    await push(SCREENS.openAuthenticator(), { idleSecondsLeft: null });
+    expect(screen.queryByRole('alertdialog')).toBeNull();
+  });
+
+  it('reset: language back to English, inputs cleared, contrast off', async () => {
+    const { push } = await renderApp(SCREENS.identify());
+    await fireEvent.click(screen.getByRole('button', { name: 'Español' }));
+    await userEvent.setup().type(screen.getByRole('textbox', { name: 'Cuenta de trabajo' }), 'ana@x.com');
+    await fireEvent.click(screen.getByRole('button', { name: /Alto contraste/ }));
+    await push(SCREENS.identify(), { reset: true });
+    expect(heading('Enter your work account')).toBeInTheDocument();
+    expect(screen.getByRole('textbox', { name: 'Work account' })).toHaveValue('');
+    expect(document.documentElement.classList.contains('hc')).toBe(false);
+  });
+
+  it('ignores updates older than the one shown', async () => {
+    const { push } = await renderApp(SCREENS.chooseProvider());
+    await push(SCREENS.tap(), { seq: 0 });
+    expect(heading('Choose how to prove who you are')).toBeInTheDocument();
+  });
+
+  it.each(ERROR_CODES.filter((c) => c !== 'notNow'))('a rejected command with %s shows the catalogue message, never the backend text', async (code) => {
+    const { backend } = await renderApp(SCREENS.attract());
+    backend.begin.mockRejectedValueOnce({ code, message: 'ENGLISH FROM RUST' });
+    await fireEvent.click(screen.getByRole('button', { name: /Start/ }));
+    await tick();
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent(t(`error.${code}`));
+    expect(document.body.textContent).not.toContain('ENGLISH FROM RUST');
+  });
+
+  it('notNow (a double tap) changes nothing on screen', async () => {
+    const { backend } = await renderApp(SCREENS.attract());
+    backend.begin.mockRejectedValueOnce({ code: 'notNow', message: 'x' });
+    await fireEvent.click(screen.getByRole('button', { name: /Start/ }));
+    await tick();
+    expect(screen.queryByRole('alert')).toBeNull();
+  });
+
+  it('activity() on input, at most once per 2 s', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const { backend } = await renderApp(SCREENS.chooseProvider());
+    backend.activity.mockClear();
+    await fireEvent.pointerDown(document.body);
+    await fireEvent.keyDown(document.body, { key: 'a' });
+    expect(backend.activity).toHaveBeenCalledTimes(1);
+    vi.advanceTimersByTime(2100);
+    await fireEvent.pointerDown(document.body);
+    expect(backend.activity).toHaveBeenCalledTimes(2);
+  });
+
+  it('the context menu is suppressed', async () => {
+    await renderApp(SCREENS.attract());
+    const ev = new MouseEvent('contextmenu', { bubbles: true, cancelable: true });
+    document.body.dispatchEvent(ev);
+    expect(ev.defaultPrevented).toBe(true);
+  });
+
+  it('the station status is the one pushed', async () => {
+    await renderApp(SCREENS.attract(), { station: { ...STATION, ready: false, mode: 'production', stationId: 'HQ-7' } });
+    expect(screen.getByText('Station HQ-7')).toBeInTheDocument();
+    expect(screen.getByText('Not ready')).toBeInTheDocument();
+    expect(screen.queryByText(/Demo mode/)).toBeNull();
+  });
+});
