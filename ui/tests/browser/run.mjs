@@ -193,6 +193,11 @@ async function shot(page, name, size) {
 }
 
 // ── Run ───────────────────────────────────────────────────────────────────────────────────
+if (!existsSync(executablePath)) {
+  console.error(`${executablePath} is missing: apt-get install -y chromium (or set CHROMIUM_PATH).`);
+  console.log('ui: 0 passed, 1 failed');
+  process.exit(1);
+}
 if (!existsSync(join(dist, 'index.html'))) {
   console.error('dist-mock/ is missing: run `vite build --mode mock` first (npm run test:browser does).');
   process.exit(2);
@@ -380,7 +385,6 @@ try {
     await page.keyboard.press('Enter');
     await page.waitForTimeout(50);
     assert((await code.innerText()).includes('k7Q+'), 'Enter does not reveal');
-    await page.clock?.runFor?.(0);
   });
 
   await test('flow: "I\'ve noted it" calls done()', async () => {
