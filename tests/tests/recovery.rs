@@ -525,6 +525,22 @@ async fn blurred_and_forged_cards_are_rejected() {
 }
 
 #[tokio::test]
+async fn a_station_that_fails_preflight_is_out_of_service() {
+    let mut k = Kiosk::start().await;
+    k.stack.relay_link().set_up(false);
+    let station = k.engine.preflight().await;
+    assert!(!station.ready);
+    assert_eq!(station.problems, [reclaim_engine::PreflightProblem::RelayUnreachable]);
+    let v = k.wait("out of service", |v| matches!(v.view, View::OutOfService { .. })).await;
+    assert!(v.step.is_none());
+    assert_eq!(k.engine.begin().await, Err(EngineError::OutOfService));
+    k.stack.relay_link().set_up(true);
+    assert!(k.engine.preflight().await.ready);
+    k.wait("attract", |v| matches!(v.view, View::Attract)).await;
+    k.engine.begin().await.unwrap();
+}
+
+#[tokio::test]
 async fn attempts_are_limited_per_account_and_per_station() {
     let limits = RateLimits {
         per_account: 2,

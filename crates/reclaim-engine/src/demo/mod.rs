@@ -307,7 +307,8 @@ impl DemoStack {
                 options.station_id.clone(),
                 provider_endpoints,
             )),
-            events: Arc::new(RelayEvents::split(control_client, stream_client, relay.base_url())),
+            // The pre-flight probes the relay the way the event stream reaches it.
+            events: Arc::new(RelayEvents::split(control_client, stream_client, &link.url())),
             clock: Arc::new(SystemClock),
             audit: Arc::new(TracingAudit),
         };
