@@ -6,7 +6,7 @@
 //! * [`orchestrator`] — [`Engine`]: the actor that owns the session, and its handle.
 //! * [`view`], [`qr`] — what the UI renders.
 //! * `demo` (feature `demo`) — the emulated tenant and an embedded relay in-process, and
-//!   [`simulate`](crate::simulate) for `reclaim simulate`.
+//!   `simulate` for `reclaim simulate`.
 
 pub mod adapters;
 pub mod audit;
