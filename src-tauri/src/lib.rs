@@ -44,7 +44,13 @@ pub fn run() {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     match run_app(Builder::default()).build(context()) {
-        Ok(app) => app.run(|handle, event| window::on_run_event(handle, &event)),
+        Ok(app) => {
+            // Before the setup hook builds the window, which is sized to it.
+            if let Some(screen) = window::KioskScreen::primary(app.handle()) {
+                app.manage(screen);
+            }
+            app.run(|handle, event| window::on_run_event(handle, &event));
+        }
         Err(error) => {
             tracing::error!(%error, "the kiosk could not start");
             std::process::exit(1);

@@ -4,7 +4,8 @@
 
 use tauri::webview::{DownloadEvent, NewWindowResponse};
 use tauri::{
-    AppHandle, Manager, RunEvent, Runtime, Url, WebviewWindow, WebviewWindowBuilder, WindowEvent,
+    AppHandle, Manager, PhysicalPosition, PhysicalSize, RunEvent, Runtime, Url, WebviewWindow,
+    WebviewWindowBuilder, WindowEvent,
 };
 
 /// The label of the kiosk's only window (`app.windows[0].label` in tauri.conf.json).
@@ -25,6 +26,34 @@ const LOCKDOWN_SCRIPT: &str = r#"(() => {
   } catch (_) {}
 })();"#;
 
+/// The monitor the kiosk window covers (managed state, measured by `run` before the window
+/// exists). Full screen is a request to the window manager, and a kiosk session may have none
+/// (an X server started with only the kiosk), which ignores it; so the window is also made
+/// exactly as large as the monitor, at its origin, and a window manager that honours full screen
+/// shows the same. A non-resizable GTK window cannot be resized once built, hence before.
+/// Absent under the mock runtime of the tests, which has no monitors.
+#[derive(Debug, Clone, Copy)]
+pub struct KioskScreen {
+    /// The monitor's top-left corner.
+    pub position: PhysicalPosition<i32>,
+    /// The monitor's size.
+    pub size: PhysicalSize<u32>,
+    /// Physical pixels per logical pixel.
+    pub scale_factor: f64,
+}
+
+impl KioskScreen {
+    /// The primary monitor, if the runtime knows one.
+    pub fn primary<R: Runtime>(app: &AppHandle<R>) -> Option<Self> {
+        let monitor = app.primary_monitor().ok().flatten()?;
+        Some(Self {
+            position: *monitor.position(),
+            size: *monitor.size(),
+            scale_factor: monitor.scale_factor(),
+        })
+    }
+}
+
 /// Builds the `main` window from its entry in tauri.conf.json (which has `"create": false`, so
 /// Tauri leaves it to this function) with the lock-down handlers attached.
 pub fn create_main_window<R: Runtime, M: Manager<R>>(
@@ -40,7 +69,13 @@ pub fn create_main_window<R: Runtime, M: Manager<R>>(
         .clone();
     // A dev server (`build.devUrl`) is only ever loaded by development builds.
     let dev_url = if tauri::is_dev() { manager.config().build.dev_url.clone() } else { None };
-    let window = WebviewWindowBuilder::from_config(manager, &config)?
+    let mut builder = WebviewWindowBuilder::from_config(manager, &config)?;
+    if let Some(screen) = manager.try_state::<KioskScreen>() {
+        let size = screen.size.to_logical::<f64>(screen.scale_factor);
+        let origin = screen.position.to_logical::<f64>(screen.scale_factor);
+        builder = builder.inner_size(size.width, size.height).position(origin.x, origin.y);
+    }
+    let window = builder
         .devtools(cfg!(debug_assertions))
         .initialization_script(LOCKDOWN_SCRIPT)
         .on_navigation(move |url| {

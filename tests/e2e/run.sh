@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
-# Desktop E2E: the real kiosk binary on a virtual 1920x1080 X screen with a window manager (so
-# full screen is real), driven over WebDriver (WebKitWebDriver directly, build-facts section 4).
-# Runs every test_* function in tests/e2e/test_*.py, saves screenshots to target/e2e-screens/,
-# stops everything it started by PID, and ends with the plain line `e2e: N passed, N failed`.
+# Desktop E2E: the real kiosk binary on a virtual X screen (1920x1080 unless told otherwise) with
+# a window manager (so full screen is real), driven over WebDriver (WebKitWebDriver directly,
+# build-facts section 4). Runs every test_* function in tests/e2e/test_*.py, saves screenshots
+# to target/e2e-screens/<screen>-wm-<window manager>/, stops everything it started by PID, and
+# ends with the plain line `e2e: N passed, N failed`.
 #
 # Usage: tests/e2e/run.sh [NAME_FILTER]
 #   RECLAIM_KIOSK_BIN  the app binary (default target/debug/reclaim-kiosk, built if missing)
+#   RECLAIM_E2E_SCREEN WIDTHxHEIGHT of the X screen (default 1920x1080; 1080x1920 is portrait)
+#   RECLAIM_E2E_NO_WM  1: no window manager, as a kiosk session started with only the app
+#                      (the window-manager test then fails: there is nothing to ask)
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 APP="${RECLAIM_KIOSK_BIN:-$ROOT/target/debug/reclaim-kiosk}"
-SCREENS="$ROOT/target/e2e-screens"
+export RECLAIM_E2E_SCREEN="${RECLAIM_E2E_SCREEN:-1920x1080}"
+WM=matchbox; [ "${RECLAIM_E2E_NO_WM:-0}" = 1 ] && WM=none
+SCREENS="$ROOT/target/e2e-screens/$RECLAIM_E2E_SCREEN-wm-$WM"
 LOGS="$ROOT/target/e2e-logs"
 mkdir -p "$SCREENS" "$LOGS"
 rm -f "$SCREENS"/*.png
@@ -38,9 +44,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# A free X display chosen by Xvfb itself (-displayfd), 1920x1080 landscape.
+# A free X display chosen by Xvfb itself (-displayfd).
 rm -f "$LOGS/display"
-setsid Xvfb -displayfd 3 -screen 0 1920x1080x24 -nolisten tcp 3>"$LOGS/display" >"$LOGS/xvfb.log" 2>&1 &
+setsid Xvfb -displayfd 3 -screen 0 "${RECLAIM_E2E_SCREEN}x24" -nolisten tcp 3>"$LOGS/display" >"$LOGS/xvfb.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 100); do
   [ -s "$LOGS/display" ] && break
@@ -50,8 +56,10 @@ DISPLAY_NUM=$(head -n1 "$LOGS/display" 2>/dev/null)
 [ -n "$DISPLAY_NUM" ] || { echo "e2e: Xvfb did not start (see $LOGS/xvfb.log)" >&2; echo "e2e: 0 passed, 1 failed"; exit 1; }
 export DISPLAY=":$DISPLAY_NUM"
 
-setsid matchbox-window-manager -use_titlebar no -use_cursor no >"$LOGS/matchbox.log" 2>&1 &
-PIDS+=($!)
+if [ "$WM" = matchbox ]; then
+  setsid matchbox-window-manager -use_titlebar no -use_cursor no >"$LOGS/matchbox.log" 2>&1 &
+  PIDS+=($!)
+fi
 
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 # The app inherits TAURI_WEBVIEW_AUTOMATION from the driver; without it POST /session hangs.
@@ -59,7 +67,7 @@ TAURI_WEBVIEW_AUTOMATION=true RECLAIM_LOG="${RECLAIM_LOG:-info}" \
   setsid WebKitWebDriver --host=127.0.0.1 --port="$PORT" >"$LOGS/webdriver.log" 2>&1 &
 PIDS+=($!)
 
-echo "e2e: display $DISPLAY, WebKitWebDriver on $PORT, app $APP"
+echo "e2e: display $DISPLAY ($RECLAIM_E2E_SCREEN, window manager: $WM), WebKitWebDriver on $PORT, app $APP"
 python3 -B tests/e2e/runner.py "http://127.0.0.1:$PORT" "$APP" "$SCREENS" "${1:-}" 2>&1 | tee "$LOGS/runner.log"
 rc=${PIPESTATUS[0]}
 # The runner prints the total itself; if it died before that, say so in the same form.
