@@ -10,6 +10,8 @@
 //! * `actorMs` — time the engine's actor spent handling messages (part of the above, plus what
 //!   overlapped with service calls).
 //!
+//! It also prints `demoStackStartMs`, how long `DemoStack::start` took (the kiosk's demo mode).
+//!
 //! ```sh
 //! cargo run --release -p reclaim-engine --features demo --example engine_overhead -- --recoveries 100
 //! ```
@@ -236,7 +238,9 @@ fn ms(d: Duration) -> f64 {
 #[tokio::main]
 async fn main() {
     let args = Args::parse();
+    let started = Instant::now();
     let stack = DemoStack::start(DemoOptions::default()).await.expect("demo stack");
+    let stack_start = ms(started.elapsed());
     let mut settings = simulation_settings(&stack);
     settings.rate_limits = RateLimits::unlimited();
     let busy = Busy::default();
@@ -262,6 +266,7 @@ async fn main() {
     let actor: Vec<f64> = samples.iter().map(|s| ms(s.actor)).collect();
     let out = json!({
         "recoveries": args.recoveries,
+        "demoStackStartMs": (stack_start * 100.0).round() / 100.0,
         "wallMs": {"p50": pct(wall.clone(), 0.5), "p99": pct(wall, 0.99)},
         "overheadMs": {"p50": pct(overhead.clone(), 0.5), "p99": pct(overhead.clone(), 0.99)},
         "actorMs": {"p50": pct(actor.clone(), 0.5), "p99": pct(actor, 0.99)},
