@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use reclaim_core::{AuditEvent, AuditKind, ReasonCode};
 use reclaim_engine::demo::{CardImage, DemoOptions, DemoStack, Phone, TenantControl};
+use reclaim_engine::simulate::simulation_settings;
 use reclaim_engine::{
     CaptureStage, Engine, EngineSettings, ManualClock, MemoryAudit, ScanPath, Shot, View,
     ViewUpdate,
@@ -17,25 +18,19 @@ use tokio::sync::watch;
 /// How long any one screen may take to appear (generous: 2 busy cores, debug builds).
 pub const STEP: Duration = Duration::from_secs(30);
 
-/// Engine settings for tests: a camera, no result dwell, fast polling, no periodic pre-flight,
-/// 30 s per-state timeouts (they never fire in a passing test unless a manual clock moves).
+/// Engine settings for tests: the simulator's (a camera, no result dwell, fast polling, no
+/// periodic pre-flight) with every per-state timeout at 30 s — they never fire in a passing test
+/// unless a manual clock moves — and a 60 s idle timer with a 10 s countdown.
 pub fn test_settings(stack: &DemoStack) -> EngineSettings {
-    let mut s = stack.settings();
-    s.camera_available = true;
-    s.result_dwell = Duration::ZERO;
+    let mut s = simulation_settings(stack);
     s.capture_poll_interval = Duration::from_millis(25);
-    s.preflight_interval = None;
     let t = &mut s.config.timeouts;
     t.identify_secs = 600;
-    t.eligibility_secs = 30;
     t.choose_provider_secs = 30;
     t.scan_id_secs = 30;
     t.issuance_secs = 30;
-    t.presentation_secs = 30;
-    t.verifying_secs = 30;
-    t.issuing_tap_secs = 30;
-    t.show_tap_secs = 30;
     t.result_secs = 30;
+    t.show_tap_secs = 30;
     s.config.idle_timeout_secs = 60;
     s.idle_countdown_secs = 10;
     s
@@ -55,10 +50,7 @@ pub struct Kiosk {
     recorded: watch::Receiver<u64>,
 }
 
-/// True for the three outcome screens.
-pub fn is_outcome(v: &ViewUpdate) -> bool {
-    matches!(v.view, View::Tap { .. } | View::EvaluationResult | View::CouldNotComplete { .. })
-}
+pub use reclaim_engine::simulate::is_outcome;
 
 impl Kiosk {
     /// The demo stack and an engine with [`test_settings`] on the system clock.

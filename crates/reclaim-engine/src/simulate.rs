@@ -168,7 +168,8 @@ async fn wait(
     }
 }
 
-fn is_outcome(v: &ViewUpdate) -> bool {
+/// True for the three outcome screens (TAP, evaluation result, could not complete).
+pub fn is_outcome(v: &ViewUpdate) -> bool {
     matches!(v.view, View::Tap { .. } | View::EvaluationResult | View::CouldNotComplete { .. })
 }
 
