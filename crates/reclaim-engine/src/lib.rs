@@ -7,6 +7,8 @@
 //! * [`view`], [`qr`] — what the UI renders.
 //! * `demo` (feature `demo`) — the emulated tenant and an embedded relay in-process, and
 //!   `simulate` for `reclaim simulate`.
+//! * `production` (feature `production`) — the same adapters for a real tenant, assembled from a
+//!   validated `reclaim-config` file.
 
 pub mod adapters;
 pub mod audit;
@@ -18,6 +20,8 @@ pub mod demo;
 pub mod error;
 pub mod orchestrator;
 pub mod ports;
+#[cfg(feature = "production")]
+pub mod production;
 pub mod qr;
 pub mod rate_limit;
 pub mod settings;
@@ -30,6 +34,8 @@ pub use clock::{ManualClock, SystemClock};
 pub use error::EngineError;
 pub use orchestrator::{Engine, EngineMetrics};
 pub use ports::Ports;
+#[cfg(feature = "production")]
+pub use production::ProductionError;
 pub use qr::QrView;
 pub use rate_limit::{RateLimiter, RateLimits};
 pub use settings::{EngineSettings, StationProvider};

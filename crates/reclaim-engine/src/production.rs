@@ -1,0 +1,417 @@
+//! The engine for a real tenant (feature `production`): [`assemble`] turns a validated
+//! [`reclaim_config::Config`] and its secrets into the [`Ports`] and [`EngineSettings`] that
+//! [`Engine::spawn`](crate::Engine::spawn) takes — the same adapters as the demo stack, pointed
+//! at the configured hosts instead of the in-process emulator. Tauri-free: the kiosk shell calls
+//! it for `reclaim-kiosk --config FILE`, tests call it against the emulator by URL.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use reclaim_config::{Config, KeyringStore};
+//! let config = Config::load("/etc/reclaim/reclaim.toml")?;
+//! // The keyring blocks (D-Bus): assemble off the async threads.
+//! let station = tokio::task::spawn_blocking(move || {
+//!     reclaim_engine::production::assemble(&config, &KeyringStore::new())
+//! })
+//! .await??;
+//! # let has_camera = false;
+//! let mut settings = station.settings;
+//! settings.camera_available = has_camera; // the shell knows
+//! let engine = reclaim_engine::Engine::spawn(station.ports, settings);
+//! let station_view = engine.preflight().await;
+//! # let _ = station_view; Ok(()) }
+//! ```
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reclaim_config::{
+    Config, ConfigError, Document, Provider, SecretError, SecretName, SecretStore,
+};
+use reclaim_core::AuditKey;
+use reclaim_entra::{GraphClient, RequestServiceClient, RetryPolicy, Secret, TokenSource};
+use reclaim_relay::RelayClient;
+use secrecy::{ExposeSecret, SecretString};
+use url::Url;
+
+use crate::adapters::{
+    GraphDirectory, HttpProviders, ProviderEndpoint, RelayEvents, RequestServicePresentations,
+};
+use crate::audit::TracingAudit;
+use crate::clock::SystemClock;
+use crate::ports::Ports;
+use crate::settings::{EngineSettings, StationProvider};
+use crate::view::{DocumentKind, ProviderCard, StationMode};
+
+/// What Authenticator shows as the verifier of the presentation request.
+pub const VERIFIER_CLIENT_NAME: &str = "Reclaim account recovery";
+
+/// Retries of the token endpoint, Graph and the Request Service: 4 attempts from 500 ms,
+/// never more than 10 s apart, so a retried call still fits the engine's 30 s eligibility and
+/// TAP timeouts.
+pub const RETRY_POLICY: RetryPolicy = RetryPolicy {
+    max_attempts: 4,
+    base_delay: Duration::from_millis(500),
+    max_delay: Duration::from_secs(10),
+};
+
+/// Connect timeout of the relay client (its event stream is long-lived: no total timeout).
+const RELAY_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The engine's parts for one station: spawn it with
+/// `Engine::spawn(station.ports, station.settings)`.
+///
+/// `Debug` shows no secret: the token source prints its credential as `Secret([REDACTED])` or
+/// the certificate's thumbprint only, provider endpoints and the relay client leave their keys
+/// out, and the audit key prints as `AuditKey(<redacted>)` (a test checks all of it).
+#[derive(Debug, Clone)]
+pub struct Station {
+    /// Graph, the Request Service, the providers and the relay over HTTP; the system clock;
+    /// audit through `tracing`.
+    pub ports: Ports,
+    /// Station id, mode `Production`, the file's `[timeouts]`/`[recovery]`, providers, a fresh
+    /// audit key; `camera_available` is `false` until the shell sets it.
+    pub settings: EngineSettings,
+}
+
+/// Why a production engine could not be assembled. No variant carries a secret value: secrets
+/// are named (`relay-credential`), URLs are shown (the config refuses URLs with a password).
+#[derive(Debug, thiserror::Error)]
+pub enum ProductionError {
+    /// `station.mode = "demo"`: the demo stack (`reclaim_engine::demo`) runs the emulated
+    /// tenant; a production engine needs the production sections.
+    #[error(
+        "{file}: station.mode = \"demo\": a production engine needs station.mode = \"production\" \
+         with [tenant], [verifier], [relay] and at least one [[providers]] (demo mode starts the \
+         emulated tenant in-process instead)"
+    )]
+    DemoMode {
+        /// The configuration file, as given.
+        file: String,
+    },
+    /// A secret the configuration needs could not be read from the store.
+    #[error("{error}")]
+    Secret {
+        /// The secret's name (keyring account), e.g. `relay-credential`.
+        name: String,
+        /// Why (missing, keyring locked or unavailable, unusable): names the secret and what to
+        /// do, never its value.
+        error: SecretError,
+    },
+    /// The tenant certificate (`tenant.credential.path`) or the CA file (`endpoints.ca_file`)
+    /// could not be used.
+    #[error("{}: {message}", path.display())]
+    Certificate {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong (never the key or password).
+        message: String,
+    },
+    /// A client could not be built for a configured URL.
+    #[error("{file}: {key} = {url:?}: {reason}")]
+    Endpoint {
+        /// The configuration file, as given.
+        file: String,
+        /// The key, e.g. `endpoints.graph` or `relay.url`.
+        key: String,
+        /// Its value.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+    /// The HTTP client for the relay could not be built.
+    #[error("{file}: relay.url: cannot build the relay's HTTP client: {reason}")]
+    RelayHttp {
+        /// The configuration file, as given.
+        file: String,
+        /// Why.
+        reason: String,
+    },
+    /// Any other configuration error (already names the file and key).
+    #[error(transparent)]
+    Config(ConfigError),
+}
+
+impl From<ConfigError> for ProductionError {
+    fn from(e: ConfigError) -> Self {
+        match e {
+            ConfigError::Secret(error) => secret_error(error),
+            ConfigError::Certificate { path, message } => Self::Certificate { path, message },
+            other => Self::Config(other),
+        }
+    }
+}
+
+fn secret_error(error: SecretError) -> ProductionError {
+    let name = match &error {
+        SecretError::Missing { name, .. }
+        | SecretError::Locked { name, .. }
+        | SecretError::Unavailable { name, .. }
+        | SecretError::Invalid { name, .. } => name.clone(),
+        SecretError::UnknownName { given } => given.clone(),
+    };
+    ProductionError::Secret { name, error }
+}
+
+fn secret(store: &dyn SecretStore, name: &SecretName) -> Result<SecretString, ProductionError> {
+    store.get(name).map_err(secret_error)
+}
+
+/// An error and its sources, `: `-joined.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+/// Builds the engine's ports and settings for the real tenant `config` describes, reading its
+/// secrets from `secrets`:
+///
+/// * one HTTP client from [`Config::http_client`] (trusting `endpoints.ca_file`) for the token
+///   endpoint, Graph, the Request Service and the providers; the relay gets its own without a
+///   total timeout (its event stream is long-lived), trusting the same CA;
+/// * a [`TokenSource`] for `tenant.client_id` with the client secret or the certificate, as
+///   [`Config::client_credential`] gives it, and [`RETRY_POLICY`] on every Entra client;
+/// * [`GraphDirectory`], [`RequestServicePresentations`] (verifier name
+///   [`VERIFIER_CLIENT_NAME`]), [`HttpProviders`] from `[[providers]]` with their keyring keys,
+///   [`RelayEvents`] on `relay.url` with the `relay-credential`, [`SystemClock`], [`TracingAudit`];
+/// * settings: `station.id`, [`StationMode::Production`], `[timeouts]`/`[recovery]` as the
+///   core's `EngineConfig`, the providers' cards and issuer DIDs in file order, and
+///   `camera_available = false` (the shell sets it).
+///
+/// What the file does not offer, the engine's defaults give:
+///
+/// * **Audit key**: the configuration has no audit key, so every call draws a fresh random
+///   32-byte key. Audit pseudonyms (and the per-account attempt limit keyed by them) are
+///   therefore stable within one run of the kiosk only.
+/// * **Sign-in URL**: the configuration has none, so the TAP screen shows
+///   [`EngineSettings::new`]'s `https://mysignins.microsoft.com/security-info`.
+/// * `[verifier] authority` is not read here: the engine takes each presentation's `authority`
+///   from the tenant's verifiedIdProfile, as the core decides.
+///
+/// Providers: the engine's provider adapter addresses `{root}/{id}/start` and
+/// `{root}/{id}/v1/sessions`, so `hosted_flow_url` and `capture_api_url` must end in the
+/// provider's id and share the root (the emulator's and the examples' layout); otherwise this
+/// is an [`ProductionError::Endpoint`]. A provider with only one of the two URLs gets a random
+/// key, known to nobody, for the other: a link or capture call for the missing path fails at
+/// the provider instead of being signed with an empty key.
+///
+/// Reads files and calls the secret store, which may block (the keyring): from async code, call
+/// it in `spawn_blocking`. Needs no runtime.
+pub fn assemble(config: &Config, secrets: &dyn SecretStore) -> Result<Station, ProductionError> {
+    let Some(prod) = config.production() else {
+        return Err(ProductionError::DemoMode { file: config.file.clone() });
+    };
+    let file = &config.file;
+    let station_id = config.station.id.clone();
+    let endpoint_error =
+        |key: &str, url: &Url, e: &dyn std::error::Error| ProductionError::Endpoint {
+            file: file.clone(),
+            key: key.to_owned(),
+            url: url.to_string(),
+            reason: chain(e),
+        };
+
+    // Secrets first: a missing one is the most likely mistake and names itself.
+    let credential = config.client_credential(secrets)?;
+    let relay_credential = config.relay_credential(secrets)?;
+    let http = config.http_client()?;
+
+    let endpoints = prod.endpoints.to_entra();
+    let tokens = Arc::new(
+        TokenSource::builder()
+            .authority(&endpoints.authority)
+            .tenant(prod.tenant.id.clone())
+            .client_id(prod.tenant.client_id.to_string())
+            .credential(credential)
+            .http_client(http.clone())
+            .retry_policy(RETRY_POLICY)
+            .build()
+            .map_err(|e| endpoint_error("endpoints.login", &prod.endpoints.login, &e))?,
+    );
+    let graph = GraphClient::builder()
+        .base_url(&endpoints.graph)
+        .token_source(tokens.clone())
+        .http_client(http.clone())
+        .retry_policy(RETRY_POLICY)
+        .build()
+        .map_err(|e| endpoint_error("endpoints.graph", &prod.endpoints.graph, &e))?;
+    let request_service = RequestServiceClient::builder()
+        .base_url(&endpoints.request_service)
+        .token_source(tokens.clone())
+        .http_client(http.clone())
+        .retry_policy(RETRY_POLICY)
+        .build()
+        .map_err(|e| {
+            endpoint_error("endpoints.request_service", &prod.endpoints.request_service, &e)
+        })?;
+
+    let mut provider_endpoints = Vec::with_capacity(prod.providers.len());
+    let mut station_providers = Vec::with_capacity(prod.providers.len());
+    for (index, p) in prod.providers.iter().enumerate() {
+        provider_endpoints.push(provider_endpoint(file, index, p, secrets)?);
+        station_providers.push(StationProvider {
+            card: ProviderCard {
+                id: p.id.clone(),
+                display_name: p.display_name.clone(),
+                documents: p.documents.iter().map(|d| document_kind(*d)).collect(),
+                needs_phone: true,
+            },
+            issuer_did: p.issuer_did.clone(),
+        });
+    }
+
+    let relay_url = prod.relay.url.as_str().trim_end_matches('/');
+    let relay_http = relay_http_client(config)?;
+    let relay =
+        RelayClient::with_http_client(relay_http, relay_url, relay_credential.expose_secret());
+
+    let ports = Ports {
+        directory: Arc::new(GraphDirectory::new(graph, tokens)),
+        presentations: Arc::new(RequestServicePresentations::new(
+            request_service,
+            VERIFIER_CLIENT_NAME,
+        )),
+        provider: Arc::new(HttpProviders::new(http, station_id.clone(), provider_endpoints)),
+        events: Arc::new(RelayEvents::new(relay, relay_url)),
+        clock: Arc::new(SystemClock),
+        audit: Arc::new(TracingAudit),
+    };
+
+    let mut settings = EngineSettings::new(
+        station_id,
+        StationMode::Production,
+        AuditKey::new(rand::random::<[u8; 32]>().to_vec()),
+        station_providers,
+    );
+    settings.config = config.engine_config();
+    settings.camera_available = false;
+    Ok(Station { ports, settings })
+}
+
+fn document_kind(d: Document) -> DocumentKind {
+    match d {
+        Document::Passport => DocumentKind::Passport,
+        Document::DrivingLicence => DocumentKind::DrivingLicence,
+        Document::IdCard => DocumentKind::IdCard,
+    }
+}
+
+/// A key nobody holds, for a path the provider does not offer.
+fn unusable_key() -> Secret {
+    let bytes = rand::random::<[u8; 32]>();
+    Secret::new(bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())
+}
+
+/// The root the adapter appends `/{id}/…` to: `url` without its last path segment, which must
+/// be the provider's id.
+fn provider_root(file: &str, key: String, url: &Url, id: &str) -> Result<String, ProductionError> {
+    let error = |reason: String| ProductionError::Endpoint {
+        file: file.to_owned(),
+        key: key.clone(),
+        url: url.to_string(),
+        reason,
+    };
+    let last = url.path_segments().and_then(|mut s| s.rfind(|s| !s.is_empty()));
+    if last != Some(id) {
+        return Err(error(format!(
+            "must end in the provider's id (`…/{id}`): the engine reaches the hosted flow at \
+             {{root}}/{id}/start and the capture API at {{root}}/{id}/v1/sessions"
+        )));
+    }
+    let mut root = url.clone();
+    if let Ok(mut segments) = root.path_segments_mut() {
+        segments.pop_if_empty().pop();
+    }
+    Ok(root.as_str().trim_end_matches('/').to_owned())
+}
+
+fn provider_endpoint(
+    file: &str,
+    index: usize,
+    p: &Provider,
+    secrets: &dyn SecretStore,
+) -> Result<ProviderEndpoint, ProductionError> {
+    let hosted = p
+        .hosted_flow_url
+        .as_ref()
+        .map(|u| provider_root(file, format!("providers[{index}].hosted_flow_url"), u, &p.id))
+        .transpose()?;
+    let capture = p
+        .capture_api_url
+        .as_ref()
+        .map(|u| provider_root(file, format!("providers[{index}].capture_api_url"), u, &p.id))
+        .transpose()?;
+    let base_url = match (hosted, capture) {
+        (Some(h), Some(c)) if h != c => {
+            return Err(ProductionError::Endpoint {
+                file: file.to_owned(),
+                key: format!("providers[{index}].capture_api_url"),
+                url: p.capture_api_url.as_ref().map(Url::to_string).unwrap_or_default(),
+                reason: format!(
+                    "must share its root with hosted_flow_url ({h}/{}): the engine reaches both \
+                     under one provider root",
+                    p.id
+                ),
+            });
+        }
+        (Some(root), _) | (None, Some(root)) => root,
+        // The config refuses a provider with neither URL.
+        (None, None) => {
+            return Err(ProductionError::Endpoint {
+                file: file.to_owned(),
+                key: format!("providers[{index}]"),
+                url: String::new(),
+                reason: "needs hosted_flow_url or capture_api_url".to_owned(),
+            });
+        }
+    };
+    let link_signing_key = match p.hosted_flow_url {
+        Some(_) => {
+            let key = secret(secrets, &SecretName::ProviderLinkKey(p.id.clone()))?;
+            Secret::new(key.expose_secret())
+        }
+        None => unusable_key(),
+    };
+    let capture_api_key = match p.capture_api_url {
+        Some(_) => {
+            let key = secret(secrets, &SecretName::ProviderCaptureKey(p.id.clone()))?;
+            Secret::new(key.expose_secret())
+        }
+        None => unusable_key(),
+    };
+    Ok(ProviderEndpoint {
+        id: p.id.clone(),
+        base_url,
+        link_signing_key,
+        capture_api_key,
+        phone_id: None,
+    })
+}
+
+/// The relay's client: no total timeout (the event stream stays open), no redirects, and the
+/// configured extra CA.
+fn relay_http_client(config: &Config) -> Result<reqwest::Client, ProductionError> {
+    let mut builder = reqwest::Client::builder()
+        .connect_timeout(RELAY_CONNECT_TIMEOUT)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("reclaim-engine/", env!("CARGO_PKG_VERSION")));
+    if let Some(ca) = &config.endpoints.ca_file {
+        let certificate =
+            |message: String| ProductionError::Certificate { path: ca.clone(), message };
+        let pem = std::fs::read(ca).map_err(|e| certificate(format!("cannot read: {e}")))?;
+        let certs = reqwest::Certificate::from_pem_bundle(&pem)
+            .map_err(|e| certificate(format!("not a PEM CA bundle: {}", chain(&e))))?;
+        for cert in certs {
+            builder = builder.add_root_certificate(cert);
+        }
+    }
+    builder
+        .build()
+        .map_err(|e| ProductionError::RelayHttp { file: config.file.clone(), reason: chain(&e) })
+}
