@@ -1,26 +1,26 @@
 #!/usr/bin/env bash
-# Starts Reclaim in demo mode on the emulated tenant.
-# Serves the emulated tenant on a fixed loopback port (with its demo phone page and printable test
-# ID cards) and, when there is a display, opens the kiosk full screen beside it. The kiosk ends
-# only by a signal (Ctrl-C here stops both). Until the engine lands, the kiosk shows its shell.
-#   RECLAIM_DEMO_LISTEN=HOST:PORT   where the emulator listens (default 127.0.0.1:8400)
-#   RECLAIM_DEMO_KIOSK=0            serve the emulator only
+# Starts Reclaim in demo mode on the emulated tenant: the kiosk full screen, with the emulated
+# tenant and relay in-process on loopback and the demo phone (Microsoft Authenticator's and the
+# identity provider's stand-in) in a small window beside it, so one person at one screen can walk
+# every path with the fixture's personas. The emulator listens on a fixed port, so its phone page
+# and printable test ID cards also open in a browser. The kiosk ends only by a signal (Ctrl-C).
+#   RECLAIM_DEMO_LISTEN=HOST:PORT   where the emulated tenant listens (default 127.0.0.1:8400)
+#   RECLAIM_DEMO_KIOSK=0            serve the emulated tenant only (also when there is no display)
+# Extra arguments go to the kiosk (see `target/debug/reclaim-kiosk --help`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 LISTEN="${RECLAIM_DEMO_LISTEN:-127.0.0.1:8400}"
-cargo build -p reclaim-emulator --locked -q
 
 if [ "${RECLAIM_DEMO_KIOSK:-1}" = 1 ] && [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
   bash scripts/build-ui.sh
   cargo build -p reclaim-kiosk --locked -q
-  echo "Starting the emulated tenant on $LISTEN and the kiosk (Ctrl-C stops both)"
-  target/debug/reclaim-emulator --listen "$LISTEN" "$@" &
-  EMULATOR=$!
-  trap 'kill "$EMULATOR" 2>/dev/null' EXIT
-  target/debug/reclaim-kiosk
+  echo "Starting the kiosk in demo mode; the emulated tenant is on http://$LISTEN"
+  echo "  demo phone page: http://$LISTEN/phone/p/demo-phone   test ID cards: http://$LISTEN/provider/cards/"
+  exec target/debug/reclaim-kiosk --demo-listen "$LISTEN" "$@"
 else
   [ "${RECLAIM_DEMO_KIOSK:-1}" = 1 ] && echo "No display (DISPLAY is unset): serving the emulated tenant only."
+  cargo build -p reclaim-emulator --locked -q
   echo "Starting the emulated tenant on $LISTEN (Ctrl-C stops it)"
   exec target/debug/reclaim-emulator --listen "$LISTEN" "$@"
 fi

@@ -1,16 +1,88 @@
-//! The commands the UI may call. Each is thin: take managed state, call the engine, map its
-//! error to a [`CommandError`]. No business rules live here.
+//! The commands the UI may call (`ui/src/lib/ipc/backend.ts`). Each is thin: take the managed
+//! [`Kiosk`], call the engine, map its error to a [`CommandError`]. No business rules live here.
 //!
 //! App commands need no capability entry: every command listed in `lib.rs`'s
 //! `generate_handler!` is callable by the `main` window, and nothing else is.
 
+use reclaim_engine::{PreviewFrame, ScanPath, Shot, StationView, ViewUpdate};
 use tauri::State;
+use tauri::ipc::Channel;
 
+use crate::camera::{camera_stage, scene_of_stage};
 use crate::error::CommandError;
-use crate::state::{Station, StationStatus};
+use crate::kiosk::Kiosk;
+
+/// Views from now on: the current one at once, then every change, over `on_update`.
+#[tauri::command]
+pub fn subscribe(kiosk: State<'_, Kiosk>, on_update: Channel<ViewUpdate>) {
+    kiosk.subscribe(move |update| on_update.send(update).is_ok());
+}
+
+/// Attract → identify.
+#[tauri::command]
+pub async fn begin(kiosk: State<'_, Kiosk>) -> Result<(), CommandError> {
+    Ok(kiosk.engine().begin().await?)
+}
+
+/// The work account the person typed.
+#[tauri::command]
+pub async fn submit_upn(kiosk: State<'_, Kiosk>, upn: String) -> Result<(), CommandError> {
+    kiosk.submit_upn(upn).await
+}
+
+/// The provider and the scan path the person chose.
+#[tauri::command]
+pub async fn choose_provider(
+    kiosk: State<'_, Kiosk>,
+    provider: String,
+    path: ScanPath,
+) -> Result<(), CommandError> {
+    Ok(kiosk.engine().choose_provider(provider, path).await?)
+}
+
+/// Camera path: take `shot` and send it to the provider.
+#[tauri::command]
+pub async fn capture(kiosk: State<'_, Kiosk>, shot: Shot) -> Result<(), CommandError> {
+    kiosk.capture(shot).await
+}
+
+/// Camera path: open the camera and stream its preview over `on_frame`.
+#[tauri::command]
+pub fn camera_preview(
+    kiosk: State<'_, Kiosk>,
+    on_frame: Channel<PreviewFrame>,
+) -> Result<(), CommandError> {
+    let scene = camera_stage(&kiosk.engine().current().view).and_then(scene_of_stage);
+    Ok(kiosk.camera()?.start(scene, move |frame| on_frame.send(frame).is_ok())?)
+}
+
+/// Camera path: stop the preview and release the camera.
+#[tauri::command]
+pub fn camera_stop(kiosk: State<'_, Kiosk>) -> Result<(), CommandError> {
+    kiosk.camera()?.release();
+    Ok(())
+}
+
+/// "I've noted it" / "Done": wipe and return to attract.
+#[tauri::command]
+pub async fn done(kiosk: State<'_, Kiosk>) -> Result<(), CommandError> {
+    Ok(kiosk.engine().done().await?)
+}
+
+/// Cancel (confirmed by the person): wipe and return to attract.
+#[tauri::command]
+pub async fn cancel(kiosk: State<'_, Kiosk>) -> Result<(), CommandError> {
+    Ok(kiosk.engine().cancel().await?)
+}
+
+/// A touch or a key: the person is still there.
+#[tauri::command]
+pub async fn activity(kiosk: State<'_, Kiosk>) -> Result<(), CommandError> {
+    Ok(kiosk.engine().activity().await?)
+}
 
 /// The station's mode and readiness, for the attract screen.
 #[tauri::command]
-pub fn station_status(station: State<'_, Station>) -> Result<StationStatus, CommandError> {
-    Ok(station.status())
+pub fn station_status(kiosk: State<'_, Kiosk>) -> StationView {
+    kiosk.station()
 }

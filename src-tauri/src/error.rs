@@ -1,50 +1,45 @@
 //! The one error type every command returns to the UI: `{ "code": "...", "message": "..." }`.
 //!
-//! `code` is a closed set the UI localises; `message` is plain English for developers and logs
-//! and is never shown to the person at the kiosk. Neither ever carries personal data (names,
-//! account names, claims, passes): map engine errors to a code and a fixed message.
-//!
-//! The codes and the wire shape are the ones `reclaim-engine` defines for the UI
-//! (`reclaim_engine::view::{ErrorCode, ErrorView}`, exported to `ui/src/lib/ipc/bindings.ts`).
-//! They are repeated here only until the engine crate is committed; then this module re-exports
-//! them and maps `EngineError` (see `commands.rs`).
+//! `code` is the closed set the engine defines for the UI (`reclaim_engine::ErrorCode`, exported
+//! to `ui/src/lib/ipc/bindings.ts`), which the UI localises; `message` is plain English for
+//! developers and logs and is never shown to the person at the kiosk. Neither ever carries
+//! personal data (names, account names, claims, passes): engine and camera errors map to a code
+//! and a fixed message.
 
-use serde::{Deserialize, Serialize};
+use reclaim_camera::CameraError;
+use reclaim_engine::{EngineError, ErrorCode, ErrorView};
+use serde::Serialize;
 
-/// What went wrong, as the UI sees it. Serialised camelCase; these strings are a contract with
-/// the UI's message catalogue, so add variants deliberately and never rename one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum ErrorCode {
-    /// The input was malformed (too long, wrong shape).
-    InvalidInput,
-    /// The command does not apply to the current screen (e.g. a double tap); nothing changed.
-    NotNow,
-    /// The camera is missing or failed.
-    CameraUnavailable,
-    /// The station is out of service (pre-flight failed, or switched off).
-    OutOfService,
-    /// The engine stopped; the app is restarting it.
-    EngineStopped,
-    /// Anything else; the details are in the log, not in the answer.
-    Internal,
-}
-
-/// The error a command answers with. Serialises as `{ "code": ..., "message": ... }`, which is
-/// what the UI's `invoke(...)` promise rejects with.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
-#[error("{code:?}: {message}")]
-pub struct CommandError {
-    /// The closed code the UI switches on.
-    pub code: ErrorCode,
-    /// Developer-facing text; no personal data.
-    pub message: String,
-}
+/// The error a command answers with; serialises as the engine's `ErrorView`, which is what the
+/// UI's `invoke(...)` promise rejects with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[serde(transparent)]
+#[error("{:?}: {}", .0.code, .0.message)]
+pub struct CommandError(pub ErrorView);
 
 impl CommandError {
     /// An error with a code and a fixed developer-facing message.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into() }
+        Self(ErrorView { code, message: message.into() })
+    }
+
+    /// The code the UI switches on.
+    pub fn code(&self) -> ErrorCode {
+        self.0.code
+    }
+}
+
+impl From<EngineError> for CommandError {
+    fn from(error: EngineError) -> Self {
+        Self(error.to_view())
+    }
+}
+
+impl From<CameraError> for CommandError {
+    fn from(error: CameraError) -> Self {
+        // The camera's own text names devices and formats, never a person; log it, answer a code.
+        tracing::warn!(%error, "camera failed");
+        Self::new(ErrorCode::CameraUnavailable, "the camera is missing or failed")
     }
 }
 
@@ -63,24 +58,25 @@ mod tests {
     }
 
     #[test]
-    fn every_code_has_the_name_the_ui_knows() {
-        // ui/src/lib/ipc/backend.ts, ERROR_CODES
-        let names = [
-            (ErrorCode::InvalidInput, "invalidInput"),
-            (ErrorCode::NotNow, "notNow"),
-            (ErrorCode::CameraUnavailable, "cameraUnavailable"),
-            (ErrorCode::OutOfService, "outOfService"),
-            (ErrorCode::EngineStopped, "engineStopped"),
-            (ErrorCode::Internal, "internal"),
-        ];
-        for (code, name) in names {
-            assert_eq!(serde_json::to_value(code).unwrap(), json!(name));
-            assert_eq!(serde_json::from_value::<ErrorCode>(json!(name)).unwrap(), code);
+    fn engine_refusals_keep_their_code() {
+        for (error, name) in [
+            (EngineError::InvalidInput("too long"), "invalidInput"),
+            (EngineError::NotNow, "notNow"),
+            (EngineError::CameraUnavailable, "cameraUnavailable"),
+            (EngineError::OutOfService, "outOfService"),
+            (EngineError::EngineStopped, "engineStopped"),
+            (EngineError::Internal("x"), "internal"),
+        ] {
+            let value = serde_json::to_value(CommandError::from(error)).unwrap();
+            assert_eq!(value["code"], name);
+            assert!(value["message"].as_str().is_some_and(|m| !m.is_empty()));
         }
     }
 
     #[test]
-    fn unknown_codes_are_refused() {
-        assert!(serde_json::from_value::<ErrorCode>(json!("oops")).is_err());
+    fn camera_failures_say_camera_unavailable_without_device_details() {
+        let error = CommandError::from(CameraError::Device("/dev/video0: busy".into()));
+        assert_eq!(error.code(), ErrorCode::CameraUnavailable);
+        assert!(!error.0.message.contains("video0"));
     }
 }

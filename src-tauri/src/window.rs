@@ -4,12 +4,18 @@
 
 use tauri::webview::{DownloadEvent, NewWindowResponse};
 use tauri::{
-    AppHandle, Manager, PhysicalPosition, PhysicalSize, RunEvent, Runtime, Url, WebviewWindow,
-    WebviewWindowBuilder, WindowEvent,
+    AppHandle, Manager, PhysicalPosition, PhysicalSize, RunEvent, Runtime, Url, WebviewUrl,
+    WebviewWindow, WebviewWindowBuilder, WindowEvent,
 };
 
-/// The label of the kiosk's only window (`app.windows[0].label` in tauri.conf.json).
+/// The label of the kiosk window (`app.windows[0].label` in tauri.conf.json).
 pub const MAIN_WINDOW: &str = "main";
+
+/// The label of the demo phone window (demo mode only).
+pub const PHONE_WINDOW: &str = "phone";
+
+/// The demo phone window's size in logical pixels: a large phone, portrait.
+const PHONE_SIZE: (f64, f64) = (430.0, 900.0);
 
 /// Runs in the page before the UI's own scripts (a WebKit user script, so the page's CSP does not
 /// apply to it). No context menu (it offers Reload, "Open Link in New Window", "Download Linked
@@ -112,6 +118,68 @@ pub fn create_main_window<R: Runtime, M: Manager<R>>(
     Ok(window)
 }
 
+/// Demo mode: the emulator's phone page (Microsoft Authenticator's and the provider's stand-in)
+/// in a small window on top, at the screen's right edge, so one person at one screen can play
+/// both sides. It stays on the emulator's origin and gets no IPC (the kiosk capability names only
+/// the `main` window, and a remote page is never given the command bridge).
+pub fn create_phone_window<R: Runtime, M: Manager<R>>(
+    manager: &M,
+    url: Url,
+) -> Result<WebviewWindow<R>, Box<dyn std::error::Error>> {
+    // The emulator's pages, and the relay's provider-return page on the same loopback host.
+    let host = url.host_str().unwrap_or_default().to_owned();
+    let mut builder = WebviewWindowBuilder::new(manager, PHONE_WINDOW, WebviewUrl::External(url))
+        .title("Reclaim demo phone")
+        .inner_size(PHONE_SIZE.0, PHONE_SIZE.1)
+        .always_on_top(true)
+        .focused(false);
+    if let Some(screen) = manager.try_state::<KioskScreen>() {
+        let size = screen.size.to_logical::<f64>(screen.scale_factor);
+        let origin = screen.position.to_logical::<f64>(screen.scale_factor);
+        let x = origin.x + (size.width - PHONE_SIZE.0 - 24.0).max(0.0);
+        let y = origin.y + ((size.height - PHONE_SIZE.1) / 2.0).max(0.0);
+        builder = builder.position(x, y);
+    }
+    let window = builder
+        .on_navigation(move |to| is_demo_phone_url(to, &host))
+        .on_new_window(|_, _| NewWindowResponse::Deny)
+        .on_download(|_, _| false)
+        .build()?;
+    Ok(window)
+}
+
+/// Demo phone: once the kiosk asks for Microsoft Authenticator, the phone window leaves the
+/// provider's pages (where the hosted flow ended) for the phone page, as a person switches apps.
+pub async fn follow_phone_window<R: Runtime>(
+    app: AppHandle<R>,
+    mut updates: tokio::sync::broadcast::Receiver<reclaim_engine::ViewUpdate>,
+    phone_page: Url,
+) {
+    use reclaim_engine::View;
+    use tokio::sync::broadcast::error::RecvError;
+    loop {
+        let view = match updates.recv().await {
+            Ok(update) => update.view,
+            Err(RecvError::Lagged(_)) => continue,
+            Err(RecvError::Closed) => return,
+        };
+        if !matches!(view, View::OpenAuthenticator { .. } | View::AddToAuthenticator { .. }) {
+            continue;
+        }
+        let Some(window) = app.get_webview_window(PHONE_WINDOW) else { return };
+        let elsewhere = window.url().is_ok_and(|at| !at.path().starts_with(phone_page.path()));
+        if elsewhere && let Err(error) = window.navigate(phone_page.clone()) {
+            tracing::warn!(%error, "demo phone: could not return to the phone page");
+        }
+    }
+}
+
+/// Whether the demo phone window may navigate to `url`: plain HTTP on the demo tenant's own
+/// loopback host (the emulator and the in-process relay), nothing else.
+pub fn is_demo_phone_url(url: &Url, host: &str) -> bool {
+    url.scheme() == "http" && url.host_str() == Some(host)
+}
+
 /// Whether the webview may navigate to `url`: only the bundled UI (`tauri://localhost` on Linux
 /// and macOS, `http(s)://tauri.localhost` on Windows), or the dev server in development builds.
 pub fn is_app_url(url: &Url, dev_url: Option<&Url>) -> bool {
@@ -167,6 +235,15 @@ mod tests {
         ] {
             assert!(!is_app_url(&url(text), None), "{text} must be blocked");
         }
+    }
+
+    #[test]
+    fn the_demo_phone_stays_on_the_demo_tenants_host() {
+        assert!(is_demo_phone_url(&url("http://127.0.0.1:8400/phone/p/demo-phone"), "127.0.0.1"));
+        assert!(is_demo_phone_url(&url("http://127.0.0.1:40123/return?state=x"), "127.0.0.1"));
+        assert!(!is_demo_phone_url(&url("https://127.0.0.1:8400/"), "127.0.0.1"));
+        assert!(!is_demo_phone_url(&url("http://evil.example/"), "127.0.0.1"));
+        assert!(!is_demo_phone_url(&url("tauri://localhost/"), "127.0.0.1"));
     }
 
     #[test]

@@ -1,24 +1,39 @@
 //! The kiosk shell through Tauri's IPC on the mock runtime (no display needed): the app's real
-//! builder (`run_app`) and its real compiled context (tauri.conf.json, capabilities), so the
-//! commands, their error shape and the capability set are exactly what ships.
-#![allow(clippy::unwrap_used)] // helpers outside #[test] fns: a failed set-up is a failed test
+//! builder (`run_app`) with a real [`Kiosk`] on the in-process demo tenant, and its real compiled
+//! context (tauri.conf.json, capabilities), so the commands, their error shape, the engine behind
+//! them and the capability set are exactly what ships.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // set-up failures are test failures
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
+use reclaim_engine::demo::DemoOptions;
+use reclaim_engine::{View, ViewUpdate};
 use reclaim_kiosk::window::MAIN_WINDOW;
-use reclaim_kiosk::{CommandError, ErrorCode};
+use reclaim_kiosk::{CommandError, DemoLaunch, Kiosk};
 use serde_json::{Value, json};
+use tauri::async_runtime::block_on;
 use tauri::test::{INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder};
 use tauri::webview::InvokeRequest;
 use tauri::{App, Manager, RunEvent, WebviewWindow};
 
-fn app() -> App<MockRuntime> {
-    started(reclaim_kiosk::run_app(mock_builder()))
+/// A kiosk on a fresh demo tenant, with or without the synthetic camera.
+fn kiosk(camera: bool) -> Kiosk {
+    block_on(Kiosk::start_demo(DemoLaunch {
+        options: DemoOptions { station_id: "shell-test".into(), ..DemoOptions::default() },
+        camera,
+        ..DemoLaunch::default()
+    }))
+    .unwrap()
 }
 
-/// Builds the app and runs its setup (which creates the main window and marks the station
-/// ready), as the first turn of the real event loop does.
+fn app() -> App<MockRuntime> {
+    started(reclaim_kiosk::run_app(mock_builder(), kiosk(true), false))
+}
+
+/// Builds the app and runs its setup (which creates the main window), as the first turn of the
+/// real event loop does.
 fn started(builder: tauri::Builder<MockRuntime>) -> App<MockRuntime> {
     let mut app = builder.build(reclaim_kiosk::context()).unwrap();
     // One turn only (the deprecation warns about calling it in a loop): it runs the setup hook.
@@ -46,11 +61,142 @@ fn invoke(window: &WebviewWindow<MockRuntime>, cmd: &str, args: Value) -> Result
     get_ipc_response(window, request).map(|body| body.deserialize::<Value>().unwrap())
 }
 
+/// Waits (bounded) until the engine behind `app` shows a view `pred` accepts.
+fn wait(app: &App<MockRuntime>, what: &str, pred: impl Fn(&ViewUpdate) -> bool) -> ViewUpdate {
+    let kiosk = app.state::<Kiosk>();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let current = kiosk.engine().current();
+        if pred(&current) {
+            return current;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}; at {:?}", current.view);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn upn_of(app: &App<MockRuntime>, persona: &str) -> String {
+    let kiosk = app.state::<Kiosk>();
+    let fixture = kiosk.demo().unwrap().stack().emulator().state.fixture();
+    fixture.persona(persona).unwrap().user_principal_name.clone()
+}
+
 #[test]
 fn station_status_answers_through_ipc() {
     let app = app();
     let answer = invoke(&main_window(&app), "station_status", json!({})).unwrap();
-    assert_eq!(answer, json!({ "mode": "demo", "ready": true }));
+    assert_eq!(
+        answer,
+        json!({ "mode": "demo", "stationId": "shell-test", "ready": true, "problems": [] })
+    );
+}
+
+#[test]
+fn a_whole_production_recovery_through_the_commands_shows_the_tenants_tap() {
+    let app = app();
+    let window = main_window(&app);
+    let upn = upn_of(&app, "ana");
+    invoke(&window, "begin", json!({})).unwrap();
+    wait(&app, "identify", |u| matches!(u.view, View::Identify { .. }));
+    invoke(&window, "submit_upn", json!({ "upn": upn })).unwrap();
+    let choose = wait(&app, "choose provider", |u| matches!(u.view, View::ChooseProvider { .. }));
+    let View::ChooseProvider { camera_available, .. } = choose.view else { unreachable!() };
+    assert!(camera_available, "the demo camera is offered");
+    invoke(&window, "choose_provider", json!({ "provider": "trueid", "path": "phone" })).unwrap();
+    let scan =
+        wait(&app, "the hosted link", |u| matches!(u.view, View::ScanId { link: Some(_), .. }));
+    let View::ScanId { link: Some(link), .. } = scan.view else { unreachable!() };
+
+    let kiosk = app.state::<Kiosk>();
+    let stack = kiosk.demo().unwrap().stack();
+    let phone = stack.phone();
+    let issued = block_on(phone.complete_hosted_flow("trueid", &link.url, "ana")).unwrap();
+    assert_eq!(issued["status"], "issued", "{issued}");
+    let ask = wait(&app, "the Authenticator QR", |u| {
+        matches!(u.view, View::OpenAuthenticator { qr: Some(_) })
+    });
+    let View::OpenAuthenticator { qr: Some(qr) } = ask.view else { unreachable!() };
+    block_on(phone.open(&qr.url)).unwrap();
+    block_on(phone.present(91.0)).unwrap();
+    let shown = wait(&app, "the TAP", |u| matches!(u.view, View::Tap { .. }));
+    let View::Tap { tap } = shown.view else { unreachable!() };
+    let held = block_on(stack.tenant().user_taps(&upn)).unwrap();
+    assert_eq!(held[0]["temporaryAccessPass"], tap.code().as_str(), "{held}");
+
+    invoke(&window, "done", json!({})).unwrap();
+    let attract = wait(&app, "attract after the wipe", |u| matches!(u.view, View::Attract));
+    assert!(attract.reset, "the wipe is announced to the UI");
+}
+
+#[test]
+fn refusals_arrive_as_code_and_message() {
+    let app = app();
+    let window = main_window(&app);
+    // Not on the attract screen yet: a double-tapped "I've noted it" changes nothing.
+    let refusal = invoke(&window, "done", json!({})).unwrap_err();
+    assert_eq!(refusal["code"], "notNow", "{refusal}");
+    assert!(refusal["message"].as_str().is_some_and(|m| !m.is_empty()));
+    invoke(&window, "begin", json!({})).unwrap();
+    let refusal = invoke(&window, "submit_upn", json!({ "upn": "a".repeat(5000) })).unwrap_err();
+    assert_eq!(refusal["code"], "invalidInput", "{refusal}");
+    assert!(!refusal.to_string().contains("aaaa"), "the input is not echoed back");
+    // No preview running: there is nothing to take a picture with.
+    let refusal = invoke(&window, "capture", json!({ "shot": "front" })).unwrap_err();
+    assert_eq!(refusal["code"], "cameraUnavailable", "{refusal}");
+    // The session goes on unharmed.
+    wait(&app, "identify", |u| matches!(u.view, View::Identify { .. }));
+}
+
+#[test]
+fn a_station_without_a_camera_hides_the_camera_path() {
+    let app = started(reclaim_kiosk::run_app(mock_builder(), kiosk(false), false));
+    let window = main_window(&app);
+    let refusal = invoke(&window, "camera_stop", json!({})).unwrap_err();
+    assert_eq!(refusal["code"], "cameraUnavailable");
+    let upn = upn_of(&app, "ana");
+    invoke(&window, "begin", json!({})).unwrap();
+    invoke(&window, "submit_upn", json!({ "upn": upn })).unwrap();
+    let choose = wait(&app, "choose provider", |u| matches!(u.view, View::ChooseProvider { .. }));
+    assert!(matches!(choose.view, View::ChooseProvider { camera_available: false, .. }));
+}
+
+#[test]
+fn subscribers_get_the_current_view_then_every_change_and_a_new_page_replaces_the_old() {
+    let kiosk = kiosk(false);
+    let first = Arc::new(Mutex::new(Vec::<ViewUpdate>::new()));
+    let sink = first.clone();
+    block_on(async {
+        kiosk.subscribe(move |u| {
+            sink.lock().unwrap().push(u);
+            true
+        })
+    });
+    block_on(kiosk.engine().begin()).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !first.lock().unwrap().iter().any(|u| matches!(u.view, View::Identify { .. })) {
+        assert!(Instant::now() < deadline, "no identify update");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(matches!(first.lock().unwrap()[0].view, View::Attract), "the current view first");
+    // A reloaded page subscribes again: the old channel hears nothing more.
+    let second = Arc::new(Mutex::new(Vec::<ViewUpdate>::new()));
+    let sink = second.clone();
+    block_on(async {
+        kiosk.subscribe(move |u| {
+            sink.lock().unwrap().push(u);
+            true
+        })
+    });
+    std::thread::sleep(Duration::from_millis(100));
+    let before = first.lock().unwrap().len();
+    block_on(kiosk.engine().cancel()).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !second.lock().unwrap().iter().any(|u| matches!(u.view, View::Attract) && u.reset) {
+        assert!(Instant::now() < deadline, "no reset update");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(first.lock().unwrap().len(), before, "the replaced subscription still hears");
+    assert!(matches!(second.lock().unwrap()[0].view, View::Identify { .. }));
 }
 
 #[test]
@@ -113,17 +259,20 @@ fn other_origins_cannot_call_commands() {
     assert!(get_ipc_response(&main_window(&app), request).is_err());
 }
 
-/// A command that fails, to see the rejection the UI gets. The shell's handler is swapped for
-/// one holding only this command; the rest of `run_app` (state, window, events) is unchanged.
+/// A command that fails, to see the exact rejection the UI gets. The shell's handler is swapped
+/// for one holding only this command; the rest of `run_app` (state, window, events) is unchanged.
 #[tauri::command]
 fn always_fails() -> Result<(), CommandError> {
-    Err(CommandError::new(ErrorCode::NotNow, "the command does not apply to the current screen"))
+    Err(CommandError::new(
+        reclaim_engine::ErrorCode::NotNow,
+        "the command does not apply to the current screen",
+    ))
 }
 
 #[test]
 fn command_errors_reach_the_ui_as_code_and_message() {
     let app = started(
-        reclaim_kiosk::run_app(mock_builder())
+        reclaim_kiosk::run_app(mock_builder(), kiosk(false), false)
             .invoke_handler(tauri::generate_handler![always_fails]),
     );
     let refusal = invoke(&main_window(&app), "always_fails", json!({})).unwrap_err();
@@ -135,7 +284,9 @@ fn command_errors_reach_the_ui_as_code_and_message() {
 
 #[test]
 fn closing_the_window_is_refused() {
-    let app = reclaim_kiosk::run_app(mock_builder()).build(reclaim_kiosk::context()).unwrap();
+    let app = reclaim_kiosk::run_app(mock_builder(), kiosk(false), false)
+        .build(reclaim_kiosk::context())
+        .unwrap();
     let close_requested = Arc::new(AtomicBool::new(false));
     // Set just before the test itself destroys the window: an exit request before that means the
     // close request closed the last window.

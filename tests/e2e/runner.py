@@ -2,7 +2,10 @@
 
 Each test gets a fresh app (a new WebDriver session) as its one argument; `s.screens` is the
 screenshot folder, `s.test_name` the test's name, `s.elsewhere` a loopback page outside the
-bundled UI (`.url`, and `.hits`: the paths it was asked for). After each test the viewport is
+bundled UI (`.url`, and `.hits`: the paths it was asked for), `s.demo()` the app's demo tenant
+(see demo.py). The app runs in demo mode with `--no-phone-window --demo-info FILE` plus the
+test's own `args` attribute (a list), or without `--no-phone-window` if the test sets
+`phone_window = True`. After each test the viewport is
 saved to SCREENS/<module>.<test>.png and the whole X screen to ...-screen.png.
 Prints one line per test and, last, the plain line `e2e: N passed, N failed`.
 
@@ -21,6 +24,7 @@ import traceback
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import demo  # noqa: E402
 import webdriver  # noqa: E402
 
 
@@ -72,7 +76,13 @@ def main():
         started = time.monotonic()
         session = None
         try:
-            session = webdriver.Session(driver, binary)
+            info = screens / f"{full}.demo.json"
+            info.unlink(missing_ok=True)
+            args = ["--demo-info", str(info), *getattr(test, "args", [])]
+            if not getattr(test, "phone_window", False):
+                args.append("--no-phone-window")
+            session = webdriver.Session(driver, binary, args)
+            session.demo = lambda info=info: demo.Demo.from_file(info)
             session.screens = screens
             session.test_name = full
             session.elsewhere = elsewhere

@@ -26,7 +26,9 @@ def test_starts_full_screen_with_the_bundled_ui(s):
 def test_station_status_is_reachable(s):
     s.wait_for(lambda: s.title() == "Reclaim", what="the UI")
     answer = s.invoke("station_status")
-    assert answer == {"ok": {"mode": "demo", "ready": True}}, answer
+    station = answer["ok"]
+    assert (station["mode"], station["ready"], station["problems"]) == ("demo", True, []), answer
+    assert station["stationId"] == s.demo().info["stationId"], answer
     # Not a command: refused by the app, with Tauri's own message.
     refused = s.invoke("no_such_command")
     assert "err" in refused, refused
@@ -120,3 +122,19 @@ def test_no_context_menu_copy_or_close_from_the_page(s):
     assert all(blocked for _, blocked in prevented), prevented
     assert s.execute("window.close(); return typeof window.close;") == "function"
     assert s.title() == "Reclaim"
+
+
+def test_demo_mode_opens_the_demo_phone_beside_the_kiosk(s):
+    d = s.demo()
+    s.wait_for(lambda: s.title() == "Reclaim", what="the UI")
+    handles = s.wait_for(lambda: len(h := s.window_handles()) == 2 and h, 20, "two windows")
+    main = s.call("GET", "/window")
+    phone = next(h for h in handles if h != main)
+    s.call("POST", "/window", {"handle": phone})
+    s.wait_for(lambda: s.url().startswith(d.info["phonePageUrl"]), 20, "the demo phone page")
+    s.screenshot(s.screens / f"{s.test_name}-phone.png")
+    s.call("POST", "/window", {"handle": main})
+    assert s.title() == "Reclaim"
+
+
+test_demo_mode_opens_the_demo_phone_beside_the_kiosk.phone_window = True

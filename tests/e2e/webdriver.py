@@ -117,6 +117,31 @@ class Session:
     def click(self, css):
         return self.call("POST", f"/element/{self.find(css)}/click", {})
 
+    def exists(self, css):
+        return bool(self.call("POST", "/elements", {"using": "css selector", "value": css}))
+
+    def attr(self, css, name):
+        return self.call("GET", f"/element/{self.find(css)}/attribute/{name}")
+
+    def type_into(self, css, text):
+        """Types `text` into the field as a physical keyboard would (WebDriver Element Send Keys)."""
+        return self.call("POST", f"/element/{self.find(css)}/value", {"text": text})
+
+    def press_enter_on(self, css):
+        """Focuses the element, then presses and releases Enter (WebDriver key actions)."""
+        self.execute("document.querySelector(arguments[0]).focus();", css)
+        key = {"type": "key", "id": "keyboard", "actions": [
+            {"type": "keyDown", "value": "\ue007"}, {"type": "keyUp", "value": "\ue007"}]}
+        self.call("POST", "/actions", {"actions": [key]})
+        self.call("DELETE", "/actions")
+
+    def heading(self):
+        """The screen's title as the person reads it (the page's one h1)."""
+        return self.text("h1")
+
+    def wait_heading(self, text, seconds=30):
+        return self.wait_for(lambda: self.heading() == text, seconds, f'the screen "{text}"')
+
     def wait_for(self, predicate, seconds=10, what="condition"):
         deadline = time.monotonic() + seconds
         while True:

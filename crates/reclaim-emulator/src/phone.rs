@@ -55,6 +55,8 @@ struct OpenedRequest {
 struct Phone {
     credentials: Vec<HeldCredential>,
     requests: Vec<OpenedRequest>,
+    /// The code the kiosk beside this phone shows now (demo: the phone's camera "sees" it).
+    viewfinder: Option<String>,
 }
 
 /// What opening a link did.
@@ -171,6 +173,16 @@ impl Phones {
     /// The credentials a phone holds (none for a phone never used).
     pub fn credentials(&self, phone_id: &str) -> Vec<HeldCredential> {
         self.lock().get(phone_id).map(|p| p.credentials.clone()).unwrap_or_default()
+    }
+
+    /// What the phone's camera sees on the kiosk's screen (`None`: no code).
+    pub fn set_viewfinder(&self, phone_id: &str, url: Option<String>) {
+        self.lock().entry(phone_id.to_owned()).or_default().viewfinder = url;
+    }
+
+    /// The code in the phone's viewfinder, if any.
+    pub fn viewfinder(&self, phone_id: &str) -> Option<String> {
+        self.lock().get(phone_id).and_then(|p| p.viewfinder.clone())
     }
 
     /// Puts a credential into a phone's wallet.
@@ -429,7 +441,10 @@ pub async fn present(
     let RequestSpec::Presentation(spec) = &r.spec else {
         return Err(PhoneError::NotPending(id));
     };
-    let held = state.phones().credentials(phone_id);
+    // Newest first, as Authenticator lists them: on a phone shared by several demo personas the
+    // credential just issued is the one offered.
+    let mut held = state.phones().credentials(phone_id);
+    held.reverse();
     let subject = holder_did(phone_id);
     let quality = photo_quality.unwrap_or_else(|| "HIGH".to_owned());
     let p = Presentation {
@@ -561,6 +576,7 @@ pub fn control_routes() -> Router<AppState> {
         .route("/phones/{id}/accept", post(control_accept))
         .route("/phones/{id}/ignore", post(control_ignore))
         .route("/phones/{id}/credentials", post(control_add_credential))
+        .route("/phones/{id}/viewfinder", post(control_viewfinder))
         .route("/credentials/{credential_id}/revoke", post(control_revoke))
 }
 
@@ -697,6 +713,29 @@ async fn control_add_credential(
     };
     state.phones().add_credential(&id, c.clone());
     Ok((StatusCode::CREATED, Json(c)).into_response())
+}
+
+#[derive(Deserialize)]
+struct Viewfinder {
+    url: Option<String>,
+}
+
+/// `POST {control}/phones/{id}/viewfinder {"url": "…"|null}` — the code the kiosk beside the
+/// phone shows now (the demo kiosk reports it); the phone page offers to scan it. 204.
+async fn control_viewfinder(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Json(b): Json<Viewfinder>,
+) -> Result<StatusCode, PhoneError> {
+    check_phone_id(&id)?;
+    let url = b.url.filter(|u| {
+        u.len() <= 4096
+            && (u.starts_with("openid-vc:")
+                || u.starts_with("http://")
+                || u.starts_with("https://"))
+    });
+    state.phones().set_viewfinder(&id, url);
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// `POST {control}/credentials/{credentialId}/revoke` — 204, or 404 when no phone holds it.
@@ -853,7 +892,8 @@ async fn page_accept(
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0;padding:16px;background:#f4f5f7;color:#1b1b1f}\
 h1{font-size:1.4rem}section{background:#fff;border-radius:12px;padding:16px;margin:12px 0;box-shadow:0 1px 3px #0002}\
 button{display:block;width:100%;font-size:1.2rem;padding:16px;margin:8px 0;border:0;border-radius:10px;background:#0f62fe;color:#fff}\
-button.secondary{background:#6f6f6f}input{width:100%;box-sizing:border-box;font-size:1.1rem;padding:12px;margin:6px 0}\
+button.secondary{background:#6f6f6f}a.button{display:block;text-align:center;font-size:1.2rem;padding:16px;margin:8px 0;border-radius:10px;background:#0f62fe;color:#fff;text-decoration:none}\
+.viewfinder{border:3px solid #0f62fe}input{width:100%;box-sizing:border-box;font-size:1.1rem;padding:12px;margin:6px 0}\
 .msg{background:#fff8d6;padding:12px;border-radius:8px}dl{margin:0}dt{font-weight:600}dd{margin:0 0 6px 0;word-break:break-all}\
 .revoked{color:#b00020;font-weight:600}";
 
@@ -917,6 +957,29 @@ fn render(state: &AppState, base: &str, id: &str, msg: Option<&str>) -> String {
             esc(base),
             esc(&rid),
         ));
+    }
+    let pending = pending_request(state, id, None, RequestKind::Presentation).is_ok()
+        || pending_request(state, id, None, RequestKind::Issuance).is_ok();
+    if !pending && let Some(url) = state.phones().viewfinder(id) {
+        // Scanning the kiosk's code: a Verified ID request opens here; a provider's link opens
+        // its hosted flow in this browser.
+        let action = if url.starts_with("openid-vc:") {
+            format!(
+                "<form method=\"post\" action=\"{}/p/{e_id}/open\"><input type=\"hidden\" name=\"url\" value=\"{}\">\
+<button type=\"submit\">Scan the kiosk's code</button></form>",
+                esc(base),
+                esc(&url)
+            )
+        } else {
+            format!("<a class=\"button\" href=\"{}\">Scan the kiosk's code</a>", esc(&url))
+        };
+        h.push_str(&format!(
+            "<section class=\"viewfinder\"><h2>The kiosk shows a code</h2>{action}</section>"
+        ));
+    }
+    if !pending {
+        // Waiting for the kiosk: look again shortly (no form on screen to lose).
+        h = h.replacen("<head>", "<head><meta http-equiv=\"refresh\" content=\"2\">", 1);
     }
     h.push_str(&format!(
         "<section><h2>Open a request</h2><form method=\"post\" action=\"{}/p/{e_id}/open\">\

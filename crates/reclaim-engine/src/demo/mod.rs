@@ -75,6 +75,9 @@ pub struct DemoOptions {
     pub phone_id: String,
     /// Offer the camera path (the kiosk shell knows whether a camera is present).
     pub camera_available: bool,
+    /// Where the emulator listens (default: an ephemeral loopback port). A fixed address lets a
+    /// browser open the demo phone page and the printable test ID cards.
+    pub emulator_listen: std::net::SocketAddr,
 }
 
 impl Default for DemoOptions {
@@ -84,6 +87,7 @@ impl Default for DemoOptions {
             station_id: "demo-kiosk".into(),
             phone_id: "demo-phone".into(),
             camera_available: false,
+            emulator_listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
         }
     }
 }
@@ -214,6 +218,7 @@ impl DemoStack {
     pub async fn start(options: DemoOptions) -> Result<DemoStack, DemoError> {
         let emulator = reclaim_emulator::start(EmulatorOptions {
             fixture: options.fixture,
+            listen: options.emulator_listen,
             ..Default::default()
         })
         .await?;

@@ -88,6 +88,12 @@ impl Phone {
         control_json(self.http.post(url).json(&body)).await
     }
 
+    /// Shows the phone's camera the code on the kiosk's screen (`None`: no code); the phone
+    /// page then offers to scan it.
+    pub async fn viewfinder(&self, url: Option<&str>) -> Result<Value, DemoError> {
+        self.post("viewfinder", json!({ "url": url })).await
+    }
+
     /// What the phone holds (`credentials`, `pendingRequestId`, …).
     pub async fn state(&self) -> Result<Value, DemoError> {
         control_json(self.http.get(format!("{}/phones/{}", self.control, self.id))).await

@@ -1,0 +1,229 @@
+//! The state the shell manages for the app's lifetime ([`Kiosk`]): the recovery engine, the
+//! camera, the demo tenant when there is one, and the one subscription that carries views to the
+//! UI. Commands reach the engine only through here.
+
+use std::sync::{Arc, Mutex};
+
+use reclaim_engine::demo::DemoOptions;
+use reclaim_engine::{Engine, EngineSettings, Ports, Shot, StationView, View, ViewUpdate};
+use tauri::async_runtime::{JoinHandle, spawn};
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::camera::CameraDesk;
+use crate::demo::Demo;
+use crate::error::CommandError;
+
+/// The kiosk: managed state (`tauri::State<'_, Kiosk>`).
+pub struct Kiosk {
+    engine: Engine,
+    camera: Option<CameraDesk>,
+    demo: Option<Arc<Demo>>,
+    subscription: Mutex<Option<JoinHandle<()>>>,
+    follower: JoinHandle<()>,
+}
+
+impl std::fmt::Debug for Kiosk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Kiosk")
+            .field("camera", &self.camera)
+            .field("demo", &self.demo)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How the demo kiosk starts (the command line's demo options).
+#[derive(Debug, Clone)]
+pub struct DemoLaunch {
+    /// The demo stack's options (station, phone, emulator address).
+    pub options: DemoOptions,
+    /// Offer the camera path with the synthetic camera.
+    pub camera: bool,
+    /// Seconds without input before "Are you still there?" (`None`: the default).
+    pub idle_seconds: Option<u32>,
+    /// Seconds of the countdown before the wipe (`None`: the default).
+    pub countdown_seconds: Option<u32>,
+}
+
+impl Default for DemoLaunch {
+    fn default() -> Self {
+        Self {
+            options: DemoOptions::default(),
+            camera: true,
+            idle_seconds: None,
+            countdown_seconds: None,
+        }
+    }
+}
+
+impl Kiosk {
+    /// Starts the engine on `ports`; `camera` is the station's camera (if any), `demo` the demo
+    /// tenant it runs on (if any). Runs the pre-flight once, so the first screen is the right one
+    /// (attract or out of service). Needs a tokio runtime.
+    pub async fn start(
+        ports: Ports,
+        mut settings: EngineSettings,
+        camera: Option<CameraDesk>,
+        demo: Option<Demo>,
+    ) -> Kiosk {
+        settings.camera_available = camera.is_some();
+        let engine = Engine::spawn(ports, settings);
+        let station = engine.preflight().await;
+        tracing::info!(ready = station.ready, problems = ?station.problems, "pre-flight");
+        let demo = demo.map(Arc::new);
+        let follower =
+            spawn(follow(engine.clone(), engine.updates(), camera.clone(), demo.clone()));
+        Kiosk { engine, camera, demo, subscription: Mutex::new(None), follower }
+    }
+
+    /// A kiosk on the in-process demo tenant.
+    pub async fn start_demo(launch: DemoLaunch) -> Result<Kiosk, reclaim_engine::demo::DemoError> {
+        let demo =
+            Demo::start(DemoOptions { camera_available: launch.camera, ..launch.options }).await?;
+        let mut settings = demo.stack().settings();
+        if let Some(seconds) = launch.idle_seconds {
+            settings.config.idle_timeout_secs = seconds;
+        }
+        if let Some(seconds) = launch.countdown_seconds {
+            settings.idle_countdown_secs = seconds;
+        }
+        let camera = launch.camera.then(|| CameraDesk::new(demo.camera()));
+        Ok(Kiosk::start(demo.stack().ports(), settings, camera, Some(demo)).await)
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The demo tenant, in demo mode.
+    pub fn demo(&self) -> Option<&Demo> {
+        self.demo.as_deref()
+    }
+
+    /// The station's camera, or `CameraUnavailable`.
+    pub fn camera(&self) -> Result<&CameraDesk, CommandError> {
+        self.camera.as_ref().ok_or_else(|| reclaim_engine::EngineError::CameraUnavailable.into())
+    }
+
+    /// The station as the attract screen shows it.
+    pub fn station(&self) -> StationView {
+        self.engine.current().station
+    }
+
+    /// Sends the current view to `send` at once, then every update, until `send` answers
+    /// `false`. Replaces the previous subscription: the UI subscribes once per page load, and a
+    /// reloaded page must not leave the old channel listening.
+    pub fn subscribe<F>(&self, mut send: F)
+    where
+        F: FnMut(ViewUpdate) -> bool + Send + 'static,
+    {
+        // Subscribed before the current view is read, so no update falls between the two.
+        let mut updates = self.engine.updates();
+        let engine = self.engine.clone();
+        let task = spawn(async move {
+            if !send(engine.current()) {
+                return;
+            }
+            loop {
+                let update = match updates.recv().await {
+                    Ok(update) => update,
+                    // Too slow to take every update: the newest is the whole state anyway.
+                    Err(RecvError::Lagged(_)) => engine.current(),
+                    Err(RecvError::Closed) => return,
+                };
+                if !send(update) {
+                    return;
+                }
+            }
+        });
+        let old = self
+            .subscription
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .replace(task);
+        if let Some(old) = old {
+            old.abort();
+        }
+    }
+
+    /// The account the person typed. In demo mode the synthetic camera then holds that
+    /// persona's test card.
+    pub async fn submit_upn(&self, upn: String) -> Result<(), CommandError> {
+        if let Some(demo) = &self.demo {
+            let demo = Arc::clone(demo);
+            let typed = upn.clone();
+            spawn(async move { demo.hold_card_of(&typed).await });
+        }
+        self.engine.submit_upn(upn).await.map_err(Into::into)
+    }
+
+    /// Takes `shot` with the camera and hands it to the engine for the provider.
+    pub async fn capture(&self, shot: Shot) -> Result<(), CommandError> {
+        let camera = self.camera()?.clone();
+        let jpeg =
+            tokio::task::spawn_blocking(move || camera.shoot(shot)).await.map_err(|_| {
+                CommandError::new(reclaim_engine::ErrorCode::Internal, "capture task failed")
+            })??;
+        self.engine.capture(shot, jpeg).await.map_err(Into::into)
+    }
+
+    /// Stops the engine, the camera and the demo tenant (at exit).
+    pub async fn shutdown(self) {
+        self.follower.abort();
+        if let Some(task) =
+            self.subscription.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner)
+        {
+            task.abort();
+        }
+        if let Some(camera) = &self.camera {
+            camera.release();
+        }
+        self.engine.shutdown().await;
+        if let Some(demo) = self.demo.and_then(|d| Arc::try_unwrap(d).ok()) {
+            demo.shutdown().await;
+        }
+    }
+}
+
+/// The URL of the QR code on screen, if any.
+pub fn shown_code(view: &View) -> Option<String> {
+    match view {
+        View::ScanId { link: Some(qr), .. }
+        | View::AddToAuthenticator { qr }
+        | View::OpenAuthenticator { qr: Some(qr) } => Some(qr.url.clone()),
+        _ => None,
+    }
+}
+
+/// Keeps the camera in step with the session (cue the scene asked for, release off the camera
+/// screen) and, in demo mode, shows the demo phone the code on screen and takes the card back
+/// from the synthetic camera on every wipe.
+async fn follow(
+    engine: Engine,
+    mut updates: tokio::sync::broadcast::Receiver<ViewUpdate>,
+    camera: Option<CameraDesk>,
+    demo: Option<Arc<Demo>>,
+) {
+    let mut last_code: Option<String> = None;
+    loop {
+        let update = match updates.recv().await {
+            Ok(update) => update,
+            // Behind: the newest view is what counts.
+            Err(RecvError::Lagged(_)) => engine.current(),
+            Err(RecvError::Closed) => return,
+        };
+        if let Some(camera) = &camera {
+            camera.follow(&update.view);
+        }
+        if let Some(demo) = &demo {
+            let code = shown_code(&update.view);
+            if code != last_code {
+                demo.show_code(&update.view).await;
+                last_code = code;
+            }
+            if update.reset {
+                demo.hold_card_of("").await;
+            }
+        }
+    }
+}

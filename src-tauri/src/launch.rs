@@ -1,0 +1,207 @@
+//! The kiosk's command line, and starting the [`Kiosk`] it describes: demo mode on the in-process
+//! emulated tenant (the default), or a real tenant from a configuration file.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Parser;
+use reclaim_engine::demo::DemoOptions;
+
+use crate::kiosk::{DemoLaunch, Kiosk};
+
+/// `reclaim-kiosk [OPTIONS]`.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "reclaim-kiosk", version, about = "The Reclaim account-recovery kiosk.")]
+pub struct Launch {
+    /// Production: run on the real tenant this TOML file describes (secrets from the OS keyring;
+    /// see `reclaim-config check`). Without it the kiosk runs in demo mode on the in-process
+    /// emulated tenant.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Demo: the station id.
+    #[arg(long, default_value = "demo-kiosk")]
+    pub station_id: String,
+    /// Demo: where the emulated tenant listens (default: a free loopback port). A fixed address
+    /// lets a browser open the demo phone page and the printable test ID cards.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub demo_listen: Option<SocketAddr>,
+    /// Demo: do not open the demo phone window (the phone is played some other way, e.g.
+    /// through the emulator's control API).
+    #[arg(long)]
+    pub no_phone_window: bool,
+    /// Demo: write the URLs of the emulator's control API and demo phone as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub demo_info: Option<PathBuf>,
+    /// No camera path (only the phone path is offered).
+    #[arg(long)]
+    pub no_camera: bool,
+    /// Seconds without input before "Are you still there?", 5–3600 (default 90).
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u32).range(5..=3600))]
+    pub idle_seconds: Option<u32>,
+    /// Seconds of the "Are you still there?" countdown before the wipe, 3–300 (default 20).
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u32).range(3..=300))]
+    pub countdown_seconds: Option<u32>,
+}
+
+/// Why the kiosk could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum LaunchError {
+    /// The in-process emulated tenant or relay did not start.
+    #[error("the demo tenant did not start: {0}")]
+    Demo(#[from] reclaim_engine::demo::DemoError),
+    /// The configuration file is invalid (the message names the key and line).
+    #[error(transparent)]
+    Config(#[from] reclaim_config::ConfigError),
+    /// The configuration is valid but the engine cannot be built from it (a missing secret, a
+    /// certificate, an endpoint).
+    #[error(transparent)]
+    Production(#[from] reclaim_engine::ProductionError),
+    /// The configuration file says `mode = "demo"`: run without `--config` for the demo.
+    #[error("{0} is a demo configuration; start the kiosk without --config for demo mode")]
+    DemoConfig(String),
+    /// The task reading the keyring ended abnormally.
+    #[error("reading the configuration's secrets failed unexpectedly")]
+    Task,
+    /// `--demo-info FILE` could not be written.
+    #[error("cannot write {path}: {source}")]
+    DemoInfo {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+impl Launch {
+    /// Whether the kiosk runs on the in-process emulated tenant.
+    pub fn is_demo(&self) -> bool {
+        self.config.is_none()
+    }
+
+    /// Starts the kiosk this command line describes (needs a tokio runtime).
+    pub async fn start(&self) -> Result<Kiosk, LaunchError> {
+        match &self.config {
+            Some(file) => self.start_production(file.clone()).await,
+            None => self.start_demo().await,
+        }
+    }
+
+    /// A real tenant: the configuration validated, its secrets read from the OS keyring.
+    async fn start_production(&self, file: PathBuf) -> Result<Kiosk, LaunchError> {
+        let config = reclaim_config::Config::load(&file)?;
+        if config.production().is_none() {
+            return Err(LaunchError::DemoConfig(file.display().to_string()));
+        }
+        // The keyring answers over D-Bus, blocking: off the async threads.
+        let station = tokio::task::spawn_blocking(move || {
+            reclaim_engine::production::assemble(&config, &reclaim_config::KeyringStore::new())
+        })
+        .await
+        .map_err(|_| LaunchError::Task)??;
+        let mut settings = station.settings;
+        if let Some(seconds) = self.idle_seconds {
+            settings.config.idle_timeout_secs = seconds;
+        }
+        if let Some(seconds) = self.countdown_seconds {
+            settings.idle_countdown_secs = seconds;
+        }
+        let camera = if self.no_camera { None } else { crate::camera::station_camera() };
+        Ok(Kiosk::start(station.ports, settings, camera, None).await)
+    }
+
+    /// Demo mode: the emulated tenant and relay in-process.
+    async fn start_demo(&self) -> Result<Kiosk, LaunchError> {
+        let mut options =
+            DemoOptions { station_id: self.station_id.clone(), ..DemoOptions::default() };
+        if let Some(listen) = self.demo_listen {
+            options.emulator_listen = listen;
+        }
+        let kiosk = Kiosk::start_demo(DemoLaunch {
+            options,
+            camera: !self.no_camera,
+            idle_seconds: self.idle_seconds,
+            countdown_seconds: self.countdown_seconds,
+        })
+        .await?;
+        if let Some(demo) = kiosk.demo() {
+            let info = demo.info();
+            tracing::info!(
+                control = %info.control_url,
+                phone = %info.phone_page_url,
+                "demo tenant ready (open the phone page in a browser to play the phone)"
+            );
+            if let Some(path) = &self.demo_info {
+                demo.write_info(path)
+                    .map_err(|source| LaunchError::DemoInfo { path: path.clone(), source })?;
+            }
+        }
+        Ok(kiosk)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_to_demo_with_camera_and_phone_window() {
+        let launch = Launch::try_parse_from(["reclaim-kiosk"]).unwrap();
+        assert!(launch.is_demo());
+        assert!(!launch.no_camera && !launch.no_phone_window);
+        assert_eq!(launch.station_id, "demo-kiosk");
+        let launch =
+            Launch::try_parse_from(["reclaim-kiosk", "--config", "/etc/reclaim/reclaim.toml"]);
+        assert!(!launch.unwrap().is_demo());
+    }
+
+    #[test]
+    fn a_bad_configuration_file_stops_the_start_with_its_key_and_line() {
+        let file = std::env::temp_dir().join(format!("reclaim-launch-{}.toml", std::process::id()));
+        std::fs::write(&file, "[station]\nid = \"kiosk-1\"\nmode = \"sideways\"\n").unwrap();
+        let launch =
+            Launch::try_parse_from(["reclaim-kiosk", "--config", file.to_str().unwrap()]).unwrap();
+        let error = tauri::async_runtime::block_on(launch.start()).unwrap_err();
+        std::fs::remove_file(&file).unwrap();
+        let text = error.to_string();
+        assert!(matches!(error, LaunchError::Config(_)), "{text}");
+        assert!(text.contains("station.mode") && text.contains(":3:"), "{text}");
+
+        let launch =
+            Launch::try_parse_from(["reclaim-kiosk", "--config", "/nonexistent/reclaim.toml"])
+                .unwrap();
+        let error = tauri::async_runtime::block_on(launch.start()).unwrap_err();
+        assert!(error.to_string().contains("/nonexistent/reclaim.toml"), "{error}");
+    }
+
+    #[test]
+    fn demo_options_parse() {
+        let launch = Launch::try_parse_from([
+            "reclaim-kiosk",
+            "--no-phone-window",
+            "--demo-info",
+            "/tmp/x.json",
+            "--idle-seconds",
+            "5",
+            "--countdown-seconds",
+            "3",
+            "--demo-listen",
+            "127.0.0.1:8400",
+        ])
+        .unwrap();
+        assert!(launch.no_phone_window);
+        assert_eq!(launch.idle_seconds, Some(5));
+        assert_eq!(launch.countdown_seconds, Some(3));
+        assert_eq!(launch.demo_listen, Some("127.0.0.1:8400".parse().unwrap()));
+    }
+
+    #[test]
+    fn bad_arguments_are_refused_with_a_message() {
+        let error =
+            Launch::try_parse_from(["reclaim-kiosk", "--idle-seconds", "soon"]).unwrap_err();
+        assert!(error.to_string().contains("--idle-seconds"), "{error}");
+        assert!(Launch::try_parse_from(["reclaim-kiosk", "--no-such-flag"]).is_err());
+        // Below the engine's minimum the station would only be out of service: refused here.
+        let error = Launch::try_parse_from(["reclaim-kiosk", "--idle-seconds", "3"]).unwrap_err();
+        assert!(error.to_string().contains("5..=3600"), "{error}");
+    }
+}

@@ -1,0 +1,119 @@
+"""Whole recoveries in the real kiosk window on the in-process demo tenant: the person's side
+through the UI (clicks and keys over WebDriver), the phone's side through the emulator's control
+API. Each test asserts what the person at the kiosk sees."""
+
+import time
+
+QR = ".qr-code[data-url]"
+
+
+def start_recovery(s, persona):
+    """Attract → identify → choose provider → the phone path with the first provider."""
+    d = s.demo()
+    s.wait_heading("Recover your account")
+    s.click(".btn-start")
+    s.wait_heading("Enter your work account")
+    s.type_into("#upn", d.upn(persona))
+    s.click(".identify-form button[type=submit]")
+    s.wait_heading("Choose how to prove who you are")
+    s.click(".btn-path")  # the first provider's "Use my phone"
+    s.wait_heading("Scan this code with your phone")
+    return d
+
+
+def to_authenticator(s, persona, provider="trueid"):
+    """Scans the ID on the phone (the provider's hosted flow), then waits for the presentation QR
+    and lets Authenticator scan it. Answers the demo tenant."""
+    d = start_recovery(s, persona)
+    link = s.wait_for(lambda: s.attr(QR, "data-url"), 30, "the provider's link")
+    d.complete_hosted_flow(provider, link, persona)
+    s.wait_heading("Open Microsoft Authenticator and scan")
+    request = s.wait_for(lambda: s.attr(QR, "data-url"), 30, "the Authenticator QR")
+    assert request != link
+    s.screenshot(s.screens / f"{s.test_name}-authenticator.png")
+    d.open(request)
+    s.wait_heading("Face Check in progress")
+    return d
+
+
+def test_production_recovery_shows_the_tap_the_tenant_holds(s):
+    d = to_authenticator(s, "ana")
+    d.present(88)
+    s.wait_heading("Face Check passed")
+    s.screenshot(s.screens / f"{s.test_name}-facecheck.png")
+    s.wait_heading("Your Temporary Access Pass", 30)
+    hidden = s.text("[data-testid=tap-code]")
+    assert "•" in hidden, f"the pass is hidden until asked for: {hidden!r}"
+    s.press_enter_on(".btn-show")
+    shown = s.wait_for(lambda: "•" not in (t := s.text("[data-testid=tap-code]")) and t, 5, "the pass")
+    held = d.user_taps(d.upn("ana"))
+    assert len(held) == 1, held
+    assert "".join(shown.split()) == held[0]["temporaryAccessPass"], (shown, held)
+    s.screenshot(s.screens / f"{s.test_name}-tap.png")
+    s.click(".tap-next .btn-primary")  # "I've noted it"
+    s.wait_heading("Recover your account")
+
+
+def test_evaluation_mode_verifies_and_issues_no_tap(s):
+    d = to_authenticator(s, "priya")
+    d.present(90)
+    s.wait_heading("Your identity was verified", 30)
+    assert not s.exists("[data-testid=tap-code]")
+    assert d.user_taps(d.upn("priya")) == [], "evaluation mode created a TAP"
+    s.screenshot(s.screens / f"{s.test_name}-result.png")
+
+
+def test_face_check_failure_offers_a_retry_then_ends_with_a_reference(s):
+    d = to_authenticator(s, "ana")
+    d.present(41)
+    s.wait_heading("Face Check did not match")
+    s.screenshot(s.screens / f"{s.test_name}-failed.png")
+    # Every further attempt fails too, until the kiosk gives up with a helpdesk reference.
+    deadline = time.monotonic() + 120
+    while not s.exists(".screen-fail"):
+        if s.heading() == "Open Microsoft Authenticator and scan" and s.exists(QR):
+            d.open(s.attr(QR, "data-url"))
+            s.wait_heading("Face Check in progress")
+            d.present(41)
+            s.wait_heading("Face Check did not match")
+        assert time.monotonic() < deadline, f"never ended; at {s.heading()!r}"
+        time.sleep(0.2)
+    page = s.text("main")
+    assert "RC-" in page, f"no helpdesk reference on the final screen: {page[:400]}"
+    assert d.user_taps(d.upn("ana")) == [], "a TAP after a failed Face Check"
+    s.screenshot(s.screens / f"{s.test_name}-ended.png")
+
+
+def test_cancel_asks_then_wipes_back_to_attract(s):
+    d = start_recovery(s, "ana")
+    s.click(".btn-cancel")
+    s.wait_for(lambda: s.exists("[role=dialog]"), 10, "the confirmation")
+    assert "Stop and start over?" in s.text("[role=dialog]")
+    s.screenshot(s.screens / f"{s.test_name}-confirm.png")
+    s.click("[role=dialog] .btn-danger")  # "Yes, stop"
+    s.wait_heading("Recover your account")
+    # Nothing of the session is left: a new one starts with an empty field.
+    s.click(".btn-start")
+    s.wait_heading("Enter your work account")
+    assert s.attr("#upn", "value") in ("", None), "the account name survived the wipe"
+    assert d.user_taps(d.upn("ana")) == []
+
+
+def test_idle_countdown_then_wipe_returns_to_attract(s):
+    d = s.demo()
+    s.wait_heading("Recover your account")
+    s.click(".btn-start")
+    s.wait_heading("Enter your work account")
+    s.type_into("#upn", d.upn("ana")[:5])
+    # No input from here on: "Are you still there?" with a countdown, then the wipe.
+    s.wait_for(lambda: s.exists("[role=alertdialog]"), 30, "Are you still there?")
+    assert "Are you still there?" in s.text("[role=alertdialog]")
+    s.screenshot(s.screens / f"{s.test_name}-countdown.png")
+    s.wait_heading("Recover your account", 30)
+    assert not s.exists("[role=alertdialog]")
+    s.click(".btn-start")
+    s.wait_heading("Enter your work account")
+    assert s.attr("#upn", "value") in ("", None), "the typed text survived the wipe"
+
+
+test_idle_countdown_then_wipe_returns_to_attract.args = ["--idle-seconds", "5", "--countdown-seconds", "5"]
