@@ -21,6 +21,8 @@ ui_passed=0
 
 step "lint"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+# Types and Svelte (also fails when a message code has no text in some language).
+(cd ui && npm run check)
 
 step "rust tests"
 mkdir -p target

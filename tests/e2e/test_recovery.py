@@ -117,3 +117,40 @@ def test_idle_countdown_then_wipe_returns_to_attract(s):
 
 
 test_idle_countdown_then_wipe_returns_to_attract.args = ["--idle-seconds", "5", "--countdown-seconds", "5"]
+
+
+def test_camera_path_films_the_id_and_reaches_the_tap(s):
+    """The kiosk camera (the demo's synthetic one, filming the typed persona's test card): live
+    preview, three shots uploaded to the provider, the credential added to Authenticator by QR,
+    then Face Check and the TAP."""
+    d = s.demo()
+    s.wait_heading("Recover your account")
+    s.click(".btn-start")
+    s.wait_heading("Enter your work account")
+    s.type_into("#upn", d.upn("ana"))
+    s.click(".identify-form button[type=submit]")
+    s.wait_heading("Choose how to prove who you are")
+    s.click(".btn-path.btn-secondary")  # "Use this kiosk's camera"
+    s.wait_heading("Scan your ID with this kiosk's camera")
+    # The preview is live: frames arrive and are drawn (the canvas takes the frame's 640x360
+    # instead of its default 300x150).
+    s.wait_for(lambda: s.execute(
+        "const c = document.querySelector('canvas'); return !!c && c.width === 640 && c.height === 360;"),
+        20, "a live preview")
+    s.screenshot(s.screens / f"{s.test_name}-preview.png")
+    deadline = time.monotonic() + 90
+    while s.heading() == "Scan your ID with this kiosk's camera":
+        if s.exists(".split-camera .btn-huge:not([disabled])"):
+            s.click(".split-camera .btn-huge")
+            time.sleep(0.5)
+        assert time.monotonic() < deadline, "the camera path never ended"
+        time.sleep(0.2)
+    s.wait_heading("Add your verified ID to Microsoft Authenticator")
+    offer = s.wait_for(lambda: s.attr(QR, "data-url"), 30, "the issuance QR")
+    d.open(offer)  # Authenticator adds the credential
+    s.wait_heading("Open Microsoft Authenticator and scan", 30)
+    request = s.wait_for(lambda: (u := s.attr(QR, "data-url")) != offer and u, 30, "the request QR")
+    d.open(request)
+    d.present(90)
+    s.wait_heading("Your Temporary Access Pass", 30)
+    assert len(d.user_taps(d.upn("ana"))) == 1

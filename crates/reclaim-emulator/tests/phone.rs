@@ -364,3 +364,71 @@ async fn page_offers_a_pending_issuance_with_a_decline_button() {
     assert_eq!(calls.lock().unwrap()[1], issuance_error(id));
     assert!(emu.running.state.phones().credentials("phone-3").is_empty());
 }
+
+#[tokio::test]
+async fn the_page_offers_to_scan_the_code_the_kiosk_shows() {
+    let emu = Emu::start().await;
+    let (cb, calls) = receiver().await;
+    emu.running.state.phones().add_credential("demo-phone", credential("c1", "Ana"));
+    let page_url = format!("{}/p/demo-phone", emu.urls().phone);
+    let page = || async { emu.http.get(&page_url).send().await.unwrap().text().await.unwrap() };
+
+    // Nothing on the kiosk: nothing to scan, and the page looks again by itself.
+    let html = page().await;
+    assert!(!html.contains("Scan the kiosk"));
+    assert!(html.contains("http-equiv=\"refresh\""));
+
+    // A provider's link is followed in the phone's browser.
+    let link = "http://127.0.0.1:9/provider/trueid/start?t=<x>";
+    let r = emu.control("/phones/demo-phone/viewfinder", json!({ "url": link })).await;
+    assert_eq!(r.status(), 204);
+    let html = page().await;
+    assert!(html.contains("Scan the kiosk's code"));
+    assert!(
+        html.contains("href=\"http://127.0.0.1:9/provider/trueid/start?t=&lt;x&gt;\""),
+        "{html}"
+    );
+
+    // A presentation request is opened on the phone through the form it offers.
+    let req = presentation(&emu, &cb).await;
+    emu.control("/phones/demo-phone/viewfinder", json!({ "url": req["url"] })).await;
+    let html = page().await;
+    assert!(html.contains("action=\"") && html.contains("/p/demo-phone/open\""), "{html}");
+    let r = emu
+        .http
+        .post(format!("{page_url}/open"))
+        .form(&[("url", req["url"].as_str().unwrap())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(statuses(&calls), ["request_retrieved"]);
+    // With a request pending the page offers it instead, and stops refreshing (a form is open).
+    let html = page().await;
+    assert!(!html.contains("Scan the kiosk"));
+    assert!(!html.contains("http-equiv=\"refresh\""));
+
+    // Anything but a request link or a web link is not shown; `null` clears it.
+    let r =
+        emu.control("/phones/demo-phone/viewfinder", json!({ "url": "javascript:alert(1)" })).await;
+    assert_eq!(r.status(), 204);
+    assert!(emu.running.state.phones().viewfinder("demo-phone").is_none());
+    emu.control("/phones/demo-phone/viewfinder", json!({ "url": link })).await;
+    emu.control("/phones/demo-phone/viewfinder", json!({ "url": null })).await;
+    assert!(emu.running.state.phones().viewfinder("demo-phone").is_none());
+}
+
+#[tokio::test]
+async fn a_shared_phone_offers_its_newest_credential() {
+    let emu = Emu::start().await;
+    let state = &emu.running.state;
+    let (cb, calls) = receiver().await;
+    // Two demo personas recovered on one phone, one after the other.
+    state.phones().add_credential("p1", credential("older", "Maria"));
+    state.phones().add_credential("p1", credential("newer", "Ana"));
+    let req = presentation(&emu, &cb).await;
+    phone::open_url(state, "p1", req["url"].as_str().unwrap()).await.unwrap();
+    phone::present(state, "p1", None, 90.0, None, None).await.unwrap();
+    let verified = calls.lock().unwrap()[1].clone();
+    assert_eq!(verified["verifiedCredentialsData"][0]["claims"]["firstName"], "Ana", "{verified}");
+}
