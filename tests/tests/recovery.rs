@@ -449,6 +449,21 @@ async fn the_idle_timeout_counts_down_then_wipes_to_attract() {
 }
 
 #[tokio::test]
+async fn the_tap_screen_has_a_shorter_idle_timer() {
+    let mut k = Kiosk::start_with(|s| s.tap_idle_timeout_secs = 20, true).await;
+    let clock = k.clock.clone().unwrap();
+    let v = k.recover("ana", "trueid", 90.0).await;
+    assert!(matches!(v.view, View::Tap { .. }), "{:?}", v.view);
+    // 20 s without a touch: the countdown, long before the 60 s of the other screens.
+    clock.advance(Duration::from_secs(21));
+    let v = k.wait("the countdown over the TAP", |v| v.idle_seconds_left.is_some()).await;
+    assert!(matches!(v.view, View::Tap { .. }));
+    clock.advance(Duration::from_secs(10));
+    let v = k.wait("attract", |v| matches!(v.view, View::Attract)).await;
+    assert!(v.reset);
+}
+
+#[tokio::test]
 async fn the_camera_path_with_real_card_images_succeeds() {
     let mut k = Kiosk::start().await;
     // Maria's ID card has a back: front, back, selfie.

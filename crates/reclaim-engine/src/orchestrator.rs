@@ -550,6 +550,10 @@ impl Actor {
         }
     }
 
+    fn showing_tap(&self) -> bool {
+        self.session.as_ref().is_some_and(|s| matches!(s.state(), State::ShowingTap { .. }))
+    }
+
     fn at_attract(&self) -> bool {
         self.session.as_ref().is_none_or(|s| matches!(s.state(), State::Idle))
     }
@@ -652,7 +656,10 @@ impl Actor {
         if self.at_attract() {
             return;
         }
-        let idle = u64::from(self.s.config.idle_timeout_secs);
+        let mut idle = u64::from(self.s.config.idle_timeout_secs);
+        if self.showing_tap() {
+            idle = idle.min(u64::from(self.s.tap_idle_timeout_secs));
+        }
         let elapsed = u64::try_from((now - self.last_activity).whole_seconds()).unwrap_or(0);
         if elapsed < idle {
             if self.countdown.take().is_some() {

@@ -48,6 +48,9 @@ pub struct EngineSettings {
     pub sign_in_url: String,
     /// Seconds of the "Are you still there?" countdown before the wipe.
     pub idle_countdown_secs: u32,
+    /// The idle timer while the TAP is on screen, when shorter than `config.idle_timeout_secs`:
+    /// the pass is a secret, so a person who walks away leaves it up for less time.
+    pub tap_idle_timeout_secs: u32,
     /// How long a Face Check result stays on screen before the next screen replaces it.
     pub result_dwell: Duration,
     /// Attempt limits per account and per station.
@@ -63,7 +66,8 @@ pub struct EngineSettings {
 }
 
 impl EngineSettings {
-    /// Defaults for a station: the core's default configuration, 20 s countdown, 3 s dwell,
+    /// Defaults for a station: the core's default configuration, 20 s countdown, a 30 s idle timer
+    /// while the TAP is shown, 3 s dwell,
     /// 5 attempts per account per hour and 10 per station per minute, a pre-flight every minute.
     pub fn new(
         station_id: impl Into<String>,
@@ -80,6 +84,7 @@ impl EngineSettings {
             camera_available: false,
             sign_in_url: "https://mysignins.microsoft.com/security-info".into(),
             idle_countdown_secs: 20,
+            tap_idle_timeout_secs: 30,
             result_dwell: Duration::from_secs(3),
             rate_limits: RateLimits::default(),
             capture_poll_interval: Duration::from_secs(1),

@@ -71,6 +71,13 @@ impl AppState {
         resource: Resource,
         roles: Vec<String>,
     ) -> (String, i64) {
+        // Force-expiry counts whole seconds of `iat`; step the clock past that second so a token
+        // minted right after `POST {control}/tokens/expire` (by the token endpoint, or by a
+        // provider issuing through the Request Service) is not born expired.
+        let valid_from = self.tokens_valid_from();
+        if self.clock().now_unix() < valid_from {
+            self.clock().advance(valid_from - self.clock().now_unix());
+        }
         let now = self.clock().now_unix();
         let lifetime = self.settings().token_lifetime_secs;
         let claims = AccessClaims {
