@@ -171,13 +171,18 @@ fn subscribers_get_the_current_view_then_every_change_and_a_new_page_replaces_th
             true
         })
     });
-    block_on(kiosk.engine().begin()).unwrap();
+    // The current view arrives first, before anything happens (the UI renders it at once).
     let deadline = Instant::now() + Duration::from_secs(20);
+    while first.lock().unwrap().is_empty() {
+        assert!(Instant::now() < deadline, "no current view");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(matches!(first.lock().unwrap()[0].view, View::Attract), "the current view first");
+    block_on(kiosk.engine().begin()).unwrap();
     while !first.lock().unwrap().iter().any(|u| matches!(u.view, View::Identify { .. })) {
         assert!(Instant::now() < deadline, "no identify update");
         std::thread::sleep(Duration::from_millis(10));
     }
-    assert!(matches!(first.lock().unwrap()[0].view, View::Attract), "the current view first");
     // A reloaded page subscribes again: the old channel hears nothing more.
     let second = Arc::new(Mutex::new(Vec::<ViewUpdate>::new()));
     let sink = second.clone();
@@ -187,7 +192,11 @@ fn subscribers_get_the_current_view_then_every_change_and_a_new_page_replaces_th
             true
         })
     });
-    std::thread::sleep(Duration::from_millis(100));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while second.lock().unwrap().is_empty() {
+        assert!(Instant::now() < deadline, "no current view for the new page");
+        std::thread::sleep(Duration::from_millis(10));
+    }
     let before = first.lock().unwrap().len();
     block_on(kiosk.engine().cancel()).unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
