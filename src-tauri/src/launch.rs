@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::Parser;
+use reclaim_config::Config;
 use reclaim_engine::demo::DemoOptions;
 
 use crate::kiosk::{DemoLaunch, Kiosk};
@@ -18,6 +19,10 @@ pub struct Launch {
     /// emulated tenant.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Also write the log to a daily rotating file in DIR (default: the configuration's
+    /// `logging.directory` with `--config`, otherwise standard error only).
+    #[arg(long, value_name = "DIR")]
+    pub log_dir: Option<PathBuf>,
     /// Demo: the station id.
     #[arg(long, default_value = "demo-kiosk")]
     pub station_id: String,
@@ -59,8 +64,9 @@ pub enum LaunchError {
     /// The configuration file says `mode = "demo"`: run without `--config` for the demo.
     #[error("{0} is a demo configuration; start the kiosk without --config for demo mode")]
     DemoConfig(String),
-    /// The task reading the keyring ended abnormally.
-    #[error("reading the configuration's secrets failed unexpectedly")]
+    /// The task reading the keyring ended abnormally, or the configuration was not loaded
+    /// before the start.
+    #[error("reading the configuration failed unexpectedly")]
     Task,
     /// `--demo-info FILE` could not be written.
     #[error("cannot write {path}: {source}")]
@@ -78,20 +84,37 @@ impl Launch {
         self.config.is_none()
     }
 
-    /// Starts the kiosk this command line describes (needs a tokio runtime).
-    pub async fn start(&self) -> Result<Kiosk, LaunchError> {
-        match &self.config {
-            Some(file) => self.start_production(file.clone()).await,
+    /// The `--config` file, validated (`None` in demo mode).
+    pub fn load_config(&self) -> Result<Option<Config>, LaunchError> {
+        let Some(file) = &self.config else { return Ok(None) };
+        let config = Config::load(file)?;
+        if config.production().is_none() {
+            return Err(LaunchError::DemoConfig(file.display().to_string()));
+        }
+        Ok(Some(config))
+    }
+
+    /// Where the log file goes and how many daily files are kept: `--log-dir`, else the
+    /// configuration's `[logging]`, else nowhere (standard error only).
+    pub fn log_target(&self, config: Option<&Config>) -> (Option<PathBuf>, u32) {
+        let max_files =
+            config.map_or(reclaim_config::DEFAULT_LOG_MAX_FILES, |c| c.logging.max_files);
+        let dir = self.log_dir.clone().or_else(|| config.map(|c| c.logging.directory.clone()));
+        (dir, max_files)
+    }
+
+    /// Starts the kiosk this command line describes, with its loaded configuration (needs a
+    /// tokio runtime).
+    pub async fn start(&self, config: Option<Config>) -> Result<Kiosk, LaunchError> {
+        match config {
+            Some(config) => self.start_production(config).await,
+            None if self.config.is_some() => Err(LaunchError::Task),
             None => self.start_demo().await,
         }
     }
 
     /// A real tenant: the configuration validated, its secrets read from the OS keyring.
-    async fn start_production(&self, file: PathBuf) -> Result<Kiosk, LaunchError> {
-        let config = reclaim_config::Config::load(&file)?;
-        if config.production().is_none() {
-            return Err(LaunchError::DemoConfig(file.display().to_string()));
-        }
+    async fn start_production(&self, config: Config) -> Result<Kiosk, LaunchError> {
         // The keyring answers over D-Bus, blocking: off the async threads.
         let station = tokio::task::spawn_blocking(move || {
             reclaim_engine::production::assemble(&config, &reclaim_config::KeyringStore::new())
@@ -160,7 +183,7 @@ mod tests {
         std::fs::write(&file, "[station]\nid = \"kiosk-1\"\nmode = \"sideways\"\n").unwrap();
         let launch =
             Launch::try_parse_from(["reclaim-kiosk", "--config", file.to_str().unwrap()]).unwrap();
-        let error = tauri::async_runtime::block_on(launch.start()).unwrap_err();
+        let error = launch.load_config().unwrap_err();
         std::fs::remove_file(&file).unwrap();
         let text = error.to_string();
         assert!(matches!(error, LaunchError::Config(_)), "{text}");
@@ -169,7 +192,7 @@ mod tests {
         let launch =
             Launch::try_parse_from(["reclaim-kiosk", "--config", "/nonexistent/reclaim.toml"])
                 .unwrap();
-        let error = tauri::async_runtime::block_on(launch.start()).unwrap_err();
+        let error = launch.load_config().unwrap_err();
         assert!(error.to_string().contains("/nonexistent/reclaim.toml"), "{error}");
     }
 

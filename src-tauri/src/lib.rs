@@ -10,6 +10,7 @@ pub mod demo;
 pub mod error;
 pub mod kiosk;
 pub mod launch;
+pub mod logging;
 pub mod window;
 
 pub use error::CommandError;
@@ -67,16 +68,24 @@ pub fn context<R: Runtime>() -> Context<R> {
 
 /// Runs the kiosk until the process is stopped.
 pub fn run() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("RECLAIM_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
     let launch = Launch::try_parse().unwrap_or_else(|error| error.exit());
-    let kiosk = match tauri::async_runtime::block_on(launch.start()) {
+    // The configuration first: it says where the logs go. Its errors name the key and line.
+    let config = match launch.load_config() {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("reclaim-kiosk: {error}");
+            std::process::exit(2);
+        }
+    };
+    let (log_dir, max_files) = launch.log_target(config.as_ref());
+    let _log_guard = match logging::init(log_dir.as_deref(), max_files) {
+        Ok(guard) => guard,
+        Err(error) => {
+            eprintln!("reclaim-kiosk: {error}");
+            std::process::exit(1);
+        }
+    };
+    let kiosk = match tauri::async_runtime::block_on(launch.start(config)) {
         Ok(kiosk) => kiosk,
         Err(error) => {
             tracing::error!(%error, "the kiosk could not start");
