@@ -144,3 +144,21 @@ async fn public_base_url_builds_callback_and_return_urls() {
     );
     relay.shutdown().await.unwrap();
 }
+
+#[test]
+fn the_documented_example_and_systemd_unit_agree_and_load() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let config = RelayConfig::from_file(root.join("docs/relay/relay.example.toml")).unwrap();
+    assert_eq!(config.listen, "127.0.0.1:8443".parse().unwrap());
+    assert_eq!(config.public_base_url.as_deref(), Some("https://relay.contoso.example"));
+    assert_eq!(config.stations.len(), 2);
+    assert!(config.tls.is_none());
+    let unit = std::fs::read_to_string(root.join("docs/relay/reclaim-relay.service")).unwrap();
+    assert!(
+        unit.lines().any(|l| l == "ExecStart=/usr/local/bin/reclaim-relay --config /etc/reclaim/relay.toml"),
+        "the unit starts the relay with the documented config path"
+    );
+    for needed in ["[Unit]", "[Service]", "[Install]", "User=reclaim-relay", "Restart=on-failure"] {
+        assert!(unit.lines().any(|l| l.starts_with(needed)), "the unit lacks {needed}");
+    }
+}
