@@ -23,6 +23,9 @@ pub struct Launch {
     /// `logging.directory` with `--config`, otherwise standard error only).
     #[arg(long, value_name = "DIR")]
     pub log_dir: Option<PathBuf>,
+    /// Production: where verified updates are put for the installer (see `[updater]`).
+    #[arg(long, value_name = "DIR", default_value = crate::update::STAGING_DIR)]
+    pub update_dir: PathBuf,
     /// Demo: the station id.
     #[arg(long, default_value = "demo-kiosk")]
     pub station_id: String,
@@ -115,6 +118,7 @@ impl Launch {
 
     /// A real tenant: the configuration validated, its secrets read from the OS keyring.
     async fn start_production(&self, config: Config) -> Result<Kiosk, LaunchError> {
+        let updater = self.updater(&config);
         // The keyring answers over D-Bus, blocking: off the async threads.
         let station = tokio::task::spawn_blocking(move || {
             reclaim_engine::production::assemble(&config, &reclaim_config::KeyringStore::new())
@@ -129,7 +133,36 @@ impl Launch {
             settings.idle_countdown_secs = seconds;
         }
         let camera = if self.no_camera { None } else { crate::camera::station_camera() };
-        Ok(Kiosk::start(station.ports, settings, camera, None).await)
+        let kiosk = Kiosk::start(station.ports, settings, camera, None).await;
+        if let Some(updater) = updater {
+            let (engine, dir) = (kiosk.engine().clone(), self.update_dir.clone());
+            tauri::async_runtime::spawn(crate::update::run(
+                updater,
+                engine,
+                dir,
+                crate::update::Schedule::default(),
+            ));
+        }
+        Ok(kiosk)
+    }
+
+    /// The signed-update checker of `[updater]`, if configured. A broken `[updater]` only logs:
+    /// the kiosk still serves people, and `reclaim-config check` names the problem.
+    fn updater(&self, config: &Config) -> Option<reclaim_updater::Updater> {
+        let section = config.updater.as_ref()?;
+        let built = config.http_client().map_err(|e| e.to_string()).and_then(|http| {
+            let key = reclaim_updater::UpdateKey::from_tauri_pubkey(&section.pubkey)
+                .map_err(|e| e.to_string())?;
+            reclaim_updater::Updater::new(&section.endpoint, key, env!("CARGO_PKG_VERSION"), http)
+                .map_err(|e| e.to_string())
+        });
+        match built {
+            Ok(updater) => Some(updater),
+            Err(error) => {
+                tracing::warn!(%error, "updates are off");
+                None
+            }
+        }
     }
 
     /// Demo mode: the emulated tenant and relay in-process.

@@ -11,6 +11,7 @@ pub mod error;
 pub mod kiosk;
 pub mod launch;
 pub mod logging;
+pub mod update;
 pub mod window;
 
 pub use error::CommandError;
