@@ -8,7 +8,8 @@
 //! * `demo` (feature `demo`) — the emulated tenant and an embedded relay in-process, and
 //!   `simulate` for `reclaim simulate`.
 //! * `production` (feature `production`) — the same adapters for a real tenant, assembled from a
-//!   validated `reclaim-config` file.
+//!   validated `reclaim-config` file; `doctor` — `reclaim doctor`'s checks of such a file against
+//!   the real services, also usable as the engine's [`Preflight`].
 
 pub mod adapters;
 pub mod audit;
@@ -17,6 +18,8 @@ mod capture;
 pub mod clock;
 #[cfg(feature = "demo")]
 pub mod demo;
+#[cfg(feature = "production")]
+pub mod doctor;
 pub mod error;
 pub mod orchestrator;
 pub mod ports;
@@ -32,7 +35,7 @@ pub mod view;
 pub use audit::{MemoryAudit, TeeAudit, TracingAudit};
 pub use clock::{ManualClock, SystemClock};
 pub use error::EngineError;
-pub use orchestrator::{Engine, EngineMetrics};
+pub use orchestrator::{Engine, EngineMetrics, Preflight};
 pub use ports::Ports;
 #[cfg(feature = "production")]
 pub use production::ProductionError;

@@ -33,8 +33,8 @@ use crate::callbacks::{parse_callback, provider_return};
 use crate::capture::{CaptureFlow, CaptureStep, await_issuance, take_shot};
 use crate::error::EngineError;
 use crate::ports::{
-    CallbackTarget, CreatedPresentation, HostedLinkRequest, IssuedTap, Ports, Registration,
-    RegistrationKind, RejectionKind, StationEvent,
+    BoxFuture, CallbackTarget, CreatedPresentation, HostedLinkRequest, IssuedTap, Ports,
+    Registration, RegistrationKind, RejectionKind, StationEvent,
 };
 use crate::rate_limit::RateLimiter;
 use crate::settings::EngineSettings;
@@ -102,8 +102,20 @@ pub struct EngineMetrics {
 
 struct Shared {
     ports: Ports,
+    preflight: Option<Arc<dyn Preflight>>,
     preflight_timeout: Duration,
     metrics: Metrics,
+}
+
+/// A pre-flight that replaces the ports' own probes (token endpoint, relay health) with a fuller
+/// set of checks, e.g. `reclaim doctor`'s (`doctor::Doctor`, feature `production`): start the
+/// engine with [`Engine::spawn_with_preflight`]. Its problems drive the attract screen's
+/// out-of-service state exactly as the probes' do.
+pub trait Preflight: Send + Sync + std::fmt::Debug {
+    /// Runs every check; the station's problems, empty when it is ready. Never fails as a whole:
+    /// a check that cannot run is a problem. The engine bounds it by `preflight_timeout` and
+    /// counts a run that exceeds it as [`PreflightProblem::TenantUnreachable`].
+    fn check(&self) -> BoxFuture<'_, Vec<PreflightProblem>>;
 }
 
 /// The handle the kiosk shell holds: cheap to clone; the actor stops when the last clone is
@@ -126,11 +138,30 @@ impl Engine {
     /// Starts the actor on the current tokio runtime (and a pre-flight, the ticker and the
     /// relay subscription). An invalid `settings.config` leaves the station out of service.
     pub fn spawn(ports: Ports, settings: EngineSettings) -> Engine {
+        Self::start(ports, settings, None)
+    }
+
+    /// Like [`spawn`](Self::spawn), with `preflight` instead of the ports' probes for every
+    /// pre-flight (at start, every `preflight_interval`, and [`preflight`](Self::preflight)).
+    pub fn spawn_with_preflight(
+        ports: Ports,
+        settings: EngineSettings,
+        preflight: Arc<dyn Preflight>,
+    ) -> Engine {
+        Self::start(ports, settings, Some(preflight))
+    }
+
+    fn start(
+        ports: Ports,
+        settings: EngineSettings,
+        preflight: Option<Arc<dyn Preflight>>,
+    ) -> Engine {
         let (commands_tx, commands_rx) = mpsc::channel(64);
         let (tx, rx) = mpsc::unbounded_channel();
         let (updates, _) = broadcast::channel(256);
         let shared = Arc::new(Shared {
             ports: ports.clone(),
+            preflight,
             preflight_timeout: settings.preflight_timeout,
             metrics: Metrics::default(),
         });
@@ -217,10 +248,11 @@ impl Engine {
         self.call(Command::Activity).await
     }
 
-    /// Runs the pre-flight now (token endpoint, relay) and returns the station's state; the
-    /// attract screen turns into "out of service" while problems remain.
+    /// Runs the pre-flight now (token endpoint, relay; or the [`Preflight`] the engine was
+    /// spawned with) and returns the station's state; the attract screen turns into "out of
+    /// service" while problems remain.
     pub async fn preflight(&self) -> StationView {
-        let problems = run_preflight(&self.shared.ports, self.shared.preflight_timeout).await;
+        let problems = run_preflight(&self.shared).await;
         let (tx, rx) = oneshot::channel();
         if self.commands.send(Command::Station(problems.clone(), tx)).await.is_ok()
             && let Ok(view) = rx.await
@@ -252,7 +284,17 @@ impl Engine {
     }
 }
 
-async fn run_preflight(ports: &Ports, timeout: Duration) -> Vec<PreflightProblem> {
+async fn run_preflight(shared: &Shared) -> Vec<PreflightProblem> {
+    let (ports, timeout) = (&shared.ports, shared.preflight_timeout);
+    if let Some(preflight) = &shared.preflight {
+        return match tokio::time::timeout(timeout, preflight.check()).await {
+            Ok(problems) => problems,
+            Err(_) => {
+                tracing::warn!(?timeout, "pre-flight checks did not finish in time");
+                vec![PreflightProblem::TenantUnreachable]
+            }
+        };
+    }
     let (tenant, relay) = tokio::join!(
         tokio::time::timeout(timeout, ports.directory.probe()),
         tokio::time::timeout(timeout, ports.events.probe()),
@@ -422,12 +464,12 @@ impl Actor {
                 tokio::time::sleep(Duration::from_secs(5)).await;
             }
         });
-        let ports = self.ports.clone();
+        let shared = self.shared.clone();
         let tx = self.tx.clone();
-        let (interval, timeout) = (self.s.preflight_interval, self.s.preflight_timeout);
+        let interval = self.s.preflight_interval;
         let preflight = tokio::spawn(async move {
             loop {
-                let problems = run_preflight(&ports, timeout).await;
+                let problems = run_preflight(&shared).await;
                 if tx.send(Internal::Problems(problems)).is_err() {
                     return;
                 }
