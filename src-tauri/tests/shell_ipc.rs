@@ -87,7 +87,13 @@ fn station_status_answers_through_ipc() {
     let answer = invoke(&main_window(&app), "station_status", json!({})).unwrap();
     assert_eq!(
         answer,
-        json!({ "mode": "demo", "stationId": "shell-test", "ready": true, "problems": [] })
+        json!({
+            "mode": "demo",
+            "stationId": "shell-test",
+            "ready": true,
+            "problems": [],
+            "defaultLocale": "en"
+        })
     );
 }
 

@@ -43,7 +43,7 @@ pub use qr::QrView;
 pub use rate_limit::{RateLimiter, RateLimits};
 pub use settings::{EngineSettings, StationProvider};
 pub use view::{
-    CaptureStage, DocumentKind, ErrorCode, ErrorView, PhotoQuality, PreflightProblem, PreviewFrame,
-    ProviderCard, Reason, ScanPath, Shot, StationMode, StationView, Step, TapView, View,
-    ViewContext, ViewUpdate, typescript_bindings,
+    CaptureStage, DocumentKind, ErrorCode, ErrorView, Locale, PhotoQuality, PreflightProblem,
+    PreviewFrame, ProviderCard, Reason, ScanPath, Shot, StationMode, StationView, Step, TapView,
+    View, ViewContext, ViewUpdate, typescript_bindings,
 };

@@ -387,6 +387,7 @@ impl Actor {
             station_id: s.station_id.clone(),
             ready: false,
             problems: Vec::new(),
+            default_locale: s.default_locale,
         };
         let mut actor = Actor {
             limiter: RateLimiter::new(s.rate_limits),

@@ -41,7 +41,7 @@ use crate::audit::TracingAudit;
 use crate::clock::SystemClock;
 use crate::ports::Ports;
 use crate::settings::{EngineSettings, StationProvider};
-use crate::view::{DocumentKind, ProviderCard, StationMode};
+use crate::view::{DocumentKind, Locale, ProviderCard, StationMode};
 
 /// What Authenticator shows as the verifier of the presentation request.
 pub const VERIFIER_CLIENT_NAME: &str = "Reclaim account recovery";
@@ -291,6 +291,13 @@ pub fn assemble(config: &Config, secrets: &dyn SecretStore) -> Result<Station, P
     );
     settings.config = config.engine_config();
     settings.camera_available = false;
+    settings.default_locale = match config.station.locale {
+        reclaim_config::Locale::En => Locale::En,
+        reclaim_config::Locale::De => Locale::De,
+        reclaim_config::Locale::Fr => Locale::Fr,
+        reclaim_config::Locale::Es => Locale::Es,
+        reclaim_config::Locale::Pl => Locale::Pl,
+    };
     Ok(Station { ports, settings })
 }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 use reclaim_core::{AuditKey, EngineConfig, Provider};
 
 use crate::rate_limit::RateLimits;
-use crate::view::{ProviderCard, StationMode};
+use crate::view::{Locale, ProviderCard, StationMode};
 
 /// A provider this station offers: its card and the issuer DID of the credentials it issues.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,6 +44,8 @@ pub struct EngineSettings {
     pub providers: Vec<StationProvider>,
     /// The station has a camera (offers the camera path).
     pub camera_available: bool,
+    /// The language the attract screen starts in (and returns to on every wipe).
+    pub default_locale: Locale,
     /// Where to sign in with the TAP (shown on the TAP screen).
     pub sign_in_url: String,
     /// Seconds of the "Are you still there?" countdown before the wipe.
@@ -82,6 +84,7 @@ impl EngineSettings {
             audit_key,
             providers,
             camera_available: false,
+            default_locale: Locale::En,
             sign_in_url: "https://mysignins.microsoft.com/security-info".into(),
             idle_countdown_secs: 20,
             tap_idle_timeout_secs: 30,

@@ -443,6 +443,25 @@ pub struct StationView {
     pub ready: bool,
     /// What failed pre-flight (empty when ready).
     pub problems: Vec<PreflightProblem>,
+    /// The language the attract screen starts in, and returns to on every wipe.
+    pub default_locale: Locale,
+}
+
+/// A language of the kiosk UI.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum Locale {
+    /// English.
+    #[default]
+    En,
+    /// German.
+    De,
+    /// French.
+    Fr,
+    /// Spanish.
+    Es,
+    /// Polish.
+    Pl,
 }
 
 /// Demo or production.
@@ -535,6 +554,7 @@ pub fn typescript_bindings() -> String {
         Reason::decl(&cfg),
         StationView::decl(&cfg),
         StationMode::decl(&cfg),
+        Locale::decl(&cfg),
         PreflightProblem::decl(&cfg),
         ErrorView::decl(&cfg),
         ErrorCode::decl(&cfg),

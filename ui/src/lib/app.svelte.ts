@@ -22,8 +22,10 @@ export const app = new AppState();
 export function applyUpdate(u: ViewUpdate): void {
   const current = app.update;
   if (current && u.seq <= current.seq && !u.reset) return;
+  // The station's language (its configuration's `locale`) when the kiosk starts and after a wipe.
+  if (!current) setLang(u.station.defaultLocale);
   if (u.reset) {
-    setLang(DEFAULT_LANG);
+    setLang(u.station.defaultLocale);
     app.highContrast = false;
     app.error = null;
     app.busy = false;

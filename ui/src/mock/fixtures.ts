@@ -10,6 +10,7 @@ export const STATION: StationView = {
   stationId: 'LOBBY-01',
   ready: true,
   problems: [],
+  defaultLocale: 'en',
 };
 
 export const PROVIDERS: ProviderCard[] = [

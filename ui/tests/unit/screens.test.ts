@@ -339,6 +339,16 @@ describe('Kiosk conventions', () => {
     expect(document.documentElement.classList.contains('hc')).toBe(false);
   });
 
+  it("starts in the station's configured language and returns to it after a wipe", async () => {
+    const german = { ...STATION, defaultLocale: 'de' as const };
+    const { push } = await renderApp(SCREENS.attract(), { station: german });
+    expect(heading('Konto wiederherstellen')).toBeInTheDocument();
+    await fireEvent.click(screen.getByRole('button', { name: 'Polski' }));
+    expect(screen.queryByRole('heading', { name: 'Konto wiederherstellen' })).toBeNull();
+    await push(SCREENS.attract(), { reset: true, station: german });
+    expect(heading('Konto wiederherstellen')).toBeInTheDocument();
+  });
+
   it('ignores updates older than the one shown', async () => {
     const { push } = await renderApp(SCREENS.chooseProvider());
     await push(SCREENS.tap(), { seq: 0 });

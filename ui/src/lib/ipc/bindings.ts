@@ -189,9 +189,15 @@ ready: boolean,
 /**
  * What failed pre-flight (empty when ready).
  */
-problems: Array<PreflightProblem>, };
+problems: Array<PreflightProblem>, 
+/**
+ * The language the attract screen starts in, and returns to on every wipe.
+ */
+defaultLocale: Locale, };
 
 export type StationMode = "demo" | "production";
+
+export type Locale = "en" | "de" | "fr" | "es" | "pl";
 
 export type PreflightProblem = "network" | "clockSkew" | "relayUnreachable" | "tenantUnreachable" | "configInvalid" | "switchedOff";
 
