@@ -5,7 +5,9 @@
 use std::sync::{Arc, Mutex};
 
 use reclaim_engine::demo::DemoOptions;
-use reclaim_engine::{Engine, EngineSettings, Ports, Shot, StationView, View, ViewUpdate};
+use reclaim_engine::{
+    Engine, EngineSettings, Ports, Preflight, Shot, StationView, View, ViewUpdate,
+};
 use tauri::async_runtime::{JoinHandle, spawn};
 use tokio::sync::broadcast::error::RecvError;
 
@@ -57,16 +59,21 @@ impl Default for DemoLaunch {
 
 impl Kiosk {
     /// Starts the engine on `ports`; `camera` is the station's camera (if any), `demo` the demo
-    /// tenant it runs on (if any). Runs the pre-flight once, so the first screen is the right one
+    /// tenant it runs on (if any), `preflight` a fuller pre-flight than the ports' probes (the
+    /// doctor's, in production). Runs the pre-flight once, so the first screen is the right one
     /// (attract or out of service). Needs a tokio runtime.
     pub async fn start(
         ports: Ports,
         mut settings: EngineSettings,
         camera: Option<CameraDesk>,
         demo: Option<Demo>,
+        preflight: Option<Arc<dyn Preflight>>,
     ) -> Kiosk {
         settings.camera_available = camera.is_some();
-        let engine = Engine::spawn(ports, settings);
+        let engine = match preflight {
+            Some(preflight) => Engine::spawn_with_preflight(ports, settings, preflight),
+            None => Engine::spawn(ports, settings),
+        };
         let station = engine.preflight().await;
         tracing::info!(ready = station.ready, problems = ?station.problems, "pre-flight");
         let demo = demo.map(Arc::new);
@@ -87,7 +94,7 @@ impl Kiosk {
             settings.idle_countdown_secs = seconds;
         }
         let camera = launch.camera.then(|| CameraDesk::new(demo.camera()));
-        Ok(Kiosk::start(demo.stack().ports(), settings, camera, Some(demo)).await)
+        Ok(Kiosk::start(demo.stack().ports(), settings, camera, Some(demo), None).await)
     }
 
     /// The engine.

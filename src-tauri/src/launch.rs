@@ -120,8 +120,9 @@ impl Launch {
     async fn start_production(&self, config: Config) -> Result<Kiosk, LaunchError> {
         let updater = self.updater(&config);
         // The keyring answers over D-Bus, blocking: off the async threads.
+        let file = config.clone();
         let station = tokio::task::spawn_blocking(move || {
-            reclaim_engine::production::assemble(&config, &reclaim_config::KeyringStore::new())
+            reclaim_engine::production::assemble(&file, &reclaim_config::KeyringStore::new())
         })
         .await
         .map_err(|_| LaunchError::Task)??;
@@ -133,7 +134,17 @@ impl Launch {
             settings.idle_countdown_secs = seconds;
         }
         let camera = if self.no_camera { None } else { crate::camera::station_camera() };
-        let kiosk = Kiosk::start(station.ports, settings, camera, None).await;
+        // The doctor's checks decide "out of service", at start and every minute; they make about
+        // ten calls, so they get longer than the probes' default.
+        settings.preflight_timeout =
+            settings.preflight_timeout.max(std::time::Duration::from_secs(30));
+        let doctor = reclaim_engine::doctor::Doctor::new(
+            config,
+            std::sync::Arc::new(reclaim_config::KeyringStore::new()),
+        );
+        let kiosk =
+            Kiosk::start(station.ports, settings, camera, None, Some(std::sync::Arc::new(doctor)))
+                .await;
         if let Some(updater) = updater {
             let (engine, dir) = (kiosk.engine().clone(), self.update_dir.clone());
             tauri::async_runtime::spawn(crate::update::run(
