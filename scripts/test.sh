@@ -63,6 +63,10 @@ for run in "1920x1080 0 " "1080x1920 1 full_screen"; do
   e2e_passed=$((e2e_passed + passed))
 done
 
+step "package (.deb with signed updater artifacts, checked as a kiosk would)"
+bash scripts/package.sh 2>&1 | tee target/package.log
+grep -q '^package: .* signature verified; tampered copy refused$' target/package.log
+
 step "MSAL interop (Python msal against the emulator over TLS)"
 cargo build -p reclaim-emulator --locked -q
 bash crates/reclaim-emulator/tests/msal/run.sh 2>&1 | tee target/msal.log
