@@ -1,0 +1,347 @@
+"""Kiosk start-up time and memory on the attract screen, against a bare Tauri 2 window.
+
+Issue 5's goals: the time from exec to the attract screen being interactive ≤ 1.15× a bare Tauri
+2 window's time to its page being interactive, and the memory on the attract screen (PSS of the
+app plus its WebKit processes) ≤ 1.2× the bare window's. Both apps are built in the same run
+(bench/startup_memory.sh) and measured alternately, round after round, on the same X screen; the
+verdict compares the medians. Machines are shared and noisy: only the ratios within one run mean
+anything, and nothing here is ever a test assertion.
+
+One measurement (one app, one round):
+  1. POST /session to WebKitWebDriver with the app's binary: the driver execs the app. The clock
+     starts just before the request.
+  2. Interactive: an async script waits (MutationObserver) until the `.btn-start` button exists
+     and is enabled (the kiosk: the engine's first view, Attract, has arrived and the UI is not
+     busy; the bare window: its static button) and answers the page's Date.now(). Start-up time
+     = that moment - the request. WebDriver's own session overhead is in both apps' numbers alike.
+  3. After --settle seconds, memory = the sum of Pss (and Rss) from /proc/PID/smaps_rollup over
+     the app process and all its descendants (WebKitWebProcess, WebKitNetworkProcess, the
+     bubblewrap sandbox around them...). The app is the one live child of WebKitWebDriver.
+  4. DELETE the session (the driver ends the app) and wait until its processes are gone.
+
+Python standard library only. Usage (bench/startup_memory.sh sets up the driver and the builds):
+  startup_memory.py --driver URL --driver-pid PID --kiosk BIN --bare BIN [--rounds 5]
+                    [--settle 3] [--warmup 1] [--variant NAME=ARGS ...] [--json-out FILE]
+"""
+
+import argparse
+import json
+import os
+import pathlib
+import shlex
+import statistics
+import sys
+import time
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "tests" / "e2e"))
+
+import webdriver  # noqa: E402  (the project's stdlib WebDriver client)
+
+GOAL_STARTUP = 1.15
+GOAL_PSS = 1.2
+SELECTOR = ".btn-start"
+# Answers Date.now() at the moment the button exists and is enabled (at once if it already is).
+WAIT_INTERACTIVE = """
+const done = arguments[arguments.length - 1];
+const selector = arguments[0];
+const ready = () => { const b = document.querySelector(selector); return !!b && !b.disabled; };
+if (ready()) { done(Date.now()); return; }
+const observer = new MutationObserver(() => {
+  if (ready()) { observer.disconnect(); done(Date.now()); }
+});
+observer.observe(document, { subtree: true, childList: true, attributes: true });
+"""
+
+
+# ---------------------------------------------------------------- processes
+
+def stat(pid):
+    """(comm, state, ppid) of a process, or None if it is gone."""
+    try:
+        raw = pathlib.Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    comm = raw[raw.index("(") + 1 : raw.rindex(")")]
+    fields = raw[raw.rindex(")") + 2 :].split()
+    return comm, fields[0], int(fields[1])
+
+
+def process_table():
+    """{pid: (comm, state, ppid)} of every process."""
+    table = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            info = stat(int(entry))
+            if info is not None:
+                table[int(entry)] = info
+    return table
+
+
+def program(pid, table):
+    """The program's name (argv[0]'s base name: /proc's comm is cut at 15 characters)."""
+    try:
+        argv0 = pathlib.Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].decode()
+    except (OSError, UnicodeDecodeError):
+        argv0 = ""
+    return os.path.basename(argv0) or table[pid][0]
+
+
+def live_children(pid, table):
+    return [p for p, (_, state, ppid) in table.items() if ppid == pid and state not in "ZX"]
+
+
+def descendants(pid, table):
+    """pid and all its live descendants, parents first."""
+    found, queue = [], [pid]
+    while queue:
+        p = queue.pop(0)
+        found.append(p)
+        queue.extend(sorted(live_children(p, table)))
+    return found
+
+
+def memory_kb(pid):
+    """(Pss, Rss) in kB from /proc/PID/smaps_rollup, or None if the process is gone."""
+    try:
+        text = pathlib.Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return None
+    values = {}
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and parts[0] in ("Pss:", "Rss:"):
+            values[parts[0][:-1]] = int(parts[1])
+    if "Pss" not in values:
+        return None  # a zombie or a kernel thread: no memory of its own
+    return values["Pss"], values["Rss"]
+
+
+def app_pid(driver_pid, seconds=10):
+    """The app: the one live child of WebKitWebDriver."""
+    deadline = time.monotonic() + seconds
+    while True:
+        children = live_children(driver_pid, process_table())
+        if len(children) == 1:
+            return children[0]
+        if time.monotonic() > deadline:
+            raise RuntimeError(
+                f"WebKitWebDriver ({driver_pid}) has children {children}, want one app"
+            )
+        time.sleep(0.05)
+
+
+def wait_gone(pids, seconds=15):
+    deadline = time.monotonic() + seconds
+    while True:
+        alive = [p for p in pids if (s := stat(p)) is not None and s[1] not in "ZX"]
+        if not alive:
+            return
+        if time.monotonic() > deadline:
+            # Left over from a session the driver did not end: we started them, we stop them.
+            for p in alive:
+                try:
+                    os.kill(p, 9)
+                except OSError:
+                    pass
+            print(f"  (killed leftover processes {alive})", file=sys.stderr)
+            return
+        time.sleep(0.05)
+
+
+# ---------------------------------------------------------------- one measurement
+
+def measure(driver, driver_pid, binary, args, settle):
+    if live_children(driver_pid, process_table()):
+        raise RuntimeError("WebKitWebDriver still has a child from an earlier session")
+    t_request = time.time()
+    session = webdriver.Session(driver, binary, args)
+    t_session = time.time()
+    pids = []
+    try:
+        session.call("POST", "/timeouts", {"script": 2000})
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                t_ready_page = session.execute_async(WAIT_INTERACTIVE, SELECTOR) / 1000.0
+                break
+            except webdriver.WebDriverError:
+                # A script timeout, or the document changed under the script: try again.
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
+        t_ready_seen = time.time()
+        time.sleep(settle)
+        if not session.exists(SELECTOR):
+            raise RuntimeError(f"{SELECTOR} is gone after the settle time")
+        table = process_table()
+        app = app_pid(driver_pid)
+        pids = descendants(app, table)
+        processes = []
+        for pid in pids:
+            mem = memory_kb(pid)
+            if mem is not None:
+                name = "app" if pid == app else program(pid, table)
+                processes.append({"pid": pid, "name": name, "pss_kb": mem[0], "rss_kb": mem[1]})
+    finally:
+        session.close()
+        wait_gone(pids)
+    return {
+        "requested_at": t_request,
+        "startup_ms": (t_ready_page - t_request) * 1000.0,
+        "seen_ms": (t_ready_seen - t_request) * 1000.0,
+        "session_ms": (t_session - t_request) * 1000.0,
+        "pss_kb": sum(p["pss_kb"] for p in processes),
+        "rss_kb": sum(p["rss_kb"] for p in processes),
+        "processes": processes,
+    }
+
+
+# ---------------------------------------------------------------- report
+
+def by_name(result):
+    """PSS per process kind (app, WebKitWebProcess, ...) in kB."""
+    totals = {}
+    for p in result["processes"]:
+        totals[p["name"]] = totals.get(p["name"], 0) + p["pss_kb"]
+    return totals
+
+
+def median(values):
+    return statistics.median(values) if values else float("nan")
+
+
+def summarize(results):
+    names = set()
+    for r in results:
+        names.update(by_name(r))
+    return {
+        "startup_ms": median([r["startup_ms"] for r in results]),
+        "startup_ms_min": min(r["startup_ms"] for r in results),
+        "startup_ms_max": max(r["startup_ms"] for r in results),
+        "session_ms": median([r["session_ms"] for r in results]),
+        "pss_mib": median([r["pss_kb"] for r in results]) / 1024.0,
+        "pss_mib_min": min(r["pss_kb"] for r in results) / 1024.0,
+        "pss_mib_max": max(r["pss_kb"] for r in results) / 1024.0,
+        "rss_mib": median([r["rss_kb"] for r in results]) / 1024.0,
+        "processes": median([len(r["processes"]) for r in results]),
+        "pss_mib_by_process": {
+            n: median([by_name(r).get(n, 0) for r in results]) / 1024.0 for n in sorted(names)
+        },
+    }
+
+
+def verdict(ratio, goal):
+    return "PASS" if ratio <= goal else f"MISS (+{(ratio / goal - 1) * 100:.0f}% over the goal)"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--driver", required=True, help="WebKitWebDriver URL")
+    parser.add_argument("--driver-pid", required=True, type=int, help="WebKitWebDriver's PID")
+    parser.add_argument("--kiosk", required=True, help="the kiosk binary (release)")
+    parser.add_argument("--bare", required=True, help="the bare-window binary (release)")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--settle", type=float, default=3.0, help="seconds before reading memory")
+    parser.add_argument("--warmup", type=int, default=1, help="uncounted rounds first")
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="NAME=ARGS",
+        help="another kiosk run with extra arguments, e.g. no-camera=--no-camera (repeatable)",
+    )
+    parser.add_argument("--json-out", help="also write every measurement here")
+    opts = parser.parse_args()
+
+    webdriver.wait_ready(opts.driver)
+    apps = [
+        ("bare", opts.bare, []),
+        ("kiosk", opts.kiosk, ["--no-phone-window"]),
+    ]
+    for variant in opts.variant:
+        name, _, extra = variant.partition("=")
+        apps.append((f"kiosk {name}", opts.kiosk, ["--no-phone-window", *shlex.split(extra)]))
+
+    results = {name: [] for name, _, _ in apps}
+    total = opts.warmup + opts.rounds
+    for round_no in range(total):
+        counted = round_no >= opts.warmup
+        # Alternate the order every round, so neither app always runs right after the other.
+        order = apps if round_no % 2 == 0 else list(reversed(apps))
+        for name, binary, args in order:
+            r = measure(opts.driver, opts.driver_pid, binary, args, opts.settle)
+            label = f"round {round_no - opts.warmup + 1}" if counted else "warm-up"
+            print(
+                f"{label:>8} {name:<18} start-up {r['startup_ms']:7.0f} ms "
+                f"(session {r['session_ms']:4.0f} ms)  "
+                f"PSS {r['pss_kb'] / 1024:6.1f} MiB  "
+                f"RSS {r['rss_kb'] / 1024:6.1f} MiB  {len(r['processes'])} processes",
+                flush=True,
+            )
+            if counted:
+                results[name].append(r)
+
+    summary = {name: summarize(rs) for name, rs in results.items()}
+    bare = summary["bare"]
+    print()
+    print(
+        f"Medians over {opts.rounds} rounds (after {opts.warmup} warm-up), "
+        f"settle {opts.settle:g} s"
+    )
+    header = (
+        f"| {'app':<18} | start-up ms (min–max) | session ms | PSS MiB (min–max) | RSS MiB "
+        f"| processes | start-up ×bare (goal ≤ {GOAL_STARTUP}) "
+        f"| PSS ×bare (goal ≤ {GOAL_PSS}) |"
+    )
+    print(header)
+    print("|" + "|".join("---" for _ in range(8)) + "|")
+    for name, s in summary.items():
+        if name != "bare":
+            s["startup_ratio"] = s["startup_ms"] / bare["startup_ms"]
+            s["pss_ratio"] = s["pss_mib"] / bare["pss_mib"]
+            s["startup_verdict"] = verdict(s["startup_ratio"], GOAL_STARTUP)
+            s["pss_verdict"] = verdict(s["pss_ratio"], GOAL_PSS)
+            ratios = (
+                f"{s['startup_ratio']:.2f}× {s['startup_verdict']}",
+                f"{s['pss_ratio']:.2f}× {s['pss_verdict']}",
+            )
+        else:
+            ratios = ("1.00×", "1.00×")
+        print(
+            f"| {name:<18} "
+            f"| {s['startup_ms']:.0f} ({s['startup_ms_min']:.0f}–{s['startup_ms_max']:.0f}) "
+            f"| {s['session_ms']:.0f} "
+            f"| {s['pss_mib']:.1f} ({s['pss_mib_min']:.1f}–{s['pss_mib_max']:.1f}) "
+            f"| {s['rss_mib']:.1f} | {s['processes']:g} | {ratios[0]} | {ratios[1]} |"
+        )
+    print()
+    print("PSS by process (medians, MiB):")
+    for name, s in summary.items():
+        parts = ", ".join(f"{n} {v:.1f}" for n, v in s["pss_mib_by_process"].items())
+        print(f"  {name:<18} {parts}")
+    print(
+        "(session: from the request to the driver's answer, once the app's webview is up. "
+        "WebDriver's session overhead is in both apps' times alike.)"
+    )
+    line = {
+        "bench": "startup_memory",
+        "rounds": opts.rounds,
+        "settle_s": opts.settle,
+        "goals": {"startup_ratio": GOAL_STARTUP, "pss_ratio": GOAL_PSS},
+        "load_avg": os.getloadavg()[0],
+    }
+    for name, s in summary.items():
+        line[name] = {
+            k: (round(v, 3) if isinstance(v, float) else v)
+            for k, v in s.items()
+            if k != "pss_mib_by_process"
+        }
+    print(json.dumps(line, ensure_ascii=False))
+    if opts.json_out:
+        everything = {"summary": line, "runs": results}
+        pathlib.Path(opts.json_out).write_text(json.dumps(everything, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
