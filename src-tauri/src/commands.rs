@@ -1,5 +1,5 @@
 //! The commands the UI may call (`ui/src/lib/ipc/backend.ts`). Each is thin: take the managed
-//! [`Kiosk`], call the engine, map its error to a [`CommandError`]. No business rules live here.
+//! [`Kiosk`] (waiting while it starts), call the engine, map its error to a [`CommandError`]. No business rules live here.
 //!
 //! App commands need no capability entry: every command listed in `lib.rs`'s
 //! `generate_handler!` is callable by the `main` window, and nothing else is.
@@ -10,79 +10,84 @@ use tauri::ipc::Channel;
 
 use crate::camera::{camera_stage, scene_of_stage};
 use crate::error::CommandError;
-use crate::kiosk::Kiosk;
+use crate::kiosk::KioskCell;
 
 /// Views from now on: the current one at once, then every change, over `on_update`.
 #[tauri::command]
-pub fn subscribe(kiosk: State<'_, Kiosk>, on_update: Channel<ViewUpdate>) {
-    kiosk.subscribe(move |update| on_update.send(update).is_ok());
+pub async fn subscribe(
+    kiosk: State<'_, KioskCell>,
+    on_update: Channel<ViewUpdate>,
+) -> Result<(), CommandError> {
+    kiosk.get().await?.subscribe(move |update| on_update.send(update).is_ok());
+    Ok(())
 }
 
 /// Attract → identify.
 #[tauri::command]
-pub async fn begin(kiosk: State<'_, Kiosk>) -> Result<(), CommandError> {
-    Ok(kiosk.engine().begin().await?)
+pub async fn begin(kiosk: State<'_, KioskCell>) -> Result<(), CommandError> {
+    Ok(kiosk.get().await?.engine().begin().await?)
 }
 
 /// The work account the person typed.
 #[tauri::command]
-pub async fn submit_upn(kiosk: State<'_, Kiosk>, upn: String) -> Result<(), CommandError> {
-    kiosk.submit_upn(upn).await
+pub async fn submit_upn(kiosk: State<'_, KioskCell>, upn: String) -> Result<(), CommandError> {
+    kiosk.get().await?.submit_upn(upn).await
 }
 
 /// The provider and the scan path the person chose.
 #[tauri::command]
 pub async fn choose_provider(
-    kiosk: State<'_, Kiosk>,
+    kiosk: State<'_, KioskCell>,
     provider: String,
     path: ScanPath,
 ) -> Result<(), CommandError> {
-    Ok(kiosk.engine().choose_provider(provider, path).await?)
+    Ok(kiosk.get().await?.engine().choose_provider(provider, path).await?)
 }
 
 /// Camera path: take `shot` and send it to the provider.
 #[tauri::command]
-pub async fn capture(kiosk: State<'_, Kiosk>, shot: Shot) -> Result<(), CommandError> {
-    kiosk.capture(shot).await
+pub async fn capture(kiosk: State<'_, KioskCell>, shot: Shot) -> Result<(), CommandError> {
+    kiosk.get().await?.capture(shot).await
 }
 
 /// Camera path: open the camera and stream its preview over `on_frame`.
 #[tauri::command]
-pub fn camera_preview(
-    kiosk: State<'_, Kiosk>,
+pub async fn camera_preview(
+    kiosk: State<'_, KioskCell>,
     on_frame: Channel<PreviewFrame>,
 ) -> Result<(), CommandError> {
+    let kiosk = kiosk.get().await?;
     let scene = camera_stage(&kiosk.engine().current().view).and_then(scene_of_stage);
     Ok(kiosk.camera()?.start(scene, move |frame| on_frame.send(frame).is_ok())?)
 }
 
 /// Camera path: stop the preview and release the camera.
 #[tauri::command]
-pub fn camera_stop(kiosk: State<'_, Kiosk>) -> Result<(), CommandError> {
-    kiosk.camera()?.release();
+pub async fn camera_stop(kiosk: State<'_, KioskCell>) -> Result<(), CommandError> {
+    kiosk.get().await?.camera()?.release();
     Ok(())
 }
 
 /// "I've noted it" / "Done": wipe and return to attract.
 #[tauri::command]
-pub async fn done(kiosk: State<'_, Kiosk>) -> Result<(), CommandError> {
-    Ok(kiosk.engine().done().await?)
+pub async fn done(kiosk: State<'_, KioskCell>) -> Result<(), CommandError> {
+    Ok(kiosk.get().await?.engine().done().await?)
 }
 
 /// Cancel (confirmed by the person): wipe and return to attract.
 #[tauri::command]
-pub async fn cancel(kiosk: State<'_, Kiosk>) -> Result<(), CommandError> {
-    Ok(kiosk.engine().cancel().await?)
+pub async fn cancel(kiosk: State<'_, KioskCell>) -> Result<(), CommandError> {
+    Ok(kiosk.get().await?.engine().cancel().await?)
 }
 
 /// A touch or a key: the person is still there.
 #[tauri::command]
-pub async fn activity(kiosk: State<'_, Kiosk>) -> Result<(), CommandError> {
-    Ok(kiosk.engine().activity().await?)
+pub async fn activity(kiosk: State<'_, KioskCell>) -> Result<(), CommandError> {
+    Ok(kiosk.get().await?.engine().activity().await?)
 }
 
 /// The station's mode and readiness, for the attract screen.
 #[tauri::command]
-pub fn station_status(kiosk: State<'_, Kiosk>) -> StationView {
-    kiosk.station()
+pub async fn station_status(kiosk: State<'_, KioskCell>) -> Result<StationView, CommandError> {
+    Ok(kiosk.get().await?.station())
 }

@@ -15,7 +15,59 @@ use crate::camera::CameraDesk;
 use crate::demo::Demo;
 use crate::error::CommandError;
 
-/// The kiosk: managed state (`tauri::State<'_, Kiosk>`).
+/// How long a command waits for the kiosk to finish starting before it answers `engineStopped`.
+pub const START_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// The managed state (`tauri::State<'_, KioskCell>`): the [`Kiosk`] once it has started. It is
+/// managed from the first moment, so the window is built and the UI loads while the engine (and
+/// in demo mode the emulated tenant) starts; commands wait for it.
+#[derive(Debug)]
+pub struct KioskCell {
+    kiosk: std::sync::OnceLock<Kiosk>,
+    started: tokio::sync::watch::Sender<bool>,
+}
+
+impl KioskCell {
+    /// A cell the kiosk will be put into.
+    pub fn empty() -> Self {
+        Self { kiosk: std::sync::OnceLock::new(), started: tokio::sync::watch::channel(false).0 }
+    }
+
+    /// A cell holding a started kiosk (tests).
+    pub fn with(kiosk: Kiosk) -> Self {
+        let cell = Self::empty();
+        cell.set(kiosk);
+        cell
+    }
+
+    /// Puts the started kiosk in; a second one is shut down (there is only ever one).
+    pub fn set(&self, kiosk: Kiosk) {
+        if let Err(extra) = self.kiosk.set(kiosk) {
+            spawn(extra.shutdown());
+        }
+        self.started.send_replace(true);
+    }
+
+    /// The kiosk if it has started.
+    pub fn try_get(&self) -> Option<&Kiosk> {
+        self.kiosk.get()
+    }
+
+    /// The kiosk, waiting up to [`START_WAIT`] for it to start.
+    pub async fn get(&self) -> Result<&Kiosk, CommandError> {
+        if let Some(kiosk) = self.kiosk.get() {
+            return Ok(kiosk);
+        }
+        let mut started = self.started.subscribe();
+        let waited = tokio::time::timeout(START_WAIT, started.wait_for(|s| *s)).await;
+        match (waited, self.kiosk.get()) {
+            (Ok(Ok(_)), Some(kiosk)) => Ok(kiosk),
+            _ => Err(reclaim_engine::EngineError::EngineStopped.into()),
+        }
+    }
+}
+
+/// The kiosk: the engine, the camera, the demo tenant.
 pub struct Kiosk {
     engine: Engine,
     camera: Option<CameraDesk>,

@@ -15,35 +15,45 @@ pub mod update;
 pub mod window;
 
 pub use error::CommandError;
-pub use kiosk::{DemoLaunch, Kiosk};
+pub use kiosk::{DemoLaunch, Kiosk, KioskCell};
 pub use launch::Launch;
 
 use clap::Parser;
 use tauri::{Builder, Context, Manager, Runtime};
 
-/// Registers the kiosk as managed state, the kiosk window and its lock-down (and, with
-/// `phone_window` in demo mode, the demo phone beside it), and the commands the UI may call. The
-/// caller picks the runtime (`tauri::Builder::default()` or `tauri::test::mock_builder()`) and
-/// runs the app with [`window::on_run_event`] as the event callback.
-pub fn run_app<R: Runtime>(builder: Builder<R>, kiosk: Kiosk, phone_window: bool) -> Builder<R> {
-    let phone_page = kiosk.demo().filter(|_| phone_window).map(|demo| demo.info().phone_page_url);
+/// Registers the kiosk cell as managed state, the kiosk window and its lock-down (and, with
+/// `phone_window` in demo mode, the demo phone beside it once the demo tenant is up), and the
+/// commands the UI may call. The caller picks the runtime (`tauri::Builder::default()` or
+/// `tauri::test::mock_builder()`), puts the started [`Kiosk`] into the cell (before or after the
+/// app starts), and runs the app with [`window::on_run_event`] as the event callback.
+pub fn run_app<R: Runtime>(
+    builder: Builder<R>,
+    kiosk: KioskCell,
+    phone_window: bool,
+) -> Builder<R> {
     builder
         .manage(kiosk)
         .setup(move |app| {
             window::create_main_window(app)?;
-            if let Some(url) = phone_page {
-                let url: tauri::Url = url.parse()?;
-                // The demo works without it (the phone page opens in any browser): log, go on.
-                match window::create_phone_window(app, url.clone()) {
-                    Ok(_) => {
-                        let updates = app.state::<Kiosk>().engine().updates();
-                        let handle = app.handle().clone();
-                        tauri::async_runtime::spawn(window::follow_phone_window(
-                            handle, updates, url,
-                        ));
+            if phone_window {
+                let handle = app.handle().clone();
+                tauri::async_runtime::spawn(async move {
+                    let cell = handle.state::<KioskCell>();
+                    let Ok(kiosk) = cell.get().await else { return };
+                    let Some(demo) = kiosk.demo() else { return };
+                    let Ok(url) = demo.info().phone_page_url.parse::<tauri::Url>() else { return };
+                    let updates = kiosk.engine().updates();
+                    // The demo works without it (the phone page opens in any browser): log, go on.
+                    let created = window::create_phone_window(&handle, url.clone())
+                        .map(drop)
+                        .map_err(|error| error.to_string());
+                    match created {
+                        Ok(()) => window::follow_phone_window(handle.clone(), updates, url).await,
+                        Err(error) => {
+                            tracing::warn!(%error, "the demo phone window could not open")
+                        }
                     }
-                    Err(error) => tracing::warn!(%error, "the demo phone window could not open"),
-                }
+                });
             }
             Ok(())
         })
@@ -86,20 +96,25 @@ pub fn run() {
             std::process::exit(1);
         }
     };
-    let kiosk = match tauri::async_runtime::block_on(launch.start(config)) {
-        Ok(kiosk) => kiosk,
-        Err(error) => {
-            tracing::error!(%error, "the kiosk could not start");
-            std::process::exit(1);
-        }
-    };
     let phone_window = !launch.no_phone_window;
-    match run_app(Builder::default(), kiosk, phone_window).build(context()) {
+    match run_app(Builder::default(), KioskCell::empty(), phone_window).build(context()) {
         Ok(app) => {
             // Before the setup hook builds the window, which is sized to it.
             if let Some(screen) = window::KioskScreen::primary(app.handle()) {
                 app.manage(screen);
             }
+            // The engine (and in demo mode the emulated tenant) starts while the window is built
+            // and the UI loads; commands wait for it.
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                match launch.start(config).await {
+                    Ok(kiosk) => handle.state::<KioskCell>().set(kiosk),
+                    Err(error) => {
+                        tracing::error!(%error, "the kiosk could not start");
+                        std::process::exit(1);
+                    }
+                }
+            });
             app.run(|handle, event| window::on_run_event(handle, &event));
         }
         Err(error) => {

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use reclaim_engine::demo::DemoOptions;
 use reclaim_engine::{View, ViewUpdate};
 use reclaim_kiosk::window::MAIN_WINDOW;
-use reclaim_kiosk::{CommandError, DemoLaunch, Kiosk};
+use reclaim_kiosk::{CommandError, DemoLaunch, Kiosk, KioskCell};
 use serde_json::{Value, json};
 use tauri::async_runtime::block_on;
 use tauri::test::{INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder};
@@ -29,7 +29,7 @@ fn kiosk(camera: bool) -> Kiosk {
 }
 
 fn app() -> App<MockRuntime> {
-    started(reclaim_kiosk::run_app(mock_builder(), kiosk(true), false))
+    started(reclaim_kiosk::run_app(mock_builder(), KioskCell::with(kiosk(true)), false))
 }
 
 /// Builds the app and runs its setup (which creates the main window), as the first turn of the
@@ -63,7 +63,8 @@ fn invoke(window: &WebviewWindow<MockRuntime>, cmd: &str, args: Value) -> Result
 
 /// Waits (bounded) until the engine behind `app` shows a view `pred` accepts.
 fn wait(app: &App<MockRuntime>, what: &str, pred: impl Fn(&ViewUpdate) -> bool) -> ViewUpdate {
-    let kiosk = app.state::<Kiosk>();
+    let cell = app.state::<KioskCell>();
+    let kiosk = cell.try_get().unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let current = kiosk.engine().current();
@@ -76,9 +77,25 @@ fn wait(app: &App<MockRuntime>, what: &str, pred: impl Fn(&ViewUpdate) -> bool) 
 }
 
 fn upn_of(app: &App<MockRuntime>, persona: &str) -> String {
-    let kiosk = app.state::<Kiosk>();
+    let cell = app.state::<KioskCell>();
+    let kiosk = cell.try_get().unwrap();
     let fixture = kiosk.demo().unwrap().stack().emulator().state.fixture();
     fixture.persona(persona).unwrap().user_principal_name.clone()
+}
+
+#[test]
+fn commands_wait_for_a_kiosk_that_is_still_starting() {
+    // The window is built while the engine starts; the UI's first calls must wait, not fail.
+    let app = started(reclaim_kiosk::run_app(mock_builder(), KioskCell::empty(), false));
+    let window = main_window(&app);
+    let handle = app.handle().clone();
+    let starter = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        handle.state::<KioskCell>().set(kiosk(false));
+    });
+    let answer = invoke(&window, "station_status", json!({})).unwrap();
+    assert_eq!(answer["ready"], true, "{answer}");
+    starter.join().unwrap();
 }
 
 #[test]
@@ -113,7 +130,8 @@ fn a_whole_production_recovery_through_the_commands_shows_the_tenants_tap() {
         wait(&app, "the hosted link", |u| matches!(u.view, View::ScanId { link: Some(_), .. }));
     let View::ScanId { link: Some(link), .. } = scan.view else { unreachable!() };
 
-    let kiosk = app.state::<Kiosk>();
+    let cell = app.state::<KioskCell>();
+    let kiosk = cell.try_get().unwrap();
     let stack = kiosk.demo().unwrap().stack();
     let phone = stack.phone();
     let issued = block_on(phone.complete_hosted_flow("trueid", &link.url, "ana")).unwrap();
@@ -155,7 +173,7 @@ fn refusals_arrive_as_code_and_message() {
 
 #[test]
 fn a_station_without_a_camera_hides_the_camera_path() {
-    let app = started(reclaim_kiosk::run_app(mock_builder(), kiosk(false), false));
+    let app = started(reclaim_kiosk::run_app(mock_builder(), KioskCell::with(kiosk(false)), false));
     let window = main_window(&app);
     let refusal = invoke(&window, "camera_stop", json!({})).unwrap_err();
     assert_eq!(refusal["code"], "cameraUnavailable");
@@ -287,7 +305,7 @@ fn always_fails() -> Result<(), CommandError> {
 #[test]
 fn command_errors_reach_the_ui_as_code_and_message() {
     let app = started(
-        reclaim_kiosk::run_app(mock_builder(), kiosk(false), false)
+        reclaim_kiosk::run_app(mock_builder(), KioskCell::with(kiosk(false)), false)
             .invoke_handler(tauri::generate_handler![always_fails]),
     );
     let refusal = invoke(&main_window(&app), "always_fails", json!({})).unwrap_err();
@@ -299,7 +317,7 @@ fn command_errors_reach_the_ui_as_code_and_message() {
 
 #[test]
 fn closing_the_window_is_refused() {
-    let app = reclaim_kiosk::run_app(mock_builder(), kiosk(false), false)
+    let app = reclaim_kiosk::run_app(mock_builder(), KioskCell::with(kiosk(false)), false)
         .build(reclaim_kiosk::context())
         .unwrap();
     let close_requested = Arc::new(AtomicBool::new(false));
