@@ -17,6 +17,10 @@ pub const CLIENT_SECRET: &str = "client-secret";
 pub const CERTIFICATE_PASSWORD: &str = "certificate-password";
 /// Keyring account of the station's relay bearer credential.
 pub const RELAY_CREDENTIAL: &str = "relay-credential";
+/// Keyring account of the audit key (optional; the same value on every station of a fleet).
+pub const AUDIT_KEY: &str = "audit-key";
+/// Shortest audit key accepted (it keys an HMAC).
+pub const MIN_AUDIT_KEY_LEN: usize = 32;
 /// Shortest relay credential the relay accepts.
 pub const MIN_RELAY_CREDENTIAL_LEN: usize = 16;
 /// Shortest provider link-signing key (HS256) accepted.
@@ -36,6 +40,9 @@ pub enum SecretName {
     ProviderLinkKey(String),
     /// `provider.{id}.capture-api-key`: the capture API's `X-Api-Key`.
     ProviderCaptureKey(String),
+    /// `audit-key` (optional): keys the audit pseudonyms of accounts, so they stay the same
+    /// across restarts and stations; without it each start draws a random key.
+    AuditKey,
 }
 
 const LINK_SUFFIX: &str = ".link-signing-key";
@@ -48,6 +55,7 @@ impl SecretName {
             Self::ClientSecret => CLIENT_SECRET.to_owned(),
             Self::CertificatePassword => CERTIFICATE_PASSWORD.to_owned(),
             Self::RelayCredential => RELAY_CREDENTIAL.to_owned(),
+            Self::AuditKey => AUDIT_KEY.to_owned(),
             Self::ProviderLinkKey(id) => format!("provider.{id}{LINK_SUFFIX}"),
             Self::ProviderCaptureKey(id) => format!("provider.{id}{CAPTURE_SUFFIX}"),
         }
@@ -59,6 +67,7 @@ impl SecretName {
             Self::ClientSecret => "the app registration's client secret".to_owned(),
             Self::CertificatePassword => "the password of the app registration's PFX".to_owned(),
             Self::RelayCredential => "this station's relay credential".to_owned(),
+            Self::AuditKey => "the fleet's audit key".to_owned(),
             Self::ProviderLinkKey(id) => format!("provider {id:?}'s link-signing key"),
             Self::ProviderCaptureKey(id) => format!("provider {id:?}'s capture API key"),
         }
@@ -71,6 +80,7 @@ impl SecretName {
             CLIENT_SECRET => return Ok(Self::ClientSecret),
             CERTIFICATE_PASSWORD => return Ok(Self::CertificatePassword),
             RELAY_CREDENTIAL => return Ok(Self::RelayCredential),
+            AUDIT_KEY => return Ok(Self::AuditKey),
             _ => {}
         }
         let rest = name.strip_prefix("provider.").ok_or_else(unknown)?;
@@ -112,6 +122,9 @@ impl SecretName {
                     "the relay accepts only credentials of at least {MIN_RELAY_CREDENTIAL_LEN} \
                      visible ASCII characters"
                 )))
+            }
+            Self::AuditKey if v.len() < MIN_AUDIT_KEY_LEN => {
+                Err(invalid(format!("an audit key needs at least {MIN_AUDIT_KEY_LEN} bytes")))
             }
             Self::ProviderLinkKey(_) if v.len() < MIN_LINK_KEY_LEN => {
                 Err(invalid(format!("a link-signing key needs at least {MIN_LINK_KEY_LEN} bytes")))
@@ -362,6 +375,7 @@ mod tests {
             SecretName::ClientSecret,
             SecretName::CertificatePassword,
             SecretName::RelayCredential,
+            SecretName::AuditKey,
             SecretName::ProviderLinkKey("trueid".into()),
             SecretName::ProviderCaptureKey("vouch-safe_2".into()),
         ] {
@@ -396,6 +410,10 @@ mod tests {
         assert!(SecretName::RelayCredential.check_value(&s("has a space in it, long")).is_err());
         assert!(SecretName::RelayCredential.check_value(&s("0123456789abcdef")).is_ok());
         assert!(SecretName::ProviderLinkKey("p".into()).check_value(&s("short")).is_err());
+        assert!(SecretName::AuditKey.check_value(&s("sixteen-bytes-xx")).is_err());
+        assert!(
+            SecretName::AuditKey.check_value(&s("a-fleet-wide-key-of-32-bytes-or-more")).is_ok()
+        );
     }
 
     #[test]

@@ -157,6 +157,21 @@ fn secret(store: &dyn SecretStore, name: &SecretName) -> Result<SecretString, Pr
     store.get(name).map_err(secret_error)
 }
 
+/// The keyring's `audit-key`, or a random key for this run when none is stored.
+fn audit_key(store: &dyn SecretStore) -> Result<AuditKey, ProductionError> {
+    match store.get(&SecretName::AuditKey) {
+        Ok(value) => Ok(AuditKey::new(value.expose_secret().as_bytes().to_vec())),
+        Err(SecretError::Missing { .. }) => {
+            tracing::warn!(
+                "no audit-key in the keyring: audit pseudonyms hold for this run only \
+                 (set one with `reclaim-config set-secret audit-key`)"
+            );
+            Ok(AuditKey::new(rand::random::<[u8; 32]>().to_vec()))
+        }
+        Err(error) => Err(secret_error(error)),
+    }
+}
+
 /// An error and its sources, `: `-joined.
 fn chain(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
@@ -186,9 +201,9 @@ fn chain(e: &dyn std::error::Error) -> String {
 ///
 /// What the file does not offer, the engine's defaults give:
 ///
-/// * **Audit key**: the configuration has no audit key, so every call draws a fresh random
-///   32-byte key. Audit pseudonyms (and the per-account attempt limit keyed by them) are
-///   therefore stable within one run of the kiosk only.
+/// * **Audit key**: the keyring's optional `audit-key` (the same on every station of a fleet,
+///   so an account's pseudonym and its attempt limit hold across restarts and stations);
+///   without it a fresh random 32-byte key, stable within one run of the kiosk only.
 /// * **Sign-in URL**: the configuration has none, so the TAP screen shows
 ///   [`EngineSettings::new`]'s `https://mysignins.microsoft.com/security-info`.
 /// * `[verifier] authority` is not read here: the engine takes each presentation's `authority`
@@ -286,7 +301,7 @@ pub fn assemble(config: &Config, secrets: &dyn SecretStore) -> Result<Station, P
     let mut settings = EngineSettings::new(
         station_id,
         StationMode::Production,
-        AuditKey::new(rand::random::<[u8; 32]>().to_vec()),
+        audit_key(secrets)?,
         station_providers,
     );
     settings.config = config.engine_config();

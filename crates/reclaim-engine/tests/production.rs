@@ -194,3 +194,25 @@ fn a_provider_url_the_adapter_cannot_address_is_named() {
     assert_eq!(url, "http://127.0.0.1:9/hosted");
     assert!(err.to_string().contains("must end in the provider's id"), "{err}");
 }
+
+#[test]
+fn the_keyrings_audit_key_keeps_pseudonyms_across_restarts() {
+    use reclaim_core::{AccountRef, Upn};
+    let config = offline(&offline_toml("production", "http://127.0.0.1:9/provider/trueid"));
+    let store = || {
+        MemoryStore::new()
+            .with(&SecretName::ClientSecret, "client-secret-value")
+            .with(&SecretName::RelayCredential, "relay-credential-0123456789")
+            .with(&SecretName::ProviderLinkKey("trueid".into()), "link-key-0123456789abcdef")
+    };
+    let upn = Upn::new("ana.lima@contoso.example");
+    let pseudonym = |store: &MemoryStore| {
+        AccountRef::compute(&assemble(&config, store).unwrap().settings.audit_key, &upn)
+    };
+    // Without one, each start draws its own key: pseudonyms differ from run to run.
+    assert_ne!(pseudonym(&store()), pseudonym(&store()));
+    // With the fleet's key, two starts (or two stations) agree.
+    let key = "fleet-audit-key-0123456789abcdef-0123";
+    let keyed = || store().with(&SecretName::AuditKey, key);
+    assert_eq!(pseudonym(&keyed()), pseudonym(&keyed()));
+}
