@@ -121,7 +121,10 @@ class Session:
         return bool(self.call("POST", "/elements", {"using": "css selector", "value": css}))
 
     def attr(self, css, name):
-        return self.call("GET", f"/element/{self.find(css)}/attribute/{name}")
+        """An attribute of the first element matching `css` (None if there is none), read in one
+        script so the screen changing in between cannot make the element stale."""
+        script = "const e = document.querySelector(arguments[0]); return e ? e.getAttribute(arguments[1]) : null;"
+        return self.execute(script, css, name)
 
     def type_into(self, css, text):
         """Types `text` into the field as a physical keyboard would (WebDriver Element Send Keys)."""
@@ -136,8 +139,9 @@ class Session:
         self.call("DELETE", "/actions")
 
     def heading(self):
-        """The screen's title as the person reads it (the page's one h1)."""
-        return self.text("h1")
+        """The screen's title as the person reads it (the page's one h1), read in one script so a
+        screen changing between finding the element and reading it cannot make it stale."""
+        return self.execute("const h = document.querySelector('h1'); return h ? h.innerText.trim() : null;")
 
     def wait_heading(self, text, seconds=30):
         return self.wait_for(lambda: self.heading() == text, seconds, f'the screen "{text}"')
