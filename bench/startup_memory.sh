@@ -34,41 +34,9 @@ for bin in "$KIOSK" "$BARE"; do
   [ -x "$bin" ] || { echo "bench: $bin missing (run without --skip-build)" >&2; exit 1; }
 done
 
-PIDS=()
-cleanup() {
-  # Newest first; each tool leads its own process group (setsid), WebKitWebDriver's holds the app
-  # and its WebKit children.
-  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
-    kill -TERM -- "-${PIDS[i]}" 2>/dev/null || kill -TERM "${PIDS[i]}" 2>/dev/null
-  done
-  sleep 0.3
-  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
-    kill -KILL -- "-${PIDS[i]}" 2>/dev/null || kill -KILL "${PIDS[i]}" 2>/dev/null
-  done
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-rm -f "$OUT/display"
-setsid Xvfb -displayfd 3 -screen 0 "${SCREEN}x24" -nolisten tcp 3>"$OUT/display" >"$OUT/xvfb.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 100); do
-  [ -s "$OUT/display" ] && break
-  sleep 0.1
-done
-DISPLAY_NUM=$(head -n1 "$OUT/display" 2>/dev/null)
-[ -n "$DISPLAY_NUM" ] || { echo "bench: Xvfb did not start (see $OUT/xvfb.log)" >&2; exit 1; }
-export DISPLAY=":$DISPLAY_NUM"
-
-setsid matchbox-window-manager -use_titlebar no -use_cursor no >"$OUT/matchbox.log" 2>&1 &
-PIDS+=($!)
-
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-# The apps inherit TAURI_WEBVIEW_AUTOMATION from the driver; without it POST /session hangs.
-# setsid execs WebKitWebDriver in place, so $! is the driver's PID (the apps' parent).
-TAURI_WEBVIEW_AUTOMATION=true setsid WebKitWebDriver --host=127.0.0.1 --port="$PORT" >"$OUT/webdriver.log" 2>&1 &
-DRIVER_PID=$!
-PIDS+=("$DRIVER_PID")
+source tests/e2e/desktop.sh
+desktop_start "$OUT" "$SCREEN" matchbox || exit 1
+PORT=$DRIVER_PORT
 
 echo "bench: display $DISPLAY ($SCREEN, matchbox), WebKitWebDriver $DRIVER_PID on $PORT; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 python3 -B bench/startup_memory.py --driver "http://127.0.0.1:$PORT" --driver-pid "$DRIVER_PID" \

@@ -67,9 +67,8 @@ pub enum LaunchError {
     /// The configuration file says `mode = "demo"`: run without `--config` for the demo.
     #[error("{0} is a demo configuration; start the kiosk without --config for demo mode")]
     DemoConfig(String),
-    /// The task reading the keyring ended abnormally, or the configuration was not loaded
-    /// before the start.
-    #[error("reading the configuration failed unexpectedly")]
+    /// The task reading the keyring ended abnormally.
+    #[error("reading the configuration's secrets failed unexpectedly")]
     Task,
     /// `--demo-info FILE` could not be written.
     #[error("cannot write {path}: {source}")]
@@ -106,12 +105,11 @@ impl Launch {
         (dir, max_files)
     }
 
-    /// Starts the kiosk this command line describes, with its loaded configuration (needs a
-    /// tokio runtime).
+    /// Starts the kiosk: on the real tenant of `config` (what [`Launch::load_config`] answered),
+    /// or in demo mode without one (needs a tokio runtime).
     pub async fn start(&self, config: Option<Config>) -> Result<Kiosk, LaunchError> {
         match config {
             Some(config) => self.start_production(config).await,
-            None if self.config.is_some() => Err(LaunchError::Task),
             None => self.start_demo().await,
         }
     }

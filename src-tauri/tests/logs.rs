@@ -2,24 +2,13 @@
 //! the TAP, not the account name, not the names, number or birth date on the ID.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // set-up failures are test failures
 
-use std::time::{Duration, Instant};
+mod common;
 
+use common::wait;
 use reclaim_engine::demo::DemoOptions;
-use reclaim_engine::{ScanPath, View, ViewUpdate};
+use reclaim_engine::{ScanPath, View};
 use reclaim_kiosk::{DemoLaunch, Kiosk, logging};
 use tauri::async_runtime::block_on;
-
-fn wait(kiosk: &Kiosk, what: &str, pred: impl Fn(&ViewUpdate) -> bool) -> ViewUpdate {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let current = kiosk.engine().current();
-        if pred(&current) {
-            return current;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}; at {:?}", current.view);
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
 
 /// Whether `text` holds `word` as a whole word (so "Ana" is not found in "analysis").
 fn has_word(text: &str, word: &str) -> bool {

@@ -4,6 +4,8 @@
 //! them and the capability set are exactly what ships.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // set-up failures are test failures
 
+mod common;
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -63,17 +65,7 @@ fn invoke(window: &WebviewWindow<MockRuntime>, cmd: &str, args: Value) -> Result
 
 /// Waits (bounded) until the engine behind `app` shows a view `pred` accepts.
 fn wait(app: &App<MockRuntime>, what: &str, pred: impl Fn(&ViewUpdate) -> bool) -> ViewUpdate {
-    let cell = app.state::<KioskCell>();
-    let kiosk = cell.try_get().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let current = kiosk.engine().current();
-        if pred(&current) {
-            return current;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}; at {:?}", current.view);
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    common::wait(app.state::<KioskCell>().try_get().unwrap(), what, pred)
 }
 
 fn upn_of(app: &App<MockRuntime>, persona: &str) -> String {

@@ -36,6 +36,17 @@ async fn update_server(signed: &'static [u8], served: &'static [u8]) -> (String,
     (format!("{base}/latest.json"), public)
 }
 
+/// A demo kiosk (installed version 0.1.0), and an updater trusting the server's key, which
+/// offers 0.9.0 signed over `b"package 0.9.0"` and serves `served` as its package.
+async fn kiosk_and_updater(served: &'static [u8]) -> (Kiosk, Updater) {
+    let kiosk =
+        Kiosk::start_demo(DemoLaunch { camera: false, ..DemoLaunch::default() }).await.unwrap();
+    let (endpoint, public) = update_server(b"package 0.9.0", served).await;
+    let key = UpdateKey::from_tauri_pubkey(&public).unwrap();
+    let updater = Updater::new(&endpoint, key, "0.1.0", reqwest::Client::new()).unwrap();
+    (kiosk, updater)
+}
+
 fn schedule() -> Schedule {
     Schedule {
         first: Duration::ZERO,
@@ -54,16 +65,7 @@ fn staging(name: &str) -> std::path::PathBuf {
 #[test]
 fn a_verified_update_waits_for_the_kiosk_to_be_idle() {
     block_on(async {
-        let kiosk =
-            Kiosk::start_demo(DemoLaunch { camera: false, ..DemoLaunch::default() }).await.unwrap();
-        let (endpoint, public) = update_server(b"package 0.9.0", b"package 0.9.0").await;
-        let updater = Updater::new(
-            &endpoint,
-            UpdateKey::from_tauri_pubkey(&public).unwrap(),
-            "0.1.0",
-            reqwest::Client::new(),
-        )
-        .unwrap();
+        let (kiosk, updater) = kiosk_and_updater(b"package 0.9.0").await;
         let dir = staging("idle");
         // Someone is at the kiosk.
         kiosk.engine().begin().await.unwrap();
@@ -88,16 +90,7 @@ fn a_verified_update_waits_for_the_kiosk_to_be_idle() {
 #[test]
 fn a_tampered_update_is_never_staged() {
     block_on(async {
-        let kiosk =
-            Kiosk::start_demo(DemoLaunch { camera: false, ..DemoLaunch::default() }).await.unwrap();
-        let (endpoint, public) = update_server(b"package 0.9.0", b"package 0.9.0 + implant").await;
-        let updater = Updater::new(
-            &endpoint,
-            UpdateKey::from_tauri_pubkey(&public).unwrap(),
-            "0.1.0",
-            reqwest::Client::new(),
-        )
-        .unwrap();
+        let (kiosk, updater) = kiosk_and_updater(b"package 0.9.0 + implant").await;
         let dir = staging("tampered");
         let refused = update_once(&updater, kiosk.engine(), &dir, &schedule()).await.unwrap_err();
         assert!(matches!(refused, UpdateError::BadSignature(_)), "{refused}");

@@ -29,43 +29,9 @@ if [ ! -x "$APP" ]; then
   cargo build -p reclaim-kiosk --locked -q || { echo "e2e: 0 passed, 1 failed"; exit 1; }
 fi
 
-PIDS=()
-cleanup() {
-  # Newest first; WebKitWebDriver leads its own process group (setsid), which holds the app and
-  # its WebKit children, so the group is stopped with it.
-  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
-    kill -TERM -- "-${PIDS[i]}" 2>/dev/null || kill -TERM "${PIDS[i]}" 2>/dev/null
-  done
-  sleep 0.3
-  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
-    kill -KILL -- "-${PIDS[i]}" 2>/dev/null || kill -KILL "${PIDS[i]}" 2>/dev/null
-  done
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# A free X display chosen by Xvfb itself (-displayfd).
-rm -f "$LOGS/display"
-setsid Xvfb -displayfd 3 -screen 0 "${RECLAIM_E2E_SCREEN}x24" -nolisten tcp 3>"$LOGS/display" >"$LOGS/xvfb.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 100); do
-  [ -s "$LOGS/display" ] && break
-  sleep 0.1
-done
-DISPLAY_NUM=$(head -n1 "$LOGS/display" 2>/dev/null)
-[ -n "$DISPLAY_NUM" ] || { echo "e2e: Xvfb did not start (see $LOGS/xvfb.log)" >&2; echo "e2e: 0 passed, 1 failed"; exit 1; }
-export DISPLAY=":$DISPLAY_NUM"
-
-if [ "$WM" = matchbox ]; then
-  setsid matchbox-window-manager -use_titlebar no -use_cursor no >"$LOGS/matchbox.log" 2>&1 &
-  PIDS+=($!)
-fi
-
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-# The app inherits TAURI_WEBVIEW_AUTOMATION from the driver; without it POST /session hangs.
-TAURI_WEBVIEW_AUTOMATION=true RECLAIM_LOG="${RECLAIM_LOG:-info}" \
-  setsid WebKitWebDriver --host=127.0.0.1 --port="$PORT" >"$LOGS/webdriver.log" 2>&1 &
-PIDS+=($!)
+source tests/e2e/desktop.sh
+desktop_start "$LOGS" "$RECLAIM_E2E_SCREEN" "$WM" || { echo "e2e: 0 passed, 1 failed"; exit 1; }
+PORT=$DRIVER_PORT
 
 echo "e2e: display $DISPLAY ($RECLAIM_E2E_SCREEN, window manager: $WM), WebKitWebDriver on $PORT, app $APP"
 python3 -B tests/e2e/runner.py "http://127.0.0.1:$PORT" "$APP" "$SCREENS" "${1:-}" 2>&1 | tee "$LOGS/runner.log"

@@ -2,6 +2,7 @@
 //! `AssertionAlgorithm`, `ClientCredential` (reads the certificate file and the secret) and an
 //! HTTP client trusting `endpoints.ca_file`; the engine's `EngineConfig` is [`Config::engine`].
 
+use crate::error::error_chain;
 use std::path::Path;
 
 use reclaim_entra::{AssertionAlgorithm, ClientCertificate, ClientCredential, Secret};
@@ -95,8 +96,8 @@ impl Config {
             }
         }
         builder.build().map_err(|e| match &self.endpoints.ca_file {
-            Some(ca) => cert_error(ca, format!("not a usable CA certificate: {}", chain(&e))),
-            None => cert_error(Path::new(&self.file), format!("HTTP client: {}", chain(&e))),
+            Some(ca) => cert_error(ca, format!("not a usable CA certificate: {}", error_chain(&e))),
+            None => cert_error(Path::new(&self.file), format!("HTTP client: {}", error_chain(&e))),
         })
     }
 }
@@ -133,18 +134,6 @@ fn read(path: &Path) -> Result<Zeroizing<Vec<u8>>, ConfigError> {
     std::fs::read(path)
         .map(Zeroizing::new)
         .map_err(|e| cert_error(path, format!("cannot read: {e}")))
-}
-
-/// An error and its sources, `: `-joined.
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }
 
 fn cert_error(path: &Path, message: String) -> ConfigError {

@@ -29,7 +29,7 @@ mod validate;
 
 use std::path::Path;
 
-pub use error::ConfigError;
+pub use error::{ConfigError, error_chain};
 pub use model::{
     CertificateCredential, CertificateFormat, CertificateHeader, Config, Credential, DEFAULT_GRAPH,
     DEFAULT_LOG_DIRECTORY, DEFAULT_LOG_MAX_FILES, DEFAULT_LOGIN, DEFAULT_REQUEST_SERVICE, Document,

@@ -32,7 +32,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
-use reclaim_config::{Config, Production, SecretError, SecretName, SecretStore};
+use reclaim_config::{Config, Production, SecretError, SecretName, SecretStore, error_chain};
 use reclaim_core::model::UsagePurpose;
 use reclaim_core::{EnabledState, TapPolicy, VcMethodPolicy, VerifiedIdProfile, groups_to_check};
 use reclaim_entra::{
@@ -576,15 +576,7 @@ fn check_config<'a>(config: &'a Config, secrets: &dyn SecretStore) -> (Check, Op
 
     let tokens = match (tokens, &http) {
         (Some(credential), Some(http)) => {
-            let endpoints = prod.endpoints.to_entra();
-            TokenSource::builder()
-                .authority(&endpoints.authority)
-                .tenant(prod.tenant.id.clone())
-                .client_id(prod.tenant.client_id.to_string())
-                .credential(credential)
-                .http_client(http.clone())
-                .retry_policy(RETRY)
-                .build()
+            crate::production::token_source(&prod, credential, http, RETRY)
                 .map_err(|e| {
                     details.push(format!("endpoints.login: {e}"));
                     fixes.push("endpoints.login must be an http(s) URL".into());
@@ -617,18 +609,6 @@ fn check_config<'a>(config: &'a Config, secrets: &dyn SecretStore) -> (Check, Op
 
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
-}
-
-/// An error and its sources, `: `-joined.
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }
 
 fn root(url: &url::Url) -> String {
@@ -726,7 +706,7 @@ async fn check_clock(setup: &Setup<'_>) -> Check {
                     None => why = format!("{} sent no Date header", host_of(url)),
                 }
             }
-            Ok(Err(e)) => why = format!("cannot reach {}: {}", host_of(url), chain(&e)),
+            Ok(Err(e)) => why = format!("cannot reach {}: {}", host_of(url), error_chain(&e)),
             Err(_) => why = format!("no answer from {} in {STEP_TIMEOUT:?}", host_of(url)),
         }
     }
@@ -789,7 +769,7 @@ fn token_failure(setup: &Setup<'_>, id: CheckId, resource: &str, e: &EntraError)
         }
         EntraError::Transport { .. } => Check::fail(
             id,
-            format!("cannot reach the token endpoint: {}", chain(e)),
+            format!("cannot reach the token endpoint: {}", error_chain(e)),
             format!(
                 "check endpoints.login in {file}, the network (DNS, proxy, firewall) and, for a \
                  private CA, endpoints.ca_file"
@@ -807,9 +787,11 @@ fn token_failure(setup: &Setup<'_>, id: CheckId, resource: &str, e: &EntraError)
                 ),
             )
         }
-        other => {
-            Check::fail(id, chain(other), format!("check [tenant] and endpoints.login in {file}"))
-        }
+        other => Check::fail(
+            id,
+            error_chain(other),
+            format!("check [tenant] and endpoints.login in {file}"),
+        ),
     }
 }
 
@@ -941,7 +923,7 @@ impl ReadFailure {
     fn from_entra(path: &'static str, e: &EntraError) -> Self {
         match e {
             EntraError::Graph(g) => Self::from_graph(path, g),
-            other => Self { path, status: other.status(), text: chain(other) },
+            other => Self { path, status: other.status(), text: error_chain(other) },
         }
     }
 
@@ -1005,14 +987,14 @@ async fn first_user(setup: &Setup<'_>, token: &str) -> Result<Option<String>, Re
     let resp = send.await.map_err(|e| ReadFailure {
         path: USERS_PATH,
         status: None,
-        text: format!("cannot reach Graph: {}", chain(&e)),
+        text: format!("cannot reach Graph: {}", error_chain(&e)),
     })?;
     let status = resp.status().as_u16();
     let headers = resp.headers().clone();
     let body = resp.bytes().await.map_err(|e| ReadFailure {
         path: USERS_PATH,
         status: Some(status),
-        text: chain(&e),
+        text: error_chain(&e),
     })?;
     if status != 200 {
         return Err(match GraphError::parse(status, &headers, &body) {
@@ -1048,7 +1030,11 @@ async fn check_graph(
         Ok(g) => g,
         Err(e) => {
             return (
-                Check::fail(id, format!("endpoints.graph: {}", chain(&e)), "fix endpoints.graph"),
+                Check::fail(
+                    id,
+                    format!("endpoints.graph: {}", error_chain(&e)),
+                    "fix endpoints.graph",
+                ),
                 None,
             );
         }
@@ -1237,7 +1223,7 @@ async fn check_request_service(setup: &Setup<'_>, granted: &Granted) -> Check {
         Err(e) => {
             return Check::fail(
                 id,
-                format!("cannot reach {}: {}", host_of(&url), chain(&e)),
+                format!("cannot reach {}: {}", host_of(&url), error_chain(&e)),
                 "check endpoints.request_service, the network and endpoints.ca_file",
             );
         }
@@ -1428,7 +1414,7 @@ async fn check_relay(setup: &Setup<'_>) -> Check {
             );
         }
         Err(e) => {
-            return Check::fail(id, format!("cannot reach {base}: {}", chain(&e)), reach_fix);
+            return Check::fail(id, format!("cannot reach {base}: {}", error_chain(&e)), reach_fix);
         }
     }
     // Abandoning a request that does not exist: 404 for a known station, 401 otherwise.
@@ -1452,7 +1438,9 @@ async fn check_relay(setup: &Setup<'_>) -> Check {
             format!("{base} answered HTTP {status} to an authenticated call"),
             "relay.url must be the relay's root; check the relay's log",
         ),
-        Ok(Err(e)) => Check::fail(id, format!("cannot reach {base}: {}", chain(&e)), reach_fix),
+        Ok(Err(e)) => {
+            Check::fail(id, format!("cannot reach {base}: {}", error_chain(&e)), reach_fix)
+        }
         Err(_) => {
             Check::fail(id, format!("{base} did not answer within {STEP_TIMEOUT:?}"), reach_fix)
         }

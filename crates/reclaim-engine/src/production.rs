@@ -26,10 +26,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use reclaim_config::{
-    Config, ConfigError, Document, Provider, SecretError, SecretName, SecretStore,
+    Config, ConfigError, Document, Production, Provider, SecretError, SecretName, SecretStore,
+    error_chain,
 };
 use reclaim_core::AuditKey;
-use reclaim_entra::{GraphClient, RequestServiceClient, RetryPolicy, Secret, TokenSource};
+use reclaim_entra::{
+    ClientCredential, EntraError, GraphClient, RequestServiceClient, RetryPolicy, Secret,
+    TokenSource,
+};
 use reclaim_relay::RelayClient;
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
@@ -157,6 +161,25 @@ fn secret(store: &dyn SecretStore, name: &SecretName) -> Result<SecretString, Pr
     store.get(name).map_err(secret_error)
 }
 
+/// The token source for the configured tenant and app registration (the engine's, and the
+/// doctor's with its own retry policy).
+pub(crate) fn token_source(
+    prod: &Production<'_>,
+    credential: ClientCredential,
+    http: &reqwest::Client,
+    retry: RetryPolicy,
+) -> Result<TokenSource, EntraError> {
+    let endpoints = prod.endpoints.to_entra();
+    TokenSource::builder()
+        .authority(&endpoints.authority)
+        .tenant(prod.tenant.id.clone())
+        .client_id(prod.tenant.client_id.to_string())
+        .credential(credential)
+        .http_client(http.clone())
+        .retry_policy(retry)
+        .build()
+}
+
 /// The keyring's `audit-key`, or a random key for this run when none is stored.
 fn audit_key(store: &dyn SecretStore) -> Result<AuditKey, ProductionError> {
     match store.get(&SecretName::AuditKey) {
@@ -170,18 +193,6 @@ fn audit_key(store: &dyn SecretStore) -> Result<AuditKey, ProductionError> {
         }
         Err(error) => Err(secret_error(error)),
     }
-}
-
-/// An error and its sources, `: `-joined.
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }
 
 /// Builds the engine's ports and settings for the real tenant `config` describes, reading its
@@ -229,7 +240,7 @@ pub fn assemble(config: &Config, secrets: &dyn SecretStore) -> Result<Station, P
             file: file.clone(),
             key: key.to_owned(),
             url: url.to_string(),
-            reason: chain(e),
+            reason: error_chain(e),
         };
 
     // Secrets first: a missing one is the most likely mistake and names itself.
@@ -239,14 +250,7 @@ pub fn assemble(config: &Config, secrets: &dyn SecretStore) -> Result<Station, P
 
     let endpoints = prod.endpoints.to_entra();
     let tokens = Arc::new(
-        TokenSource::builder()
-            .authority(&endpoints.authority)
-            .tenant(prod.tenant.id.clone())
-            .client_id(prod.tenant.client_id.to_string())
-            .credential(credential)
-            .http_client(http.clone())
-            .retry_policy(RETRY_POLICY)
-            .build()
+        token_source(&prod, credential, &http, RETRY_POLICY)
             .map_err(|e| endpoint_error("endpoints.login", &prod.endpoints.login, &e))?,
     );
     let graph = GraphClient::builder()
@@ -428,12 +432,13 @@ fn relay_http_client(config: &Config) -> Result<reqwest::Client, ProductionError
             |message: String| ProductionError::Certificate { path: ca.clone(), message };
         let pem = std::fs::read(ca).map_err(|e| certificate(format!("cannot read: {e}")))?;
         let certs = reqwest::Certificate::from_pem_bundle(&pem)
-            .map_err(|e| certificate(format!("not a PEM CA bundle: {}", chain(&e))))?;
+            .map_err(|e| certificate(format!("not a PEM CA bundle: {}", error_chain(&e))))?;
         for cert in certs {
             builder = builder.add_root_certificate(cert);
         }
     }
-    builder
-        .build()
-        .map_err(|e| ProductionError::RelayHttp { file: config.file.clone(), reason: chain(&e) })
+    builder.build().map_err(|e| ProductionError::RelayHttp {
+        file: config.file.clone(),
+        reason: error_chain(&e),
+    })
 }
