@@ -150,7 +150,48 @@ def wait_gone(pids, seconds=15):
 
 # ---------------------------------------------------------------- one measurement
 
-def measure(driver, driver_pid, binary, args, settle):
+def mapping_kind(name):
+    """A smaps mapping's group for the breakdown: the file's base name, or the anonymous kind."""
+    if not name:
+        return "[anon]"
+    if name.startswith("["):
+        return name.split(":")[0] + ("]" if ":" in name else "")
+    if name.startswith("/memfd:") or name.startswith("/dev/shm"):
+        return "[shared memory]"
+    return os.path.basename(name.split(" (deleted)")[0])
+
+
+def pss_by_mapping(pid):
+    """{mapping kind: Pss kB} from /proc/PID/smaps, or {} if the process is gone."""
+    try:
+        text = pathlib.Path(f"/proc/{pid}/smaps").read_text()
+    except OSError:
+        return {}
+    kinds, current = {}, "[anon]"
+    for line in text.splitlines():
+        head = line.split(None, 5)
+        if head and "-" in head[0] and len(head) >= 5 and ":" not in head[0]:
+            current = mapping_kind(head[5].strip() if len(head) > 5 else "")
+        elif head and head[0] == "Pss:":
+            kinds[current] = kinds.get(current, 0) + int(head[1])
+    return kinds
+
+
+# The page's own timeline: navigation milestones and the UI's `reclaim:*` marks, as epoch ms.
+TIMELINE = """
+const origin = performance.timeOrigin;
+const nav = performance.getEntriesByType('navigation')[0];
+const points = {};
+if (nav) {
+  points.responseEnd = origin + nav.responseEnd;
+  points.domContentLoaded = origin + nav.domContentLoadedEventEnd;
+}
+for (const m of performance.getEntriesByType('mark')) points[m.name] = origin + m.startTime;
+return points;
+"""
+
+
+def measure(driver, driver_pid, binary, args, settle, breakdown=False):
     if live_children(driver_pid, process_table()):
         raise RuntimeError("WebKitWebDriver still has a child from an earlier session")
     t_request = time.time()
@@ -170,6 +211,10 @@ def measure(driver, driver_pid, binary, args, settle):
                     raise
                 time.sleep(0.01)
         t_ready_seen = time.time()
+        timeline = {}
+        if breakdown:
+            points = session.execute(TIMELINE) or {}
+            timeline = {k: v / 1000.0 - t_request for k, v in points.items()}
         time.sleep(settle)
         if not session.exists(SELECTOR):
             raise RuntimeError(f"{SELECTOR} is gone after the settle time")
@@ -181,7 +226,10 @@ def measure(driver, driver_pid, binary, args, settle):
             mem = memory_kb(pid)
             if mem is not None:
                 name = "app" if pid == app else program(pid, table)
-                processes.append({"pid": pid, "name": name, "pss_kb": mem[0], "rss_kb": mem[1]})
+                entry = {"pid": pid, "name": name, "pss_kb": mem[0], "rss_kb": mem[1]}
+                if breakdown:
+                    entry["pss_kb_by_mapping"] = pss_by_mapping(pid)
+                processes.append(entry)
     finally:
         session.close()
         wait_gone(pids)
@@ -193,10 +241,23 @@ def measure(driver, driver_pid, binary, args, settle):
         "pss_kb": sum(p["pss_kb"] for p in processes),
         "rss_kb": sum(p["rss_kb"] for p in processes),
         "processes": processes,
+        "timeline_ms": {k: v * 1000.0 for k, v in timeline.items()},
     }
 
 
 # ---------------------------------------------------------------- report
+
+def print_breakdown(name, r):
+    """The page's timeline and each process's biggest mappings (PSS), for finding where an app's
+    time and memory go."""
+    points = sorted(r.get("timeline_ms", {}).items(), key=lambda kv: kv[1])
+    steps = ", ".join(f"{k} {v:.0f}" for k, v in [("session", r["session_ms"]), *points])
+    print(f"    {name} timeline (ms after the request): {steps}, interactive {r['startup_ms']:.0f}")
+    for p in r["processes"]:
+        kinds = sorted(p.get("pss_kb_by_mapping", {}).items(), key=lambda kv: -kv[1])
+        top = ", ".join(f"{k} {v / 1024:.1f}" for k, v in kinds[:12] if v >= 256)
+        print(f"    {name} / {p['name']}: {p['pss_kb'] / 1024:.1f} MiB = {top}", flush=True)
+
 
 def by_name(result):
     """PSS per process kind (app, WebKitWebProcess, ...) in kB."""
@@ -251,6 +312,11 @@ def main():
         help="another kiosk run with extra arguments, e.g. no-camera=--no-camera (repeatable)",
     )
     parser.add_argument("--json-out", help="also write every measurement here")
+    parser.add_argument(
+        "--breakdown",
+        action="store_true",
+        help="in the last round, also print each process's PSS by mapping (heap, files, ...)",
+    )
     opts = parser.parse_args()
 
     webdriver.wait_ready(opts.driver)
@@ -269,7 +335,10 @@ def main():
         # Alternate the order every round, so neither app always runs right after the other.
         order = apps if round_no % 2 == 0 else list(reversed(apps))
         for name, binary, args in order:
-            r = measure(opts.driver, opts.driver_pid, binary, args, opts.settle)
+            last = round_no == total - 1
+            r = measure(
+                opts.driver, opts.driver_pid, binary, args, opts.settle, opts.breakdown and last
+            )
             label = f"round {round_no - opts.warmup + 1}" if counted else "warm-up"
             print(
                 f"{label:>8} {name:<18} start-up {r['startup_ms']:7.0f} ms "
@@ -280,6 +349,8 @@ def main():
             )
             if counted:
                 results[name].append(r)
+            if opts.breakdown and last:
+                print_breakdown(name, r)
 
     summary = {name: summarize(rs) for name, rs in results.items()}
     bare = summary["bare"]

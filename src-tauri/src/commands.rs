@@ -18,6 +18,7 @@ pub async fn subscribe(
     kiosk: State<'_, KioskCell>,
     on_update: Channel<ViewUpdate>,
 ) -> Result<(), CommandError> {
+    tracing::debug!("subscribe");
     kiosk.get().await?.subscribe(move |update| on_update.send(update).is_ok());
     Ok(())
 }
@@ -25,7 +26,7 @@ pub async fn subscribe(
 /// Attract → identify.
 #[tauri::command]
 pub async fn begin(kiosk: State<'_, KioskCell>) -> Result<(), CommandError> {
-    Ok(kiosk.get().await?.engine().begin().await?)
+    kiosk.get().await?.begin().await
 }
 
 /// The work account the person typed.

@@ -74,10 +74,9 @@ impl Demo {
             .map(|p| (p.user_principal_name.to_lowercase(), p.key.clone()))
             .collect();
         let fallback_persona = personas.first().map(|(_, key)| key.clone()).unwrap_or_default();
-        let demo =
-            Demo { stack, phone_id, personas, fallback_persona, held: Arc::new(Mutex::new(None)) };
-        demo.hold_card_of("").await;
-        Ok(demo)
+        // No card is drawn yet (three images, CPU the window's start-up needs): see
+        // `hold_first_card`.
+        Ok(Demo { stack, phone_id, personas, fallback_persona, held: Arc::new(Mutex::new(None)) })
     }
 
     /// The engine's stack (ports, settings, the tenant's control API).
@@ -156,6 +155,14 @@ impl Demo {
         match images {
             Ok(images) => *self.held() = Some(images),
             Err(error) => tracing::warn!(%error, "demo camera: the test card could not be drawn"),
+        }
+    }
+
+    /// The fallback persona's card, if no card is held yet (the first Start after the kiosk
+    /// starts; a wipe holds it again).
+    pub async fn hold_first_card(&self) {
+        if self.held().is_none() {
+            self.hold_card_of("").await;
         }
     }
 

@@ -205,6 +205,17 @@ impl Kiosk {
         }
     }
 
+    /// Start pressed. In demo mode the synthetic camera picks up the first persona's test card
+    /// (drawn now rather than at start, where the window's start-up needs the CPU) until the
+    /// account step names whose card it is.
+    pub async fn begin(&self) -> Result<(), CommandError> {
+        if let Some(demo) = &self.demo {
+            let demo = Arc::clone(demo);
+            spawn(async move { demo.hold_first_card().await });
+        }
+        self.engine.begin().await.map_err(Into::into)
+    }
+
     /// The account the person typed. In demo mode the synthetic camera then holds that
     /// persona's test card.
     pub async fn submit_upn(&self, upn: String) -> Result<(), CommandError> {

@@ -46,6 +46,11 @@ pub struct Launch {
     /// Seconds without input before "Are you still there?", 5–3600 (default 90).
     #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u32).range(5..=3600))]
     pub idle_seconds: Option<u32>,
+    /// Let WebKit composite the page with OpenGL (on a station without a GPU driver, Mesa's
+    /// software renderer). By default the kiosk paints on the CPU: its screens are still, and GL
+    /// compositing costs about 110 MiB more memory (bench/README.md).
+    #[arg(long)]
+    pub gpu_compositing: bool,
     /// Seconds of the "Are you still there?" countdown before the wipe, 3–300 (default 20).
     #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u32).range(3..=300))]
     pub countdown_seconds: Option<u32>,

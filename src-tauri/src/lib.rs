@@ -35,6 +35,7 @@ pub fn run_app<R: Runtime>(
         .manage(kiosk)
         .setup(move |app| {
             window::create_main_window(app)?;
+            tracing::debug!("kiosk window built");
             if phone_window {
                 let handle = app.handle().clone();
                 tauri::async_runtime::spawn(async move {
@@ -96,19 +97,31 @@ pub fn run() {
             std::process::exit(1);
         }
     };
-    let phone_window = !launch.no_phone_window;
+    // Only demo mode has a demo tenant, hence a phone page to show.
+    let phone_window = !launch.no_phone_window && config.is_none();
+    tracing::debug!("building the app");
     match run_app(Builder::default(), KioskCell::empty(), phone_window).build(context()) {
         Ok(app) => {
+            tracing::debug!("app built");
             // Before the setup hook builds the window, which is sized to it.
             if let Some(screen) = window::KioskScreen::primary(app.handle()) {
                 app.manage(screen);
+            }
+            if phone_window {
+                app.manage(window::PhoneBeside);
+            }
+            if launch.gpu_compositing {
+                app.manage(window::GpuCompositing);
             }
             // The engine (and in demo mode the emulated tenant) starts while the window is built
             // and the UI loads; commands wait for it.
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {
                 match launch.start(config).await {
-                    Ok(kiosk) => handle.state::<KioskCell>().set(kiosk),
+                    Ok(kiosk) => {
+                        tracing::debug!("kiosk started");
+                        handle.state::<KioskCell>().set(kiosk)
+                    }
                     Err(error) => {
                         tracing::error!(%error, "the kiosk could not start");
                         std::process::exit(1);

@@ -17,6 +17,9 @@ pub const PHONE_WINDOW: &str = "phone";
 /// The demo phone window's size in logical pixels: a large phone, portrait.
 const PHONE_SIZE: (f64, f64) = (430.0, 900.0);
 
+/// The gap around the demo phone window, in logical pixels.
+const PHONE_MARGIN: f64 = 24.0;
+
 /// Runs in the page before the UI's own scripts (a WebKit user script, so the page's CSP does not
 /// apply to it). No context menu (it offers Reload, "Open Link in New Window", "Download Linked
 /// File", Copy), no copy or cut (the station's clipboard outlives the session, and a pass must
@@ -60,6 +63,88 @@ impl KioskScreen {
     }
 }
 
+/// A window's place on the screen, in logical pixels.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Placement {
+    /// Left edge.
+    pub x: f64,
+    /// Top edge.
+    pub y: f64,
+    /// Width.
+    pub width: f64,
+    /// Height.
+    pub height: f64,
+}
+
+impl Placement {
+    /// Whether the two share any pixel.
+    pub fn overlaps(&self, other: &Placement) -> bool {
+        self.x < other.x + other.width
+            && other.x < self.x + self.width
+            && self.y < other.y + other.height
+            && other.y < self.y + self.height
+    }
+}
+
+/// Where the kiosk and, in demo mode, the demo phone go on a screen of `screen` (logical pixels):
+/// without the phone the kiosk covers the screen; with it the phone stands at the right edge,
+/// vertically centred, and the kiosk takes the rest of the width, so one person at one screen
+/// sees both and the phone never covers the kiosk's controls. A screen too narrow to share
+/// (under 1,280 px for the kiosk) keeps the kiosk full screen with the phone on top.
+pub fn demo_layout(
+    origin: (f64, f64),
+    screen: (f64, f64),
+    phone: bool,
+) -> (Placement, Option<Placement>) {
+    let full = Placement { x: origin.0, y: origin.1, width: screen.0, height: screen.1 };
+    if !phone {
+        return (full, None);
+    }
+    let phone_x = origin.0 + (screen.0 - PHONE_SIZE.0 - PHONE_MARGIN).max(0.0);
+    let phone_y = origin.1 + ((screen.1 - PHONE_SIZE.1) / 2.0).max(0.0);
+    let phone = Placement { x: phone_x, y: phone_y, width: PHONE_SIZE.0, height: PHONE_SIZE.1 };
+    let kiosk_width = phone_x - PHONE_MARGIN - origin.0;
+    if kiosk_width < 1280.0 {
+        return (full, Some(phone));
+    }
+    (Placement { width: kiosk_width, ..full }, Some(phone))
+}
+
+/// Where the kiosk's windows go (managed state): [`demo_layout`] on the [`KioskScreen`].
+fn placements<R: Runtime, M: Manager<R>>(manager: &M) -> Option<(Placement, Option<Placement>)> {
+    let screen = manager.try_state::<KioskScreen>()?;
+    let beside = manager.try_state::<PhoneBeside>().is_some();
+    let size = screen.size.to_logical::<f64>(screen.scale_factor);
+    let origin = screen.position.to_logical::<f64>(screen.scale_factor);
+    Some(demo_layout((origin.x, origin.y), (size.width, size.height), beside))
+}
+
+/// Managed state: the kiosk window lets WebKit composite with OpenGL (`--gpu-compositing`).
+/// Without it the page is painted on the CPU, see [`paint_on_cpu`].
+#[derive(Debug, Clone, Copy)]
+pub struct GpuCompositing;
+
+/// Makes WebKit paint the kiosk's page on the CPU (hardware-acceleration policy "never"). Its
+/// screens are still text, buttons and one camera preview, and GL compositing (Mesa's llvmpipe
+/// on a station without a GPU driver, as here) holds about 110 MiB of buffers in the page's
+/// process (bench/README.md). Set as the window is built, before the page's first paint.
+fn paint_on_cpu<R: Runtime>(window: &WebviewWindow<R>) -> tauri::Result<()> {
+    #[cfg(target_os = "linux")]
+    window.with_webview(|webview| {
+        use webkit2gtk::{HardwareAccelerationPolicy, SettingsExt, WebViewExt};
+        if let Some(settings) = WebViewExt::settings(&webview.inner()) {
+            settings.set_hardware_acceleration_policy(HardwareAccelerationPolicy::Never);
+        }
+    })?;
+    #[cfg(not(target_os = "linux"))]
+    let _ = window;
+    Ok(())
+}
+
+/// Managed state: demo mode will open the demo phone window, so the kiosk leaves it room.
+#[derive(Debug, Clone, Copy)]
+pub struct PhoneBeside;
+
 /// Builds the `main` window from its entry in tauri.conf.json (which has `"create": false`, so
 /// Tauri leaves it to this function) with the lock-down handlers attached.
 pub fn create_main_window<R: Runtime, M: Manager<R>>(
@@ -76,10 +161,12 @@ pub fn create_main_window<R: Runtime, M: Manager<R>>(
     // A dev server (`build.devUrl`) is only ever loaded by development builds.
     let dev_url = if tauri::is_dev() { manager.config().build.dev_url.clone() } else { None };
     let mut builder = WebviewWindowBuilder::from_config(manager, &config)?;
-    if let Some(screen) = manager.try_state::<KioskScreen>() {
-        let size = screen.size.to_logical::<f64>(screen.scale_factor);
-        let origin = screen.position.to_logical::<f64>(screen.scale_factor);
-        builder = builder.inner_size(size.width, size.height).position(origin.x, origin.y);
+    if let Some((kiosk, phone)) = placements(manager) {
+        builder = builder.inner_size(kiosk.width, kiosk.height).position(kiosk.x, kiosk.y);
+        if phone.is_some_and(|phone| !kiosk.overlaps(&phone)) {
+            // Side by side with the demo phone: full screen would cover it.
+            builder = builder.fullscreen(false);
+        }
     }
     let window = builder
         .devtools(cfg!(debug_assertions))
@@ -115,6 +202,9 @@ pub fn create_main_window<R: Runtime, M: Manager<R>>(
             false
         })
         .build()?;
+    if manager.try_state::<GpuCompositing>().is_none() {
+        paint_on_cpu(&window)?;
+    }
     Ok(window)
 }
 
@@ -133,12 +223,8 @@ pub fn create_phone_window<R: Runtime, M: Manager<R>>(
         .inner_size(PHONE_SIZE.0, PHONE_SIZE.1)
         .always_on_top(true)
         .focused(false);
-    if let Some(screen) = manager.try_state::<KioskScreen>() {
-        let size = screen.size.to_logical::<f64>(screen.scale_factor);
-        let origin = screen.position.to_logical::<f64>(screen.scale_factor);
-        let x = origin.x + (size.width - PHONE_SIZE.0 - 24.0).max(0.0);
-        let y = origin.y + ((size.height - PHONE_SIZE.1) / 2.0).max(0.0);
-        builder = builder.position(x, y);
+    if let Some((_, Some(phone))) = placements(manager) {
+        builder = builder.position(phone.x, phone.y);
     }
     let window = builder
         .on_navigation(move |to| is_demo_phone_url(to, &host))
@@ -244,6 +330,31 @@ mod tests {
         assert!(!is_demo_phone_url(&url("https://127.0.0.1:8400/"), "127.0.0.1"));
         assert!(!is_demo_phone_url(&url("http://evil.example/"), "127.0.0.1"));
         assert!(!is_demo_phone_url(&url("tauri://localhost/"), "127.0.0.1"));
+    }
+
+    #[test]
+    fn the_demo_phone_stands_beside_the_kiosk_not_over_it() {
+        for (w, h) in [(1920.0, 1080.0), (2560.0, 1440.0), (1920.0, 1200.0)] {
+            let (kiosk, phone) = demo_layout((0.0, 0.0), (w, h), true);
+            let phone = phone.expect("a phone placement");
+            assert!(!kiosk.overlaps(&phone), "{w}x{h}: {kiosk:?} overlaps {phone:?}");
+            assert!(kiosk.width >= 1280.0 && kiosk.height == h, "{w}x{h}: {kiosk:?}");
+            assert!(phone.x + phone.width <= w && phone.y >= 0.0 && phone.y + phone.height <= h);
+        }
+        // On a second monitor, relative to its origin.
+        let (kiosk, phone) = demo_layout((1920.0, 0.0), (1920.0, 1080.0), true);
+        assert_eq!(kiosk.x, 1920.0);
+        assert!(!kiosk.overlaps(&phone.unwrap()));
+    }
+
+    #[test]
+    fn without_the_phone_or_room_for_it_the_kiosk_covers_the_screen() {
+        let full = Placement { x: 0.0, y: 0.0, width: 1920.0, height: 1080.0 };
+        assert_eq!(demo_layout((0.0, 0.0), (1920.0, 1080.0), false), (full, None));
+        // Portrait 1080 wide: too narrow to share; the phone goes on top at the right.
+        let (kiosk, phone) = demo_layout((0.0, 0.0), (1080.0, 1920.0), true);
+        assert_eq!(kiosk, Placement { x: 0.0, y: 0.0, width: 1080.0, height: 1920.0 });
+        assert!(phone.is_some());
     }
 
     #[test]

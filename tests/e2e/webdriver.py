@@ -53,6 +53,31 @@ def wait_ready(base, seconds=15):
         time.sleep(0.1)
 
 
+# The kiosk paints on the CPU (WebKit without compositing), where WebKitWebDriver's screenshot
+# waits for the page's next paint: a screen that does not change would time out. One invisible
+# pixel changes for a moment, so a paint comes; it is gone again after 3 s.
+REPAINT = """
+let pixel = document.getElementById("__e2e_repaint");
+if (!pixel) {
+  pixel = document.createElement("div");
+  pixel.id = "__e2e_repaint";
+  pixel.setAttribute("aria-hidden", "true");
+  Object.assign(pixel.style, {
+    position: "fixed", left: "0", top: "0", width: "1px", height: "1px",
+    pointerEvents: "none", zIndex: "2147483647",
+  });
+  document.documentElement.appendChild(pixel);
+}
+const end = performance.now() + 3000;
+let n = 0;
+(function tick() {
+  pixel.style.background = n++ % 2 ? "rgba(0,0,0,0.004)" : "rgba(0,0,0,0.008)";
+  if (performance.now() < end) requestAnimationFrame(tick);
+  else pixel.remove();
+})();
+"""
+
+
 class Session:
     """One app run under WebDriver."""
 
@@ -102,6 +127,7 @@ class Session:
 
     def screenshot(self, path):
         """Saves the viewport as PNG; answers (width, height)."""
+        self.execute(REPAINT)
         png = base64.b64decode(self.call("GET", "/screenshot"))
         with open(path, "wb") as f:
             f.write(png)

@@ -9,7 +9,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use reclaim_core::{AuditKind, EligibilityCause, ReasonCode};
-use reclaim_engine::{CaptureStage, EngineError, PhotoQuality, RateLimits, ScanPath, Shot, View};
+use reclaim_engine::{
+    CaptureStage, EngineError, PhotoQuality, RateLimits, ScanPath, Shot, Step, View,
+};
 use reclaim_system_tests::kiosk::{Kiosk, is_outcome, reason_of};
 use serde_json::{Value, json};
 
@@ -103,6 +105,8 @@ async fn face_check_below_threshold_retries_then_fails() {
     k.present(&second, 45.0).await;
     let v = k.outcome().await;
     assert_eq!(reason_of(&v), Some(ReasonCode::FaceCheckFailed));
+    // The step indicator shows where it stopped: Face Check (4) is not ticked as done.
+    assert_eq!(v.step, Some(Step { index: 5, total: 5, stopped_at: Some(4) }));
     let results: Vec<_> = k
         .history()
         .await
@@ -198,6 +202,8 @@ async fn duplicate_names_are_blocked() {
     let mut k = Kiosk::start().await;
     let v = k.recover("james", "trueid", 90.0).await;
     assert_eq!(reason_of(&v), Some(ReasonCode::DuplicateName));
+    // Face Check passed: every proof step is done, the last one is where it stopped.
+    assert_eq!(v.step, Some(Step { index: 5, total: 5, stopped_at: Some(5) }));
     assert!(taps_of(&k, &k.upn("james")).await.is_empty());
 }
 
@@ -206,6 +212,8 @@ async fn an_excluded_group_gets_the_neutral_answer() {
     let mut k = Kiosk::start().await;
     let v = k.recover("eli", "trueid", 90.0).await;
     assert_eq!(reason_of(&v), Some(ReasonCode::NotEligible));
+    // Stopped at the account step: nothing after it is shown as done.
+    assert_eq!(v.step, Some(Step { index: 5, total: 5, stopped_at: Some(1) }));
     assert_eq!(causes(&k), [EligibilityCause::Excluded]);
 }
 

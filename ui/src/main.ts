@@ -6,6 +6,9 @@ import './app.css';
 import { mount } from 'svelte';
 import App from './App.svelte';
 
+// Start-up marks, read by bench/startup_memory.py (`--breakdown`) to see where the time goes.
+performance.mark('reclaim:script');
+
 async function start(): Promise<void> {
   // The mock build (browser UI tests, `npm run dev -- --mode mock`) swaps in a scripted
   // backend. In a normal build this branch is compiled out, mock code included.

@@ -130,6 +130,21 @@ impl ReasonCode {
         matches!(self, Self::EvaluationModeVerified | Self::TapIssued)
     }
 
+    /// Refused after the person's proof passed (Face Check and the credential): the names, the
+    /// account's state or the pass itself. The step indicator marks the last step for these.
+    pub fn after_proof(self) -> bool {
+        matches!(
+            self,
+            Self::NameMismatch
+                | Self::DuplicateName
+                | Self::DirectoryNameBlank
+                | Self::AccountDisabled
+                | Self::AccountNotMember
+                | Self::TapPolicyRefused
+                | Self::TapCreationFailed
+        )
+    }
+
     /// The helpdesk reference `RC-<CODE>-<8 base32 chars of the session id>`; no personal data.
     pub fn reference(self, session_id: Uuid) -> String {
         format!("RC-{}-{}", self.as_str().to_ascii_uppercase(), base32_8(session_id))

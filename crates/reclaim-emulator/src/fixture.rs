@@ -54,6 +54,10 @@ pub struct TenantFixture {
     /// Verified domain; the token endpoint accepts it in place of the GUID.
     pub domain: String,
     pub display_name: String,
+    /// The RSA private key (PKCS#8 PEM) tokens are signed with; without it the emulator makes a
+    /// fresh 2048-bit key at every start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_signing_key: Option<String>,
 }
 
 /// An app registration allowed to use the client-credentials grant.

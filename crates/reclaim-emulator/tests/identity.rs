@@ -740,3 +740,41 @@ async fn instance_discovery_names_the_tenant_document_on_this_host() {
         .unwrap();
     assert_aad(r, 400, "invalid_instance", 50049).await;
 }
+
+/// The JWKS's one key id.
+async fn jwks_kid(emu: &Emu) -> String {
+    let url = format!("{}/{}/discovery/v2.0/keys", emu.urls().login, emu.tenant());
+    let jwks = json(emu.http.get(url).send().await.unwrap()).await;
+    jwks["keys"][0]["kid"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn the_token_signing_key_is_the_fixtures_or_a_fresh_one() {
+    // The demo tenant names its published key: every start signs with it.
+    let (a, b) = (Emu::start().await, Emu::start().await);
+    assert_eq!(jwks_kid(&a).await, jwks_kid(&b).await);
+    // A fixture without one gets a fresh key at every start, which still signs valid tokens.
+    let fresh = || {
+        let mut f = Fixture::demo();
+        f.tenant.token_signing_key = None;
+        f
+    };
+    let (c, d) = (Emu::start_with(fresh()).await, Emu::start_with(fresh()).await);
+    let kid = jwks_kid(&c).await;
+    assert_ne!(kid, jwks_kid(&d).await);
+    assert_ne!(kid, jwks_kid(&a).await);
+    let token = c.graph_token();
+    let header = jsonwebtoken::decode_header(&token).unwrap();
+    assert_eq!(header.kid.as_deref(), Some(kid.as_str()));
+}
+
+#[tokio::test]
+async fn a_fixture_key_that_is_not_an_rsa_key_is_refused_by_name() {
+    let mut f = Fixture::demo();
+    f.tenant.token_signing_key = Some("-----BEGIN PRIVATE KEY-----\nnot a key\n".into());
+    let options = reclaim_emulator::EmulatorOptions { fixture: f, ..Default::default() };
+    let Err(err) = reclaim_emulator::start(options).await else {
+        panic!("a fixture with a broken token_signing_key must not start")
+    };
+    assert!(err.to_string().contains("tenant.token_signing_key"), "{err}");
+}

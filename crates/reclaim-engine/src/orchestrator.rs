@@ -359,6 +359,8 @@ struct Actor {
     deferred: bool,
     last_activity: OffsetDateTime,
     countdown: Option<u32>,
+    /// The furthest wizard step this session has shown (0 on attract), for the step indicator.
+    reached: u8,
     station: StationView,
     limiter: RateLimiter,
     queue: VecDeque<Input>,
@@ -411,6 +413,7 @@ impl Actor {
             deferred: false,
             last_activity: now,
             countdown: None,
+            reached: 0,
             station,
             queue: VecDeque::new(),
         };
@@ -1118,9 +1121,15 @@ impl Actor {
             self.reset_pending = false;
         }
         self.seq += 1;
+        let step = Step::after(&view, self.reached);
+        self.reached = match (&view, step) {
+            (_, None) => 0,
+            (View::CouldNotComplete { .. }, _) => self.reached,
+            (_, Some(step)) => self.reached.max(step.index),
+        };
         ViewUpdate {
             seq: self.seq,
-            step: Step::of(&view),
+            step,
             view,
             idle_seconds_left: self.countdown,
             station: self.station.clone(),

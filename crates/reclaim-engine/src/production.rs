@@ -220,12 +220,11 @@ fn audit_key(store: &dyn SecretStore) -> Result<AuditKey, ProductionError> {
 /// * `[verifier] authority` is not read here: the engine takes each presentation's `authority`
 ///   from the tenant's verifiedIdProfile, as the core decides.
 ///
-/// Providers: the engine's provider adapter addresses `{root}/{id}/start` and
-/// `{root}/{id}/v1/sessions`, so `hosted_flow_url` and `capture_api_url` must end in the
-/// provider's id and share the root (the emulator's and the examples' layout); otherwise this
-/// is an [`ProductionError::Endpoint`]. A provider with only one of the two URLs gets a random
-/// key, known to nobody, for the other: a link or capture call for the missing path fails at
-/// the provider instead of being signed with an empty key.
+/// Providers: the hosted flow starts at `{hosted_flow_url}/start` and the capture API lives at
+/// `{capture_api_url}/v1/sessions`, whatever the provider's host layout. A provider with only one
+/// of the two URLs gets a random key, known to nobody, and an address that refuses every call
+/// for the other: a link or capture call for the missing path fails instead of being signed
+/// with an empty key.
 ///
 /// Reads files and calls the secret store, which may block (the keyring): from async code, call
 /// it in `spawn_blocking`. Needs no runtime.
@@ -287,8 +286,11 @@ pub fn assemble(config: &Config, secrets: &dyn SecretStore) -> Result<Station, P
 
     let relay_url = prod.relay.url.as_str().trim_end_matches('/');
     let relay_http = relay_http_client(config)?;
-    let relay =
-        RelayClient::with_http_client(relay_http, relay_url, relay_credential.expose_secret());
+    let relay = RelayClient::with_http_client(
+        relay_http.clone(),
+        relay_url,
+        relay_credential.expose_secret(),
+    );
 
     let ports = Ports {
         directory: Arc::new(GraphDirectory::new(graph, tokens)),
@@ -297,7 +299,7 @@ pub fn assemble(config: &Config, secrets: &dyn SecretStore) -> Result<Station, P
             VERIFIER_CLIENT_NAME,
         )),
         provider: Arc::new(HttpProviders::new(http, station_id.clone(), provider_endpoints)),
-        events: Arc::new(RelayEvents::new(relay, relay_url)),
+        events: Arc::new(RelayEvents::new(relay, relay_url).with_probe_client(relay_http)),
         clock: Arc::new(SystemClock),
         audit: Arc::new(TracingAudit),
     };
@@ -334,68 +336,27 @@ fn unusable_key() -> Secret {
     Secret::new(bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())
 }
 
-/// The root the adapter appends `/{id}/…` to: `url` without its last path segment, which must
-/// be the provider's id.
-fn provider_root(file: &str, key: String, url: &Url, id: &str) -> Result<String, ProductionError> {
-    let error = |reason: String| ProductionError::Endpoint {
-        file: file.to_owned(),
-        key: key.clone(),
-        url: url.to_string(),
-        reason,
-    };
-    let last = url.path_segments().and_then(|mut s| s.rfind(|s| !s.is_empty()));
-    if last != Some(id) {
-        return Err(error(format!(
-            "must end in the provider's id (`…/{id}`): the engine reaches the hosted flow at \
-             {{root}}/{id}/start and the capture API at {{root}}/{id}/v1/sessions"
-        )));
-    }
-    let mut root = url.clone();
-    if let Ok(mut segments) = root.path_segments_mut() {
-        segments.pop_if_empty().pop();
-    }
-    Ok(root.as_str().trim_end_matches('/').to_owned())
-}
-
 fn provider_endpoint(
     file: &str,
     index: usize,
     p: &Provider,
     secrets: &dyn SecretStore,
 ) -> Result<ProviderEndpoint, ProductionError> {
-    let hosted = p
-        .hosted_flow_url
-        .as_ref()
-        .map(|u| provider_root(file, format!("providers[{index}].hosted_flow_url"), u, &p.id))
-        .transpose()?;
-    let capture = p
-        .capture_api_url
-        .as_ref()
-        .map(|u| provider_root(file, format!("providers[{index}].capture_api_url"), u, &p.id))
-        .transpose()?;
-    let base_url = match (hosted, capture) {
-        (Some(h), Some(c)) if h != c => {
-            return Err(ProductionError::Endpoint {
-                file: file.to_owned(),
-                key: format!("providers[{index}].capture_api_url"),
-                url: p.capture_api_url.as_ref().map(Url::to_string).unwrap_or_default(),
-                reason: format!(
-                    "must share its root with hosted_flow_url ({h}/{}): the engine reaches both \
-                     under one provider root",
-                    p.id
-                ),
-            });
-        }
-        (Some(root), _) | (None, Some(root)) => root,
-        // The config refuses a provider with neither URL.
-        (None, None) => {
-            return Err(ProductionError::Endpoint {
-                file: file.to_owned(),
-                key: format!("providers[{index}]"),
-                url: String::new(),
-                reason: "needs hosted_flow_url or capture_api_url".to_owned(),
-            });
-        }
+    // The config refuses a provider with neither URL; guard anyway rather than sign for nothing.
+    if p.hosted_flow_url.is_none() && p.capture_api_url.is_none() {
+        return Err(ProductionError::Endpoint {
+            file: file.to_owned(),
+            key: format!("providers[{index}]"),
+            url: String::new(),
+            reason: "needs hosted_flow_url or capture_api_url".to_owned(),
+        });
+    }
+    // A path the provider does not offer gets an address that refuses every call.
+    let base = |url: &Option<Url>| {
+        url.as_ref().map_or_else(
+            || "http://127.0.0.1:9/not-offered".to_owned(),
+            |u| u.as_str().trim_end_matches('/').to_owned(),
+        )
     };
     let link_signing_key = match p.hosted_flow_url {
         Some(_) => {
@@ -413,7 +374,8 @@ fn provider_endpoint(
     };
     Ok(ProviderEndpoint {
         id: p.id.clone(),
-        base_url,
+        hosted_flow_url: base(&p.hosted_flow_url),
+        capture_api_url: base(&p.capture_api_url),
         link_signing_key,
         capture_api_key,
         phone_id: None,

@@ -42,6 +42,10 @@ pub struct Step {
     pub index: u8,
     /// Always [`Step::TOTAL`].
     pub total: u8,
+    /// On the could-not-complete screen: the step the recovery stopped at (the furthest step this
+    /// session reached, or the last step when it was refused after a passing Face Check). Steps
+    /// before it are done, the steps after it were never reached; `None` everywhere else.
+    pub stopped_at: Option<u8>,
 }
 
 impl Step {
@@ -60,7 +64,25 @@ impl Step {
             | View::FaceCheckResult { .. } => 4,
             View::Tap { .. } | View::EvaluationResult | View::CouldNotComplete { .. } => 5,
         };
-        Some(Step { index, total: Self::TOTAL })
+        Some(Step { index, total: Self::TOTAL, stopped_at: None })
+    }
+
+    /// [`Step::of`], knowing the furthest step this session reached before `view` (0 if none):
+    /// a could-not-complete screen says where the recovery stopped, so the indicator never ticks
+    /// a step that was not done.
+    pub fn after(view: &View, reached: u8) -> Option<Step> {
+        let step = Self::of(view)?;
+        Some(match view {
+            // Refused after a passing Face Check (names, account state, the pass itself): the
+            // proof steps are done and the last one is where it stopped.
+            View::CouldNotComplete { reason, .. } if reason.0.after_proof() => {
+                Step { stopped_at: Some(Self::TOTAL), ..step }
+            }
+            View::CouldNotComplete { .. } => {
+                Step { stopped_at: Some(reached.clamp(1, Self::TOTAL - 1)), ..step }
+            }
+            _ => step,
+        })
     }
 }
 
@@ -656,6 +678,6 @@ mod tests {
         assert_eq!(tap.groups, ["k7Q+", "2rZa", "9x"]);
         assert_eq!(tap.code(), "k7Q+2rZa9x");
         assert!(!format!("{v:?}").contains("k7Q+"));
-        assert_eq!(Step::of(&v), Some(Step { index: 5, total: 5 }));
+        assert_eq!(Step::of(&v), Some(Step { index: 5, total: 5, stopped_at: None }));
     }
 }

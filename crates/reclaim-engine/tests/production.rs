@@ -181,18 +181,134 @@ fn a_demo_mode_file_is_refused() {
     assert!(matches!(err, ProductionError::DemoMode { .. }), "{err:?}");
 }
 
-#[test]
-fn a_provider_url_the_adapter_cannot_address_is_named() {
-    let config = offline(&offline_toml("production", "http://127.0.0.1:9/hosted"));
+/// Reads one HTTP request from a test server's socket and answers it; returns the request line.
+async fn answer_one(listener: &tokio::net::TcpListener, status: &str, body: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (mut socket, _) = listener.accept().await.unwrap();
+    let mut request = Vec::new();
+    let mut buf = [0u8; 4096];
+    // Headers, then the body its Content-Length announces.
+    loop {
+        let n = socket.read(&mut buf).await.unwrap();
+        request.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&request).to_string();
+        if let Some(end) = text.find("\r\n\r\n") {
+            let length = text
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length:")
+                        .map(|v| v.trim().parse::<usize>().unwrap())
+                })
+                .unwrap_or(0);
+            if request.len() >= end + 4 + length || n == 0 {
+                break;
+            }
+        }
+    }
+    let reply = format!(
+        "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    socket.write_all(reply.as_bytes()).await.unwrap();
+    String::from_utf8_lossy(&request).lines().next().unwrap_or_default().to_owned()
+}
+
+#[tokio::test]
+async fn provider_urls_are_used_as_configured_whatever_their_layout() {
+    use reclaim_engine::ports::HostedLinkRequest;
+    // A provider whose hosted flow and capture API live on paths that do not end in its id.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let capture = format!("http://{}/kiosk-api/v2", listener.local_addr().unwrap());
+    let toml = offline_toml("production", "https://verify.idv.example/flows/kiosk").replace(
+        "documents = [\"passport\"]",
+        &format!("capture_api_url = \"{capture}\"\ndocuments = [\"passport\"]"),
+    );
     let store = MemoryStore::new()
         .with(&SecretName::ClientSecret, "client-secret-value")
         .with(&SecretName::RelayCredential, "relay-credential-0123456789")
+        .with(&SecretName::ProviderLinkKey("trueid".into()), "link-key-0123456789abcdef")
+        .with(&SecretName::ProviderCaptureKey("trueid".into()), "capture-key-0123456789");
+    let station = assemble(&offline(&toml), &store).expect("any provider URL layout is accepted");
+    let provider = station.ports.provider.clone();
+
+    let request = HostedLinkRequest {
+        request_id: "req-1".into(),
+        return_url: "https://relay.contoso.example/r/abc".into(),
+        expires_at: time::OffsetDateTime::now_utc() + time::Duration::minutes(10),
+    };
+    let link = provider.hosted_link("trueid", &request).await.expect("a link");
+    assert!(link.starts_with("https://verify.idv.example/flows/kiosk/start?token="), "{link}");
+
+    let server = answer_one(
+        &listener,
+        "201 Created",
+        r#"{"sessionId":"s-1","expiresAt":"2030-01-01T00:00:00Z"}"#,
+    );
+    let (line, session) =
+        tokio::join!(server, provider.create_capture("trueid", DocumentKind::Passport));
+    assert_eq!(line, "POST /kiosk-api/v2/v1/sessions HTTP/1.1");
+    assert_eq!(session.expect("a capture session").id, "s-1");
+}
+
+/// A relay serving HTTPS with a certificate from a private CA; returns it, its URL and the CA file.
+async fn relay_behind_a_private_ca(
+    dir: &Path,
+    credential: &str,
+) -> (reclaim_relay::RunningRelay, String, std::path::PathBuf) {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair, SanType};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca_cert = ca.self_signed(&ca_key).unwrap();
+    let issuer = rcgen::Issuer::new(ca, ca_key);
+    let mut leaf = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
+    leaf.subject_alt_names.push(SanType::IpAddress([127, 0, 0, 1].into()));
+    let leaf_key = KeyPair::generate().unwrap();
+    let leaf_cert = leaf.signed_by(&leaf_key, &issuer).unwrap();
+    let (cert_file, key_file, ca_file) =
+        (dir.join("relay.pem"), dir.join("relay.key"), dir.join("private-ca.pem"));
+    std::fs::write(&cert_file, format!("{}{}", leaf_cert.pem(), ca_cert.pem())).unwrap();
+    std::fs::write(&key_file, leaf_key.serialize_pem()).unwrap();
+    std::fs::write(&ca_file, ca_cert.pem()).unwrap();
+    let config = reclaim_relay::RelayConfig {
+        stations: vec![reclaim_relay::StationConfig {
+            id: STATION.into(),
+            credential: credential.to_owned(),
+        }],
+        tls: Some(reclaim_relay::TlsConfig { cert_file, key_file }),
+        ..reclaim_relay::RelayConfig::default()
+    };
+    let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let relay = reclaim_relay::serve(config, listener).await.expect("the relay starts with TLS");
+    let url = relay.base_url().to_owned();
+    (relay, url, ca_file)
+}
+
+#[tokio::test]
+async fn the_relay_probe_trusts_the_configured_private_ca() {
+    let dir = tempfile::tempdir().unwrap();
+    let credential = "relay-credential-0123456789";
+    let (relay, url, ca_file) = relay_behind_a_private_ca(dir.path(), credential).await;
+    assert!(url.starts_with("https://127.0.0.1:"), "{url}");
+    let store = MemoryStore::new()
+        .with(&SecretName::ClientSecret, "client-secret-value")
+        .with(&SecretName::RelayCredential, credential)
         .with(&SecretName::ProviderLinkKey("trueid".into()), "link-key-0123456789abcdef");
-    let err = assemble(&config, &store).expect_err("the URL does not end in the id");
-    let ProductionError::Endpoint { key, url, .. } = &err else { panic!("{err:?}") };
-    assert_eq!(key, "providers[0].hosted_flow_url");
-    assert_eq!(url, "http://127.0.0.1:9/hosted");
-    assert!(err.to_string().contains("must end in the provider's id"), "{err}");
+    let toml = offline_toml("production", "http://127.0.0.1:9/provider/trueid")
+        .replace("[relay]\nurl = \"http://127.0.0.1:9\"", &format!("[relay]\nurl = \"{url}\""));
+    let trusting = toml.replace(
+        "request_service = \"http://127.0.0.1:9/vc\"",
+        &format!("request_service = \"http://127.0.0.1:9/vc\"\nca_file = '{}'", ca_file.display()),
+    );
+    // The pre-flight's relay check: reachable over TLS when the file names the relay's CA...
+    let station = assemble(&offline(&trusting), &store).unwrap();
+    station.ports.events.probe().await.expect("the relay is reachable through the private CA");
+    // ...and refused without it (the system roots do not know a private CA).
+    let station = assemble(&offline(&toml), &store).unwrap();
+    assert!(station.ports.events.probe().await.is_err(), "an unknown CA must not be trusted");
+    let _ = relay.shutdown().await;
 }
 
 #[test]
@@ -215,4 +331,19 @@ fn the_keyrings_audit_key_keeps_pseudonyms_across_restarts() {
     let key = "fleet-audit-key-0123456789abcdef-0123";
     let keyed = || store().with(&SecretName::AuditKey, key);
     assert_eq!(pseudonym(&keyed()), pseudonym(&keyed()));
+}
+
+#[test]
+fn the_shipped_example_configuration_assembles() {
+    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/config");
+    let config = Config::from_toml(reclaim_config::EXAMPLE, "reclaim.example.toml", &docs)
+        .unwrap_or_else(|e| panic!("the example validates:\n{e}"));
+    // Every secret the file names, as `reclaim-config set-secret` would store them.
+    let store = config.required_secrets().into_iter().fold(MemoryStore::new(), |store, name| {
+        store.with(&name, "example-secret-value-0123456789abcdef")
+    });
+    let station = assemble(&config, &store).expect("the example is a working production file");
+    assert_eq!(station.settings.mode, StationMode::Production);
+    let ids: Vec<_> = station.settings.providers.iter().map(|p| p.card.id.clone()).collect();
+    assert_eq!(ids, config.providers.iter().map(|p| p.id.clone()).collect::<Vec<_>>());
 }

@@ -8,6 +8,7 @@ export const de: Catalogue = {
   'shell.progress': 'Fortschritt',
   'shell.stepOf': 'Schritt {index} von {total}',
   'shell.stepDone': 'erledigt',
+  'shell.stepStopped': 'hier abgebrochen',
   'shell.stepCurrent': 'aktueller Schritt',
   'shell.cancel': 'Abbrechen',
   'shell.language': 'Sprache',

@@ -8,6 +8,7 @@ export const en = {
   'shell.progress': 'Progress',
   'shell.stepOf': 'Step {index} of {total}',
   'shell.stepDone': 'done',
+  'shell.stepStopped': 'stopped here',
   'shell.stepCurrent': 'current step',
   'shell.cancel': 'Cancel',
   'shell.language': 'Language',

@@ -8,6 +8,7 @@ export const es: Catalogue = {
   'shell.progress': 'Progreso',
   'shell.stepOf': 'Paso {index} de {total}',
   'shell.stepDone': 'completado',
+  'shell.stepStopped': 'se detuvo aquí',
   'shell.stepCurrent': 'paso actual',
   'shell.cancel': 'Cancelar',
   'shell.language': 'Idioma',

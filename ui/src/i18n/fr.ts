@@ -8,6 +8,7 @@ export const fr: Catalogue = {
   'shell.progress': 'Progression',
   'shell.stepOf': 'Étape {index} sur {total}',
   'shell.stepDone': 'terminée',
+  'shell.stepStopped': 'arrêté ici',
   'shell.stepCurrent': 'étape en cours',
   'shell.cancel': 'Annuler',
   'shell.language': 'Langue',

@@ -8,6 +8,7 @@ export const pl: Catalogue = {
   'shell.progress': 'Postęp',
   'shell.stepOf': 'Krok {index} z {total}',
   'shell.stepDone': 'ukończony',
+  'shell.stepStopped': 'przerwano tutaj',
   'shell.stepCurrent': 'bieżący krok',
   'shell.cancel': 'Anuluj',
   'shell.language': 'Język',

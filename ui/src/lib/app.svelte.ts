@@ -23,7 +23,10 @@ export function applyUpdate(u: ViewUpdate): void {
   const current = app.update;
   if (current && u.seq <= current.seq && !u.reset) return;
   // The station's language (its configuration's `locale`) when the kiosk starts and after a wipe.
-  if (!current) setLang(u.station.defaultLocale);
+  if (!current) {
+    performance.mark('reclaim:first-view');
+    setLang(u.station.defaultLocale);
+  }
   if (u.reset) {
     setLang(u.station.defaultLocale);
     app.highContrast = false;

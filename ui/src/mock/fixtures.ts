@@ -34,13 +34,22 @@ const STEP: Record<View['screen'], number | null> = {
   couldNotComplete: 5,
 };
 
+/** Reasons refused after a passing Face Check (the engine's `ReasonCode::after_proof`). */
+const AFTER_PROOF = new Set(['name_mismatch', 'duplicate_name', 'directory_name_blank', 'account_disabled', 'account_not_member', 'tap_policy_refused', 'tap_creation_failed']);
+
+/** Where a could-not-complete view stopped, as the engine would say (Face Check for the rest). */
+function stoppedAt(view: View): number | null {
+  if (view.screen !== 'couldNotComplete') return null;
+  return AFTER_PROOF.has(view.reason) ? 5 : 4;
+}
+
 /** A full update around a view, with the step the engine would give it. */
 export function updateFor(view: View, extra: Partial<ViewUpdate> = {}): ViewUpdate {
   const index = STEP[view.screen];
   return {
     seq: 1,
     view,
-    step: index === null ? null : { index, total: 5 },
+    step: index === null ? null : { index, total: 5, stoppedAt: stoppedAt(view) },
     idleSecondsLeft: null,
     station: STATION,
     reset: false,

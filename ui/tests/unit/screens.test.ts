@@ -111,6 +111,28 @@ describe('Checking and the step indicator', () => {
   });
 });
 
+describe('The step indicator on the could-not-complete screen', () => {
+  const items = () =>
+    Array.from(screen.getByRole('navigation', { name: 'Progress' }).querySelectorAll('li'));
+
+  it('ticks only the steps done before Face Check failed, and marks where it stopped', async () => {
+    await renderApp({ screen: 'couldNotComplete', reason: 'face_check_failed', reference: 'RC-FACE_CHECK_FAILED-00000000' });
+    const [one, two, three, four, five] = items();
+    for (const done of [one, two, three]) expect(done).toHaveTextContent('(done)');
+    expect(four).not.toHaveTextContent('(done)');
+    expect(four).toHaveTextContent('(stopped here)');
+    expect(five).toHaveAttribute('aria-current', 'step');
+    expect(five).not.toHaveTextContent('(done)');
+  });
+
+  it('a refusal after a passing Face Check ticks every proof step', async () => {
+    await renderApp(SCREENS.couldNotComplete());
+    const steps = items();
+    for (const done of steps.slice(0, 4)) expect(done).toHaveTextContent('(done)');
+    expect(steps[4]).toHaveTextContent('(stopped here)');
+  });
+});
+
 describe('ChooseProvider', () => {
   it('lists providers with their documents; paths call choose_provider', async () => {
     const { backend } = await renderApp(SCREENS.chooseProvider());

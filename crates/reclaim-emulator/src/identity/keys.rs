@@ -32,16 +32,30 @@ impl std::fmt::Debug for SigningKey {
 pub enum KeyError {
     #[error("key generation failed: {0}")]
     Generate(String),
+    #[error("{0}")]
+    Invalid(String),
 }
 
 impl SigningKey {
+    /// A fresh RSA 2048 key (100-200 ms of one core).
     pub fn generate() -> Result<Self, KeyError> {
         let kp = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256)
             .map_err(|e| KeyError::Generate(e.to_string()))?;
+        Self::from_key_pair(&kp)
+    }
+
+    /// The fixture's key (`tenant.token_signing_key`, an RSA private key in PKCS#8 PEM).
+    pub fn from_pem(pem: &str) -> Result<Self, KeyError> {
+        let kp = rcgen::KeyPair::from_pem_and_sign_algo(pem, &rcgen::PKCS_RSA_SHA256)
+            .map_err(|e| KeyError::Invalid(format!("not an RSA private key in PKCS#8 PEM: {e}")))?;
+        Self::from_key_pair(&kp)
+    }
+
+    fn from_key_pair(kp: &rcgen::KeyPair) -> Result<Self, KeyError> {
         let params = rcgen::CertificateParams::new(vec!["login.microsoftonline.com".to_owned()])
             .map_err(|e| KeyError::Generate(e.to_string()))?;
-        let cert = params.self_signed(&kp).map_err(|e| KeyError::Generate(e.to_string()))?;
-        let spki_der = rcgen::PublicKeyData::subject_public_key_info(&kp);
+        let cert = params.self_signed(kp).map_err(|e| KeyError::Generate(e.to_string()))?;
+        let spki_der = rcgen::PublicKeyData::subject_public_key_info(kp);
         let (_, spki) = SubjectPublicKeyInfo::from_der(&spki_der)
             .map_err(|e| KeyError::Generate(e.to_string()))?;
         let (n, e) = match spki.parsed() {

@@ -42,8 +42,11 @@ pub struct IdentityState {
 
 impl IdentityState {
     pub fn from_fixture(f: &Fixture) -> Result<Self, FixtureError> {
-        let signing_key =
-            keys::SigningKey::generate().map_err(|e| FixtureError::Invalid(e.to_string()))?;
+        let signing_key = match &f.tenant.token_signing_key {
+            Some(pem) => keys::SigningKey::from_pem(pem),
+            None => keys::SigningKey::generate(),
+        }
+        .map_err(|e| FixtureError::Invalid(format!("tenant.token_signing_key: {e}")))?;
         Ok(Self {
             signing_key,
             certificates: assertion::RegisteredCert::load_all(&f.apps)?,

@@ -22,9 +22,10 @@ use crate::view::{DocumentKind, Shot};
 pub struct ProviderEndpoint {
     /// Provider id (`trueid`).
     pub id: String,
-    /// The provider host's root; the hosted flow starts at `{base_url}/{id}/start` and the
-    /// capture API lives under `{base_url}/{id}/v1/sessions`.
-    pub base_url: String,
+    /// The hosted phone flow's base: it starts at `{hosted_flow_url}/start?token=…`.
+    pub hosted_flow_url: String,
+    /// The capture API's base: sessions live under `{capture_api_url}/v1/sessions`.
+    pub capture_api_url: String,
     /// HS256 key the kiosk signs hosted links with (shared with the provider).
     pub link_signing_key: Secret,
     /// The capture API's `X-Api-Key`.
@@ -37,7 +38,8 @@ impl fmt::Debug for ProviderEndpoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ProviderEndpoint")
             .field("id", &self.id)
-            .field("base_url", &self.base_url)
+            .field("hosted_flow_url", &self.hosted_flow_url)
+            .field("capture_api_url", &self.capture_api_url)
             .field("phone_id", &self.phone_id)
             .finish_non_exhaustive()
     }
@@ -139,7 +141,7 @@ impl HttpProviders {
     }
 
     fn sessions_url(p: &ProviderEndpoint) -> String {
-        format!("{}/{}/v1/sessions", p.base_url.trim_end_matches('/'), p.id)
+        format!("{}/v1/sessions", p.capture_api_url.trim_end_matches('/'))
     }
 
     /// The body of a refused call: a rejection (422/413 with a reason) or a failure.
@@ -202,7 +204,7 @@ impl IdentityProvider for HttpProviders {
             let p = self.endpoint(provider)?;
             let token = self.sign_link(p, request)?;
             let mut url =
-                url::Url::parse(&format!("{}/{}/start", p.base_url.trim_end_matches('/'), p.id))
+                url::Url::parse(&format!("{}/start", p.hosted_flow_url.trim_end_matches('/')))
                     .map_err(|_| AdapterFailure::Refused)?;
             url.query_pairs_mut().append_pair("token", &token);
             Ok(url.to_string())

@@ -47,6 +47,13 @@ impl RelayEvents {
             http: reqwest::Client::new(),
         }
     }
+
+    /// The client the health probe uses (default: a plain `reqwest::Client`); give it the relay
+    /// client's, so a relay behind a private CA passes the pre-flight that trusts that CA.
+    pub fn with_probe_client(mut self, http: reqwest::Client) -> Self {
+        self.http = http;
+        self
+    }
 }
 
 fn station_event(ev: RelayEvent) -> Option<StationEvent> {

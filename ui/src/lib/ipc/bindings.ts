@@ -34,7 +34,13 @@ index: number,
 /**
  * Always [`Step::TOTAL`].
  */
-total: number, };
+total: number, 
+/**
+ * On the could-not-complete screen: the step the recovery stopped at (the furthest step this
+ * session reached, or the last step when it was refused after a passing Face Check). Steps
+ * before it are done, the steps after it were never reached; `None` everywhere else.
+ */
+stoppedAt: number | null, };
 
 export type View = { "screen": "attract" } | { "screen": "outOfService", 
 /**
