@@ -259,6 +259,10 @@ mod tests {
         ])
         .unwrap();
         assert!(launch.no_phone_window);
+        // The page is painted on the CPU unless asked otherwise.
+        assert!(!launch.gpu_compositing);
+        let gl = Launch::try_parse_from(["reclaim-kiosk", "--gpu-compositing"]).unwrap();
+        assert!(gl.gpu_compositing);
         assert_eq!(launch.idle_seconds, Some(5));
         assert_eq!(launch.countdown_seconds, Some(3));
         assert_eq!(launch.demo_listen, Some("127.0.0.1:8400".parse().unwrap()));

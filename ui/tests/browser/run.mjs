@@ -294,6 +294,28 @@ try {
     await p.context.close();
   }
 
+  // ── The demo kiosk beside its demo phone (1920 − 430 − 2 × 24 px wide) ────────────────────
+  for (const size of [{ width: 1442, height: 1080, tag: 'beside-phone' }]) {
+    const p = await openPage(browser, size);
+    await test(`${size.tag}: attract's "You will need" stays clear of the settings, in every language`, async () => {
+      for (const lang of ['English', 'Deutsch', 'Français', 'Español', 'Polski']) {
+        await show(p.page, 'attract');
+        await p.page.getByRole('button', { name: lang }).click();
+        await p.page.waitForTimeout(60);
+        const gap = await p.page.evaluate(() => {
+          const card = document.querySelector('.attract-needs').getBoundingClientRect();
+          const settings = document.querySelector('.attract-settings').getBoundingClientRect();
+          return settings.top - card.bottom;
+        });
+        assert(gap >= 8, `${lang}: the card reaches ${-gap}px into the settings row`);
+        await fits(p.page, `${lang} attract ${size.tag}`);
+        if (lang === 'English') await shot(p.page, 'attract', size);
+      }
+      await p.page.getByRole('button', { name: 'English' }).click();
+    });
+    await p.context.close();
+  }
+
   // ── Flows, with real input ──────────────────────────────────────────────────────────────
   const p = await openPage(browser, LANDSCAPE, { reducedMotion: 'no-preference' });
   const { page } = p;
