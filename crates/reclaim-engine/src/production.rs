@@ -222,9 +222,8 @@ fn audit_key(store: &dyn SecretStore) -> Result<AuditKey, ProductionError> {
 ///
 /// Providers: the hosted flow starts at `{hosted_flow_url}/start` and the capture API lives at
 /// `{capture_api_url}/v1/sessions`, whatever the provider's host layout. A provider with only one
-/// of the two URLs gets a random key, known to nobody, and an address that refuses every call
-/// for the other: a link or capture call for the missing path fails instead of being signed
-/// with an empty key.
+/// of the two URLs has no URL for the other (the adapter refuses that path) and a random key,
+/// known to nobody, in its place rather than an empty one.
 ///
 /// Reads files and calls the secret store, which may block (the keyring): from async code, call
 /// it in `spawn_blocking`. Needs no runtime.
@@ -351,13 +350,9 @@ fn provider_endpoint(
             reason: "needs hosted_flow_url or capture_api_url".to_owned(),
         });
     }
-    // A path the provider does not offer gets an address that refuses every call.
-    let base = |url: &Option<Url>| {
-        url.as_ref().map_or_else(
-            || "http://127.0.0.1:9/not-offered".to_owned(),
-            |u| u.as_str().trim_end_matches('/').to_owned(),
-        )
-    };
+    // A path the provider does not offer has no URL: the adapter refuses it.
+    let base =
+        |url: &Option<Url>| url.as_ref().map(|u| u.as_str().trim_end_matches('/').to_owned());
     let link_signing_key = match p.hosted_flow_url {
         Some(_) => {
             let key = secret(secrets, &SecretName::ProviderLinkKey(p.id.clone()))?;

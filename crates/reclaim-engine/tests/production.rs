@@ -249,6 +249,18 @@ async fn provider_urls_are_used_as_configured_whatever_their_layout() {
         tokio::join!(server, provider.create_capture("trueid", DocumentKind::Passport));
     assert_eq!(line, "POST /kiosk-api/v2/v1/sessions HTTP/1.1");
     assert_eq!(session.expect("a capture session").id, "s-1");
+
+    // A provider with a hosted flow only: its camera path is refused, nothing is sent anywhere.
+    let hosted_only = offline_toml("production", "https://verify.idv.example/flows/kiosk");
+    let station = assemble(&offline(&hosted_only), &store).expect("a hosted-flow-only provider");
+    let refused = station.ports.provider.create_capture("trueid", DocumentKind::Passport).await;
+    assert!(
+        matches!(
+            refused,
+            Err(reclaim_engine::ports::CaptureError::Failed(reclaim_core::AdapterFailure::Refused))
+        ),
+        "{refused:?}"
+    );
 }
 
 /// A relay serving HTTPS with a certificate from a private CA; returns it, its URL and the CA file.

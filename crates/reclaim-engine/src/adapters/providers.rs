@@ -22,10 +22,12 @@ use crate::view::{DocumentKind, Shot};
 pub struct ProviderEndpoint {
     /// Provider id (`trueid`).
     pub id: String,
-    /// The hosted phone flow's base: it starts at `{hosted_flow_url}/start?token=…`.
-    pub hosted_flow_url: String,
-    /// The capture API's base: sessions live under `{capture_api_url}/v1/sessions`.
-    pub capture_api_url: String,
+    /// The hosted phone flow's base: it starts at `{hosted_flow_url}/start?token=…`; `None` if
+    /// the provider offers no phone path (a link is then refused).
+    pub hosted_flow_url: Option<String>,
+    /// The capture API's base: sessions live under `{capture_api_url}/v1/sessions`; `None` if the
+    /// provider offers no camera path (a capture is then refused).
+    pub capture_api_url: Option<String>,
     /// HS256 key the kiosk signs hosted links with (shared with the provider).
     pub link_signing_key: Secret,
     /// The capture API's `X-Api-Key`.
@@ -140,8 +142,13 @@ impl HttpProviders {
         })
     }
 
-    fn sessions_url(p: &ProviderEndpoint) -> String {
-        format!("{}/v1/sessions", p.capture_api_url.trim_end_matches('/'))
+    /// `{capture_api_url}/v1/sessions`, or `Refused` for a provider without a capture API.
+    fn sessions_url(p: &ProviderEndpoint) -> Result<String, AdapterFailure> {
+        let base = p.capture_api_url.as_deref().ok_or_else(|| {
+            tracing::warn!(provider = %p.id, "this provider offers no capture API");
+            AdapterFailure::Refused
+        })?;
+        Ok(format!("{}/v1/sessions", base.trim_end_matches('/')))
     }
 
     /// The body of a refused call: a rejection (422/413 with a reason) or a failure.
@@ -203,9 +210,12 @@ impl IdentityProvider for HttpProviders {
         Box::pin(async move {
             let p = self.endpoint(provider)?;
             let token = self.sign_link(p, request)?;
-            let mut url =
-                url::Url::parse(&format!("{}/start", p.hosted_flow_url.trim_end_matches('/')))
-                    .map_err(|_| AdapterFailure::Refused)?;
+            let base = p.hosted_flow_url.as_deref().ok_or_else(|| {
+                tracing::warn!(provider = %p.id, "this provider offers no hosted phone flow");
+                AdapterFailure::Refused
+            })?;
+            let mut url = url::Url::parse(&format!("{}/start", base.trim_end_matches('/')))
+                .map_err(|_| AdapterFailure::Refused)?;
             url.query_pairs_mut().append_pair("token", &token);
             Ok(url.to_string())
         })
@@ -225,7 +235,7 @@ impl IdentityProvider for HttpProviders {
             }
             let resp = self
                 .http
-                .post(Self::sessions_url(p))
+                .post(Self::sessions_url(p).map_err(CaptureError::Failed)?)
                 .header("x-api-key", p.capture_api_key.expose())
                 .json(&body)
                 .send()
@@ -254,11 +264,12 @@ impl IdentityProvider for HttpProviders {
         Box::pin(async move {
             const OP: &str = "provider.upload";
             let p = self.endpoint(&session.provider).map_err(CaptureError::Failed)?;
+            let sessions = Self::sessions_url(p).map_err(CaptureError::Failed)?;
             let content_type =
                 if image.starts_with(&[0xff, 0xd8]) { "image/jpeg" } else { "image/png" };
             let resp = self
                 .http
-                .put(format!("{}/{}/images/{}", Self::sessions_url(p), session.id, shot_wire(shot)))
+                .put(format!("{sessions}/{}/images/{}", session.id, shot_wire(shot)))
                 .header("x-api-key", p.capture_api_key.expose())
                 .header(reqwest::header::CONTENT_TYPE, content_type)
                 .body(image)
@@ -276,9 +287,10 @@ impl IdentityProvider for HttpProviders {
         Box::pin(async move {
             const OP: &str = "provider.submit";
             let p = self.endpoint(&session.provider).map_err(CaptureError::Failed)?;
+            let sessions = Self::sessions_url(p).map_err(CaptureError::Failed)?;
             let resp = self
                 .http
-                .post(format!("{}/{}/submit", Self::sessions_url(p), session.id))
+                .post(format!("{sessions}/{}/submit", session.id))
                 .header("x-api-key", p.capture_api_key.expose())
                 .send()
                 .await
@@ -310,7 +322,7 @@ impl IdentityProvider for HttpProviders {
             let p = self.endpoint(&session.provider)?;
             let resp = self
                 .http
-                .get(format!("{}/{}", Self::sessions_url(p), session.id))
+                .get(format!("{}/{}", Self::sessions_url(p)?, session.id))
                 .header("x-api-key", p.capture_api_key.expose())
                 .send()
                 .await

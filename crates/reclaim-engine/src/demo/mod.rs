@@ -274,8 +274,8 @@ impl DemoStack {
             .iter()
             .map(|p| ProviderEndpoint {
                 id: p.id.clone(),
-                hosted_flow_url: format!("{}/{}", u.provider.trim_end_matches('/'), p.id),
-                capture_api_url: format!("{}/{}", u.provider.trim_end_matches('/'), p.id),
+                hosted_flow_url: Some(format!("{}/{}", u.provider.trim_end_matches('/'), p.id)),
+                capture_api_url: Some(format!("{}/{}", u.provider.trim_end_matches('/'), p.id)),
                 link_signing_key: Secret::new(p.link_signing_key.clone()),
                 capture_api_key: Secret::new(p.capture_api_key.clone()),
                 phone_id: Some(options.phone_id.clone()),
