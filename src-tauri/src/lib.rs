@@ -81,6 +81,10 @@ pub fn context<R: Runtime>() -> Context<R> {
 /// Runs the kiosk until the process is stopped.
 pub fn run() {
     let launch = Launch::try_parse().unwrap_or_else(|error| error.exit());
+    // First, while this is the only thread: it sets the environment WebKit starts with.
+    if !launch.gpu_compositing {
+        window::paint_on_cpu();
+    }
     // The configuration first: it says where the logs go. Its errors name the key and line.
     let config = match launch.load_config() {
         Ok(config) => config,
@@ -109,9 +113,6 @@ pub fn run() {
             }
             if phone_window {
                 app.manage(window::PhoneBeside);
-            }
-            if launch.gpu_compositing {
-                app.manage(window::GpuCompositing);
             }
             // The engine (and in demo mode the emulated tenant) starts while the window is built
             // and the UI loads; commands wait for it.

@@ -2,7 +2,7 @@
 //! within the bundled UI, no new windows, no downloads, no closing by the person, no devtools in
 //! release builds, no context menu and no copying to the station's clipboard.
 
-use tauri::webview::{DownloadEvent, NewWindowResponse};
+use tauri::webview::{DownloadEvent, NewWindowResponse, PageLoadEvent};
 use tauri::{
     AppHandle, Manager, PhysicalPosition, PhysicalSize, RunEvent, Runtime, Url, WebviewUrl,
     WebviewWindow, WebviewWindowBuilder, WindowEvent,
@@ -119,26 +119,21 @@ fn placements<R: Runtime, M: Manager<R>>(manager: &M) -> Option<(Placement, Opti
     Some(demo_layout((origin.x, origin.y), (size.width, size.height), beside))
 }
 
-/// Managed state: the kiosk window lets WebKit composite with OpenGL (`--gpu-compositing`).
-/// Without it the page is painted on the CPU, see [`paint_on_cpu`].
-#[derive(Debug, Clone, Copy)]
-pub struct GpuCompositing;
-
-/// Makes WebKit paint the kiosk's page on the CPU (hardware-acceleration policy "never"). Its
-/// screens are still text, buttons and one camera preview, and GL compositing (Mesa's llvmpipe
-/// on a station without a GPU driver, as here) holds about 110 MiB of buffers in the page's
-/// process (bench/README.md). Set as the window is built, before the page's first paint.
-fn paint_on_cpu<R: Runtime>(window: &WebviewWindow<R>) -> tauri::Result<()> {
+/// Makes WebKit paint the kiosk's pages on the CPU instead of compositing them with OpenGL
+/// (`--gpu-compositing` skips this). Its screens are still text, buttons and one camera preview,
+/// and GL compositing (Mesa's llvmpipe on a station without a GPU driver, as here) holds about
+/// 110 MiB of buffers in the page's process (bench/README.md). Through the environment variable
+/// WebKitGTK reads as it starts, so the web views are created that way: setting the web view's
+/// hardware-acceleration policy once it was built (the first way) came after its page had started
+/// loading and cost that load ~50 ms.
+///
+/// GLib's `g_setenv` is not thread-safe: `run` calls this first, before any other thread exists.
+pub fn paint_on_cpu() {
     #[cfg(target_os = "linux")]
-    window.with_webview(|webview| {
-        use webkit2gtk::{HardwareAccelerationPolicy, SettingsExt, WebViewExt};
-        if let Some(settings) = WebViewExt::settings(&webview.inner()) {
-            settings.set_hardware_acceleration_policy(HardwareAccelerationPolicy::Never);
-        }
-    })?;
-    #[cfg(not(target_os = "linux"))]
-    let _ = window;
-    Ok(())
+    if let Err(error) = glib::setenv("WEBKIT_DISABLE_COMPOSITING_MODE", "1", true) {
+        // Not fatal: the kiosk works with GL compositing, it only needs more memory.
+        eprintln!("reclaim-kiosk: could not turn off GL compositing: {error}");
+    }
 }
 
 /// Managed state: demo mode will open the demo phone window, so the kiosk leaves it room.
@@ -169,6 +164,15 @@ pub fn create_main_window<R: Runtime, M: Manager<R>>(
         }
     }
     let window = builder
+        // Shown once its page has loaded, not at once: when a shown view is first drawn, WebKit
+        // (painting on the CPU) waits for the page's process, which in about one start in eight
+        // was still starting up and answered only at WebKit's 500 ms timeout (bench/README.md).
+        .visible(false)
+        .on_page_load(|window, payload| {
+            if payload.event() == PageLoadEvent::Finished {
+                show(&window);
+            }
+        })
         .devtools(cfg!(debug_assertions))
         .initialization_script(LOCKDOWN_SCRIPT)
         .on_navigation(move |url| {
@@ -202,10 +206,25 @@ pub fn create_main_window<R: Runtime, M: Manager<R>>(
             false
         })
         .build()?;
-    if manager.try_state::<GpuCompositing>().is_none() {
-        paint_on_cpu(&window)?;
-    }
+    // A page that never finishes loading still gets its window (an empty one says more than none).
+    let late = window.clone();
+    tauri::async_runtime::spawn(async move {
+        tokio::time::sleep(SHOW_AT_THE_LATEST).await;
+        if !late.is_visible().unwrap_or(true) {
+            tracing::warn!("the kiosk page had not loaded; showing its window anyway");
+            show(&late);
+        }
+    });
     Ok(window)
+}
+
+/// How long the kiosk window waits for its page before it is shown anyway.
+const SHOW_AT_THE_LATEST: std::time::Duration = std::time::Duration::from_secs(5);
+
+fn show<R: Runtime>(window: &WebviewWindow<R>) {
+    if let Err(error) = window.show().and_then(|()| window.set_focus()) {
+        tracing::warn!(%error, "the kiosk window could not be shown");
+    }
 }
 
 /// Demo mode: the emulator's phone page (Microsoft Authenticator's and the provider's stand-in)

@@ -11,6 +11,13 @@ SCREEN = tuple(int(n) for n in os.environ.get("RECLAIM_E2E_SCREEN", "1920x1080")
 def test_starts_full_screen_with_the_bundled_ui(s):
     s.wait_for(lambda: s.title() == "Reclaim", what='document title "Reclaim"')
     assert s.url().startswith("tauri://localhost"), s.url()
+    # The window is built hidden and shown once its page has loaded (window.rs), well before the
+    # 5 s after which it would be shown anyway.
+    s.wait_for(
+        lambda: s.execute("return document.visibilityState;") == "visible",
+        seconds=3,
+        what="the kiosk page visible on the screen",
+    )
 
     rect = s.wait_for(
         lambda: (r := s.window_rect()) and (r["width"], r["height"]) == SCREEN and r,

@@ -1,10 +1,14 @@
+// The entry script: the styles, and the subscription to the backend's views opened before the
+// rest of the UI (./boot, a separate chunk) is loaded, so the first view's round trip overlaps
+// loading and compiling it.
+// The kiosk's two typefaces (declared `block`, woff2 only: see kioskFonts in vite.config.ts).
 import '@fontsource/atkinson-hyperlegible-next/400.css';
 import '@fontsource/atkinson-hyperlegible-next/700.css';
 import '@fontsource/atkinson-hyperlegible-mono/400.css';
 import '@fontsource/atkinson-hyperlegible-mono/700.css';
 import './app.css';
-import { mount } from 'svelte';
-import App from './App.svelte';
+import { openFeed } from './lib/feed';
+import { backend } from './lib/ipc/backend';
 
 // Start-up marks, read by bench/startup_memory.py (`--breakdown`) to see where the time goes.
 performance.mark('reclaim:script');
@@ -16,8 +20,10 @@ async function start(): Promise<void> {
     const { installMockBackend } = await import('./mock/mockBackend');
     installMockBackend();
   }
-  const target = document.getElementById('app');
-  if (target) mount(App, { target });
+  performance.mark('reclaim:subscribe');
+  const feed = openFeed(backend());
+  const { mountApp } = await import('./boot');
+  mountApp(feed);
 }
 
 void start();

@@ -40,6 +40,8 @@ function syntheticFrame(seq: number): PreviewFrame | null {
   g.save();
   g.translate(480 + Math.sin(seq / 6) * 8, 270);
   g.rotate(Math.sin(seq / 9) * 0.02);
+  // The card held inside the UI's guide (82% × 92% of the frame), as the kiosk's synthetic camera does.
+  g.scale(1.25, 1.25);
   g.fillStyle = '#e9eef2';
   g.fillRect(-290, -180, 580, 360);
   g.fillStyle = '#9fb3c4';

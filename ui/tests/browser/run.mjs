@@ -290,6 +290,26 @@ try {
         await p.page.getByRole('button', { name: 'English' }).click();
       });
     }
+    await test(`${size.tag}: the typefaces are declared block, woff2 only, the latin faces preloaded`, async () => {
+      const faces = await p.page.evaluate(() => [...document.fonts].map((f) => `${f.family} ${f.weight} ${f.display}`));
+      assert(faces.length === 8, `expected 8 faces (2 typefaces × 2 weights × latin, latin-ext): ${faces}`);
+      assert(faces.every((f) => f.endsWith(' block')), `not all block: ${faces}`);
+      const sources = await p.page.evaluate(() =>
+        [...document.styleSheets]
+          .flatMap((sheet) => [...sheet.cssRules])
+          .filter((rule) => rule instanceof CSSFontFaceRule)
+          .map((rule) => rule.style.getPropertyValue('src'))
+          .join(' '),
+      );
+      assert(/\.woff2"?\)/.test(sources) && !/\.woff"?\)/.test(sources), `font sources: ${sources}`);
+      const preloads = await p.page.evaluate(() =>
+        [...document.querySelectorAll('link[rel="preload"][as="font"]')].map((l) => l.getAttribute('href')),
+      );
+      assert(
+        preloads.length === 4 && preloads.every((h) => /-latin-(400|700)-normal-[\w-]+\.woff2$/.test(h)),
+        `preloaded fonts: ${preloads}`,
+      );
+    });
     await test(`${size.tag}: no CSP violations or console errors`, () => cleanPage(p));
     await p.context.close();
   }
