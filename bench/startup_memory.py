@@ -18,10 +18,9 @@ One measurement (one app, one round):
      animation frame that first renders its first view, timed as paint timing times the first
      contentful paint: the rendering update's start; WebKit gives both the same timestamp).
      Start-up time = that frame - the request, on the page's own clock, so how soon WebDriver gets
-     to run the script does not count. The
-     moment the button was in the DOM is kept as "DOM ready" (the measure of runs 1-12, which
-     missed that the kiosk's first paint came ~250 ms after its DOM). WebDriver's own session
-     overhead is in both apps' numbers alike.
+     to run the script does not count. The moment the button was in the DOM is kept as "DOM
+     ready" (the measure of runs 1-12, which missed that the kiosk's first paint came ~250 ms
+     after its DOM). WebDriver's own session overhead is in both apps' numbers alike.
   3. After --settle seconds, memory = the sum of Pss (and Rss) from /proc/PID/smaps_rollup over
      the app process and all its descendants (WebKitWebProcess, WebKitNetworkProcess, the
      bubblewrap sandbox around them...). The app is the one live child of WebKitWebDriver.
@@ -59,14 +58,13 @@ const observer = new MutationObserver(() => {
 });
 observer.observe(document, { subtree: true, childList: true, attributes: true });
 """
-# Answers the epoch ms of the first frame painted with the page's content (see 2. above) once the
-# page has recorded it.
+# Answers the epoch ms of the performance entry (name, type) that times the app's first frame
+# with its content (see 2. above), once the page has recorded it.
 WAIT_PAINTED = """
 const done = arguments[arguments.length - 1];
+const [name, type] = arguments;
 const painted = () => {
-  const mark = performance.getEntriesByName('reclaim:first-view-frame', 'mark')[0];
-  const fcp = performance.getEntriesByName('first-contentful-paint', 'paint')[0];
-  const entry = mark || fcp;
+  const entry = performance.getEntriesByName(name, type)[0];
   return entry ? performance.timeOrigin + entry.startTime : null;
 };
 const poll = () => { const t = painted(); if (t !== null) done(t); else setTimeout(poll, 5); };
@@ -198,6 +196,12 @@ def pss_by_mapping(pid):
     return kinds
 
 
+# Each app's entry for its first painted frame: the bare page's first contentful paint (the page
+# is its button), the kiosk's mark for the frame that first renders a view (its first paint could
+# be a spinner).
+PAINTED_BARE = ("first-contentful-paint", "paint")
+PAINTED_KIOSK = ("reclaim:first-view-frame", "mark")
+
 # The page's own timeline: navigation milestones and the UI's `reclaim:*` marks, as epoch ms.
 TIMELINE = """
 const origin = performance.timeOrigin;
@@ -214,7 +218,7 @@ return points;
 """
 
 
-def measure(driver, driver_pid, binary, args, settle, breakdown=False):
+def measure(driver, driver_pid, binary, args, painted, settle, breakdown=False):
     if live_children(driver_pid, process_table()):
         raise RuntimeError("WebKitWebDriver still has a child from an earlier session")
     t_request = time.time()
@@ -234,11 +238,11 @@ def measure(driver, driver_pid, binary, args, settle, breakdown=False):
                     raise
                 time.sleep(0.01)
         t_ready_seen = time.time()
-        t_painted = session.execute_async(WAIT_PAINTED) / 1000.0
+        t_painted = session.execute_async(WAIT_PAINTED, *painted) / 1000.0
         # Every round's page timeline is kept (bench/out/startup_memory.json): a slow round
         # shows where it lost its time.
         points = session.execute(TIMELINE) or {}
-        timeline = {k: v / 1000.0 - t_request for k, v in points.items()}
+        timeline_ms = {k: v - t_request * 1000.0 for k, v in points.items()}
         time.sleep(settle)
         if not session.exists(SELECTOR):
             raise RuntimeError(f"{SELECTOR} is gone after the settle time")
@@ -266,7 +270,7 @@ def measure(driver, driver_pid, binary, args, settle, breakdown=False):
         "pss_kb": sum(p["pss_kb"] for p in processes),
         "rss_kb": sum(p["rss_kb"] for p in processes),
         "processes": processes,
-        "timeline_ms": {k: v * 1000.0 for k, v in timeline.items()},
+        "timeline_ms": timeline_ms,
     }
 
 
@@ -347,23 +351,30 @@ def main():
 
     webdriver.wait_ready(opts.driver)
     apps = [
-        ("bare", opts.bare, []),
-        ("kiosk", opts.kiosk, ["--no-phone-window"]),
+        ("bare", opts.bare, [], PAINTED_BARE),
+        ("kiosk", opts.kiosk, ["--no-phone-window"], PAINTED_KIOSK),
     ]
     for variant in opts.variant:
         name, _, extra = variant.partition("=")
-        apps.append((f"kiosk {name}", opts.kiosk, ["--no-phone-window", *shlex.split(extra)]))
+        args = ["--no-phone-window", *shlex.split(extra)]
+        apps.append((f"kiosk {name}", opts.kiosk, args, PAINTED_KIOSK))
 
-    results = {name: [] for name, _, _ in apps}
+    results = {app[0]: [] for app in apps}
     total = opts.warmup + opts.rounds
     for round_no in range(total):
         counted = round_no >= opts.warmup
         # Alternate the order every round, so neither app always runs right after the other.
         order = apps if round_no % 2 == 0 else list(reversed(apps))
-        for name, binary, args in order:
+        for name, binary, args, painted in order:
             last = round_no == total - 1
             r = measure(
-                opts.driver, opts.driver_pid, binary, args, opts.settle, opts.breakdown and last
+                opts.driver,
+                opts.driver_pid,
+                binary,
+                args,
+                painted,
+                opts.settle,
+                opts.breakdown and last,
             )
             label = f"round {round_no - opts.warmup + 1}" if counted else "warm-up"
             print(

@@ -53,6 +53,8 @@ function preloadFirstScreen(): Plugin {
   };
 }
 
+// `vite build` → dist/ (the Tauri shell embeds it). `vite build --mode mock` → a build whose
+// backend is the scripted mock in src/mock/ (browser UI tests only; never shipped).
 export default defineConfig(({ mode }) => ({
   plugins: process.env.VITEST ? [svelte(), svelteTesting()] : [kioskFonts(), svelte(), preloadFirstScreen()],
   base: './',

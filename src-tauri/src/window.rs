@@ -110,6 +110,10 @@ pub fn demo_layout(
     (Placement { width: kiosk_width, ..full }, Some(phone))
 }
 
+/// Managed state: demo mode will open the demo phone window, so the kiosk leaves it room.
+#[derive(Debug, Clone, Copy)]
+pub struct PhoneBeside;
+
 /// Where the kiosk's windows go (managed state): [`demo_layout`] on the [`KioskScreen`].
 fn placements<R: Runtime, M: Manager<R>>(manager: &M) -> Option<(Placement, Option<Placement>)> {
     let screen = manager.try_state::<KioskScreen>()?;
@@ -135,10 +139,6 @@ pub fn paint_on_cpu() {
         eprintln!("reclaim-kiosk: could not turn off GL compositing: {error}");
     }
 }
-
-/// Managed state: demo mode will open the demo phone window, so the kiosk leaves it room.
-#[derive(Debug, Clone, Copy)]
-pub struct PhoneBeside;
 
 /// Builds the `main` window from its entry in tauri.conf.json (which has `"create": false`, so
 /// Tauri leaves it to this function) with the lock-down handlers attached.

@@ -10,7 +10,7 @@ import './app.css';
 import { openFeed } from './lib/feed';
 import { backend } from './lib/ipc/backend';
 
-// Start-up marks, read by bench/startup_memory.py (`--breakdown`) to see where the time goes.
+// Start-up marks: bench/startup_memory.py keeps them in each round's page timeline.
 performance.mark('reclaim:script');
 
 async function start(): Promise<void> {

@@ -181,45 +181,22 @@ fn a_demo_mode_file_is_refused() {
     assert!(matches!(err, ProductionError::DemoMode { .. }), "{err:?}");
 }
 
-/// Reads one HTTP request from a test server's socket and answers it; returns the request line.
-async fn answer_one(listener: &tokio::net::TcpListener, status: &str, body: &str) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let (mut socket, _) = listener.accept().await.unwrap();
-    let mut request = Vec::new();
-    let mut buf = [0u8; 4096];
-    // Headers, then the body its Content-Length announces.
-    loop {
-        let n = socket.read(&mut buf).await.unwrap();
-        request.extend_from_slice(&buf[..n]);
-        let text = String::from_utf8_lossy(&request).to_string();
-        if let Some(end) = text.find("\r\n\r\n") {
-            let length = text
-                .lines()
-                .find_map(|l| {
-                    l.to_ascii_lowercase()
-                        .strip_prefix("content-length:")
-                        .map(|v| v.trim().parse::<usize>().unwrap())
-                })
-                .unwrap_or(0);
-            if request.len() >= end + 4 + length || n == 0 {
-                break;
-            }
-        }
-    }
-    let reply = format!(
-        "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    socket.write_all(reply.as_bytes()).await.unwrap();
-    String::from_utf8_lossy(&request).lines().next().unwrap_or_default().to_owned()
-}
-
 #[tokio::test]
 async fn provider_urls_are_used_as_configured_whatever_their_layout() {
     use reclaim_engine::ports::HostedLinkRequest;
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
     // A provider whose hosted flow and capture API live on paths that do not end in its id.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let capture = format!("http://{}/kiosk-api/v2", listener.local_addr().unwrap());
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/kiosk-api/v2/v1/sessions"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(
+            serde_json::json!({"sessionId": "s-1", "expiresAt": "2030-01-01T00:00:00Z"}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let capture = format!("{}/kiosk-api/v2", server.uri());
     let toml = offline_toml("production", "https://verify.idv.example/flows/kiosk").replace(
         "documents = [\"passport\"]",
         &format!("capture_api_url = \"{capture}\"\ndocuments = [\"passport\"]"),
@@ -240,17 +217,12 @@ async fn provider_urls_are_used_as_configured_whatever_their_layout() {
     let link = provider.hosted_link("trueid", &request).await.expect("a link");
     assert!(link.starts_with("https://verify.idv.example/flows/kiosk/start?token="), "{link}");
 
-    let server = answer_one(
-        &listener,
-        "201 Created",
-        r#"{"sessionId":"s-1","expiresAt":"2030-01-01T00:00:00Z"}"#,
-    );
-    let (line, session) =
-        tokio::join!(server, provider.create_capture("trueid", DocumentKind::Passport));
-    assert_eq!(line, "POST /kiosk-api/v2/v1/sessions HTTP/1.1");
+    // The capture session is created at {capture_api_url}/v1/sessions, nowhere else.
+    let session = provider.create_capture("trueid", DocumentKind::Passport).await;
     assert_eq!(session.expect("a capture session").id, "s-1");
+    server.verify().await;
 
-    // A provider with a hosted flow only: its camera path is refused, nothing is sent anywhere.
+    // A provider with a hosted flow only: its camera path is refused before any call.
     let hosted_only = offline_toml("production", "https://verify.idv.example/flows/kiosk");
     let station = assemble(&offline(&hosted_only), &store).expect("a hosted-flow-only provider");
     let refused = station.ports.provider.create_capture("trueid", DocumentKind::Passport).await;
