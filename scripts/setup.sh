@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything Reclaim needs on a fresh Debian 12 machine: system packages (apt), the Rust
-# pieces (rustfmt, clippy, cargo-nextest) and the Python venv used by the MSAL interop test.
+# pieces (rustfmt, clippy, cargo-nextest), the Python venv and the older MSAL for Node used by the
+# MSAL interop test.
 # Idempotent: a second run only checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,5 +49,17 @@ if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import msal' 2>/dev/n
   echo "setup: creating $VENV with msal"
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q --disable-pip-version-check 'msal==1.39.*'
+fi
+
+# An older MSAL for Node (@azure/msal-node 1.10.0, pinned by its package-lock.json) for the MSAL
+# interop test: it sends `openid profile offline_access` with client credentials. Under target/ too.
+MSAL_NODE_DIR="${RECLAIM_MSAL_NODE_DIR:-target/msal-node-1.10}"
+MSAL_NODE_LOCK=crates/reclaim-emulator/tests/msal/node/package-lock.json
+if [ ! -d "$MSAL_NODE_DIR/node_modules/@azure/msal-node" ] \
+  || ! cmp -s "$MSAL_NODE_LOCK" "$MSAL_NODE_DIR/package-lock.json"; then
+  echo "setup: installing @azure/msal-node 1.10.0 into $MSAL_NODE_DIR"
+  mkdir -p "$MSAL_NODE_DIR"
+  cp crates/reclaim-emulator/tests/msal/node/package.json "$MSAL_NODE_LOCK" "$MSAL_NODE_DIR/"
+  (cd "$MSAL_NODE_DIR" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 echo "setup: ok"

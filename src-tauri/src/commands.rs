@@ -1,5 +1,5 @@
 //! The commands the UI may call (`ui/src/lib/ipc/backend.ts`). Each is thin: take the managed
-//! [`Kiosk`] (waiting while it starts), call the engine, map its error to a [`CommandError`]. No business rules live here.
+//! [`Kiosk`] (waiting while it starts), call the recovery service, map its error to a [`CommandError`]. No business rules live here.
 //!
 //! App commands need no capability entry: every command listed in `lib.rs`'s
 //! `generate_handler!` is callable by the `main` window, and nothing else is.
@@ -42,7 +42,7 @@ pub async fn choose_provider(
     provider: String,
     path: ScanPath,
 ) -> Result<(), CommandError> {
-    Ok(kiosk.get().await?.engine().choose_provider(provider, path).await?)
+    Ok(kiosk.get().await?.service().choose_provider(provider, path).await?)
 }
 
 /// Camera path: take `shot` and send it to the provider.
@@ -58,7 +58,7 @@ pub async fn camera_preview(
     on_frame: Channel<PreviewFrame>,
 ) -> Result<(), CommandError> {
     let kiosk = kiosk.get().await?;
-    let scene = camera_stage(&kiosk.engine().current().view).and_then(scene_of_stage);
+    let scene = camera_stage(&kiosk.service().current().view).and_then(scene_of_stage);
     Ok(kiosk.camera()?.start(scene, move |frame| on_frame.send(frame).is_ok())?)
 }
 
@@ -72,19 +72,19 @@ pub async fn camera_stop(kiosk: State<'_, KioskCell>) -> Result<(), CommandError
 /// "I've noted it" / "Done": wipe and return to attract.
 #[tauri::command]
 pub async fn done(kiosk: State<'_, KioskCell>) -> Result<(), CommandError> {
-    Ok(kiosk.get().await?.engine().done().await?)
+    Ok(kiosk.get().await?.service().done().await?)
 }
 
 /// Cancel (confirmed by the person): wipe and return to attract.
 #[tauri::command]
 pub async fn cancel(kiosk: State<'_, KioskCell>) -> Result<(), CommandError> {
-    Ok(kiosk.get().await?.engine().cancel().await?)
+    Ok(kiosk.get().await?.service().cancel().await?)
 }
 
 /// A touch or a key: the person is still there.
 #[tauri::command]
 pub async fn activity(kiosk: State<'_, KioskCell>) -> Result<(), CommandError> {
-    Ok(kiosk.get().await?.engine().activity().await?)
+    Ok(kiosk.get().await?.service().activity().await?)
 }
 
 /// The station's mode and readiness, for the attract screen.

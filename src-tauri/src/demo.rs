@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use reclaim_camera::{FrameSource, SyntheticCamera, SyntheticImages};
 use reclaim_engine::View;
-use reclaim_engine::demo::{CardImage, DemoError, DemoOptions, DemoStack};
+use reclaim_engine::demo::{CardImage, DemoError, DemoStack};
 use serde::Serialize;
 
 use crate::camera::OpenCamera;
@@ -46,7 +46,7 @@ pub struct DemoPersona {
 
 /// The running demo tenant and the synthetic camera's card.
 pub struct Demo {
-    stack: DemoStack,
+    stack: Arc<DemoStack>,
     phone_id: String,
     /// Persona keys by lower-cased account name.
     personas: Vec<(String, String)>,
@@ -63,10 +63,9 @@ impl std::fmt::Debug for Demo {
 }
 
 impl Demo {
-    /// Starts the emulated tenant and relay (needs a tokio runtime).
-    pub async fn start(options: DemoOptions) -> Result<Demo, DemoError> {
-        let phone_id = options.phone_id.clone();
-        let stack = DemoStack::start(options).await?;
+    /// The demo around a started emulated tenant and relay (the in-process recovery service's).
+    pub fn new(stack: Arc<DemoStack>) -> Demo {
+        let phone_id = stack.phone_id().to_owned();
         let fixture = stack.emulator().state.fixture();
         let personas: Vec<(String, String)> = fixture
             .personas
@@ -76,7 +75,7 @@ impl Demo {
         let fallback_persona = personas.first().map(|(_, key)| key.clone()).unwrap_or_default();
         // No card is drawn yet (three images, CPU the window's start-up needs): see
         // `hold_first_card`.
-        Ok(Demo { stack, phone_id, personas, fallback_persona, held: Arc::new(Mutex::new(None)) })
+        Demo { stack, phone_id, personas, fallback_persona, held: Arc::new(Mutex::new(None)) }
     }
 
     /// The engine's stack (ports, settings, the tenant's control API).
@@ -175,8 +174,10 @@ impl Demo {
         }
     }
 
-    /// Stops the relay and the emulator.
+    /// Stops the relay and the emulator (once nothing else holds them).
     pub async fn shutdown(self) {
-        self.stack.shutdown().await;
+        if let Ok(stack) = Arc::try_unwrap(self.stack) {
+            stack.shutdown().await;
+        }
     }
 }

@@ -35,6 +35,12 @@ impl From<EngineError> for CommandError {
     }
 }
 
+impl From<reclaim_protocol::client::ClientError> for CommandError {
+    fn from(error: reclaim_protocol::client::ClientError) -> Self {
+        Self(error.to_view())
+    }
+}
+
 impl From<CameraError> for CommandError {
     fn from(error: CameraError) -> Self {
         // The camera's own text names devices and formats, never a person; log it, answer a code.

@@ -1,13 +1,18 @@
-//! The state the shell manages for the app's lifetime ([`Kiosk`]): the recovery engine, the
-//! camera, the demo tenant when there is one, and the one subscription that carries views to the
-//! UI. Commands reach the engine only through here.
+//! The state the shell manages for the app's lifetime ([`Kiosk`]): the kiosk's client of the
+//! recovery service, the camera, the demo tenant when there is one, and the one subscription
+//! that carries views to the UI. Commands reach the service only through here.
+//!
+//! The kiosk is a terminal; the recovery service decides (`recovery-service.md`). The kiosk
+//! always talks to the service over HTTP ([`ServiceClient`]): in demo and standalone mode the
+//! service runs in this process on loopback ([`LocalService`]), in fleet mode on a server.
 
 use std::sync::{Arc, Mutex};
 
 use reclaim_engine::demo::DemoOptions;
-use reclaim_engine::{
-    Engine, EngineSettings, Ports, Preflight, Shot, StationView, View, ViewUpdate,
-};
+use reclaim_engine::{EngineSettings, Ports, Preflight, Shot, StationView, View, ViewUpdate};
+use reclaim_protocol::client::{ClientOptions, ServiceClient};
+use reclaim_service::listener::Limits;
+use reclaim_service::local::{LocalService, OneStation};
 use tauri::async_runtime::{JoinHandle, spawn};
 use tokio::sync::broadcast::error::RecvError;
 
@@ -67,9 +72,11 @@ impl KioskCell {
     }
 }
 
-/// The kiosk: the engine, the camera, the demo tenant.
+/// The kiosk: its client of the recovery service, the camera, the demo tenant, and the service
+/// itself when it runs in this process.
 pub struct Kiosk {
-    engine: Engine,
+    service: ServiceClient,
+    local: Option<LocalService>,
     camera: Option<CameraDesk>,
     demo: Option<Arc<Demo>>,
     subscription: Mutex<Option<JoinHandle<()>>>,
@@ -110,48 +117,84 @@ impl Default for DemoLaunch {
 }
 
 impl Kiosk {
-    /// Starts the engine on `ports`; `camera` is the station's camera (if any), `demo` the demo
-    /// tenant it runs on (if any), `preflight` a fuller pre-flight than the ports' probes (the
-    /// doctor's, in production). Runs the pre-flight once, so the first screen is the right one
-    /// (attract or out of service). Needs a tokio runtime.
+    /// Standalone: the recovery service in this process on loopback, running this station's
+    /// engine on `ports` (the kiosk's own tenant credential); `camera` is the station's camera
+    /// (if any), `preflight` a fuller pre-flight than the ports' probes (the doctor's). The
+    /// kiosk enrols itself with its in-process service and talks to it over HTTP like a fleet
+    /// kiosk. Waits for the first view, so the first screen is the right one (attract or out of
+    /// service). Needs a tokio runtime.
     pub async fn start(
         ports: Ports,
         mut settings: EngineSettings,
         camera: Option<CameraDesk>,
-        demo: Option<Demo>,
         preflight: Option<Arc<dyn Preflight>>,
-    ) -> Kiosk {
+    ) -> Result<Kiosk, reclaim_service::ServiceError> {
         settings.camera_available = camera.is_some();
-        let engine = match preflight {
-            Some(preflight) => Engine::spawn_with_preflight(ports, settings, preflight),
-            None => Engine::spawn(ports, settings),
-        };
-        let station = engine.preflight().await;
+        let offline = offline_station(&settings);
+        let factory = Arc::new(OneStation::new(ports, settings, preflight));
+        let local = LocalService::start(factory, None, Limits::default()).await?;
+        let credential = local.enroll("this-station")?;
+        let service = connect(credential, offline).await?;
+        Ok(Kiosk::assemble(service, Some(local), camera, None))
+    }
+
+    /// Fleet: a client of a recovery service elsewhere; the kiosk holds no tenant credential.
+    pub fn with_service(service: ServiceClient, camera: Option<CameraDesk>) -> Kiosk {
+        Kiosk::assemble(service, None, camera, None)
+    }
+
+    fn assemble(
+        service: ServiceClient,
+        local: Option<LocalService>,
+        camera: Option<CameraDesk>,
+        demo: Option<Demo>,
+    ) -> Kiosk {
+        let station = service.station();
         tracing::info!(ready = station.ready, problems = ?station.problems, "pre-flight");
         let demo = demo.map(Arc::new);
         let follower =
-            spawn(follow(engine.clone(), engine.updates(), camera.clone(), demo.clone()));
-        Kiosk { engine, camera, demo, subscription: Mutex::new(None), follower }
+            spawn(follow(service.clone(), service.updates(), camera.clone(), demo.clone()));
+        Kiosk { service, local, camera, demo, subscription: Mutex::new(None), follower }
     }
 
-    /// A kiosk on the in-process demo tenant.
-    pub async fn start_demo(launch: DemoLaunch) -> Result<Kiosk, reclaim_engine::demo::DemoError> {
-        let demo =
-            Demo::start(DemoOptions { camera_available: launch.camera, ..launch.options }).await?;
-        let mut settings = demo.stack().settings();
-        if let Some(seconds) = launch.idle_seconds {
-            settings.config.idle_timeout_secs = seconds;
-        }
-        if let Some(seconds) = launch.countdown_seconds {
-            settings.idle_countdown_secs = seconds;
-        }
+    /// A kiosk on the in-process demo tenant, through the in-process recovery service.
+    pub async fn start_demo(launch: DemoLaunch) -> Result<Kiosk, reclaim_service::ServiceError> {
+        let camera_available = launch.camera;
+        let (idle, countdown) = (launch.idle_seconds, launch.countdown_seconds);
+        let hook: reclaim_service::demo::SettingsHook = Arc::new(move |settings| {
+            settings.camera_available = camera_available;
+            if let Some(seconds) = idle {
+                settings.config.idle_timeout_secs = seconds;
+            }
+            if let Some(seconds) = countdown {
+                settings.idle_countdown_secs = seconds;
+            }
+        });
+        let service = reclaim_service::demo::DemoService::start(
+            reclaim_service::demo::DemoServiceOptions {
+                stack: DemoOptions { camera_available, ..launch.options },
+                settings: Some(hook),
+                ..Default::default()
+            },
+        )
+        .await?;
+        let offline = offline_station(&service.stack().settings());
+        let credential = service.enroll("demo-kiosk")?;
+        let client = connect(credential, offline).await?;
+        let (stack, local) = service.into_parts();
+        let demo = Demo::new(stack);
         let camera = launch.camera.then(|| CameraDesk::new(demo.camera()));
-        Ok(Kiosk::start(demo.stack().ports(), settings, camera, Some(demo), None).await)
+        Ok(Kiosk::assemble(client, Some(local), camera, Some(demo)))
     }
 
-    /// The engine.
-    pub fn engine(&self) -> &Engine {
-        &self.engine
+    /// The kiosk's client of the recovery service.
+    pub fn service(&self) -> &ServiceClient {
+        &self.service
+    }
+
+    /// The recovery service, when it runs in this process (demo, standalone).
+    pub fn local_service(&self) -> Option<&LocalService> {
+        self.local.as_ref()
     }
 
     /// The demo tenant, in demo mode.
@@ -166,7 +209,7 @@ impl Kiosk {
 
     /// The station as the attract screen shows it.
     pub fn station(&self) -> StationView {
-        self.engine.current().station
+        self.service.station()
     }
 
     /// Sends the current view to `send` at once, then every update, until `send` answers
@@ -177,17 +220,17 @@ impl Kiosk {
         F: FnMut(ViewUpdate) -> bool + Send + 'static,
     {
         // Subscribed before the current view is read, so no update falls between the two.
-        let mut updates = self.engine.updates();
-        let engine = self.engine.clone();
+        let mut updates = self.service.updates();
+        let service = self.service.clone();
         let task = spawn(async move {
-            if !send(engine.current()) {
+            if !send(service.current()) {
                 return;
             }
             loop {
                 let update = match updates.recv().await {
                     Ok(update) => update,
                     // Too slow to take every update: the newest is the whole state anyway.
-                    Err(RecvError::Lagged(_)) => engine.current(),
+                    Err(RecvError::Lagged(_)) => service.current(),
                     Err(RecvError::Closed) => return,
                 };
                 if !send(update) {
@@ -213,7 +256,7 @@ impl Kiosk {
             let demo = Arc::clone(demo);
             spawn(async move { demo.hold_first_card().await });
         }
-        self.engine.begin().await.map_err(Into::into)
+        self.service.begin().await.map_err(Into::into)
     }
 
     /// The account the person typed. In demo mode the synthetic camera then holds that
@@ -224,20 +267,21 @@ impl Kiosk {
             let typed = upn.clone();
             spawn(async move { demo.hold_card_of(&typed).await });
         }
-        self.engine.submit_upn(upn).await.map_err(Into::into)
+        self.service.submit_upn(upn).await.map_err(Into::into)
     }
 
-    /// Takes `shot` with the camera and hands it to the engine for the provider.
+    /// Takes `shot` with the camera and sends it to the service, which sends it to the provider.
     pub async fn capture(&self, shot: Shot) -> Result<(), CommandError> {
         let camera = self.camera()?.clone();
         let jpeg =
             tokio::task::spawn_blocking(move || camera.shoot(shot)).await.map_err(|_| {
                 CommandError::new(reclaim_engine::ErrorCode::Internal, "capture task failed")
             })??;
-        self.engine.capture(shot, jpeg).await.map_err(Into::into)
+        self.service.capture(shot, jpeg).await.map_err(Into::into)
     }
 
-    /// Stops the engine, the camera and the demo tenant (at exit).
+    /// Stops following the service, the camera, the in-process service and the demo tenant (at
+    /// exit).
     pub async fn shutdown(self) {
         self.follower.abort();
         if let Some(task) =
@@ -248,7 +292,10 @@ impl Kiosk {
         if let Some(camera) = &self.camera {
             camera.release();
         }
-        self.engine.shutdown().await;
+        self.service.close();
+        if let Some(local) = self.local {
+            local.shutdown().await;
+        }
         if let Some(demo) = self.demo.and_then(|d| Arc::try_unwrap(d).ok()) {
             demo.shutdown().await;
         }
@@ -269,7 +316,7 @@ pub fn shown_code(view: &View) -> Option<String> {
 /// screen) and, in demo mode, shows the demo phone the code on screen and takes the card back
 /// from the synthetic camera on every wipe.
 async fn follow(
-    engine: Engine,
+    service: ServiceClient,
     mut updates: tokio::sync::broadcast::Receiver<ViewUpdate>,
     camera: Option<CameraDesk>,
     demo: Option<Arc<Demo>>,
@@ -279,7 +326,7 @@ async fn follow(
         let update = match updates.recv().await {
             Ok(update) => update,
             // Behind: the newest view is what counts.
-            Err(RecvError::Lagged(_)) => engine.current(),
+            Err(RecvError::Lagged(_)) => service.current(),
             Err(RecvError::Closed) => return,
         };
         if let Some(camera) = &camera {
@@ -296,4 +343,25 @@ async fn follow(
             }
         }
     }
+}
+
+/// How the attract screen describes the station while the service cannot (its id, mode and
+/// language from the kiosk's own settings).
+fn offline_station(settings: &EngineSettings) -> StationView {
+    StationView {
+        mode: settings.mode,
+        station_id: settings.station_id.clone(),
+        ready: false,
+        problems: Vec::new(),
+        default_locale: settings.default_locale,
+    }
+}
+
+async fn connect(
+    credential: reclaim_protocol::station::StationCredential,
+    offline: StationView,
+) -> Result<ServiceClient, reclaim_service::ServiceError> {
+    ServiceClient::connect(credential, offline, ClientOptions::default())
+        .await
+        .map_err(|e| reclaim_service::ServiceError::Stations(e.to_string()))
 }

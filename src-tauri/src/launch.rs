@@ -14,11 +14,17 @@ use crate::kiosk::{DemoLaunch, Kiosk};
 #[derive(Debug, Clone, Parser)]
 #[command(name = "reclaim-kiosk", version, about = "The Reclaim account-recovery kiosk.")]
 pub struct Launch {
-    /// Production: run on the real tenant this TOML file describes (secrets from the OS keyring;
-    /// see `reclaim-config check`). Without it the kiosk runs in demo mode on the in-process
-    /// emulated tenant.
-    #[arg(long, value_name = "FILE")]
+    /// Production: the TOML file of this station — `station.mode = "fleet"`: a terminal of the
+    /// recovery service in `[service]`, with the station credential from `reclaim-config enroll`
+    /// in the OS keyring; `"production"` (standalone): the real tenant it describes, the service
+    /// in this process (secrets from the OS keyring; see `reclaim-config check`). Without it the
+    /// kiosk runs in demo mode on the in-process emulated tenant.
+    #[arg(long, value_name = "FILE", conflicts_with = "service_credential")]
     pub config: Option<PathBuf>,
+    /// A terminal of the recovery service whose station credential is in FILE (written by
+    /// `reclaim-config enroll --file` or `reclaim-service --demo`); the file names the service.
+    #[arg(long, value_name = "FILE")]
+    pub service_credential: Option<PathBuf>,
     /// Also write the log to a daily rotating file in DIR (default: the configuration's
     /// `logging.directory` with `--config`, otherwise standard error only).
     #[arg(long, value_name = "DIR")]
@@ -59,9 +65,9 @@ pub struct Launch {
 /// Why the kiosk could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum LaunchError {
-    /// The in-process emulated tenant or relay did not start.
-    #[error("the demo tenant did not start: {0}")]
-    Demo(#[from] reclaim_engine::demo::DemoError),
+    /// The in-process recovery service (in demo mode with the emulated tenant) did not start.
+    #[error("the recovery service did not start: {0}")]
+    Service(#[from] reclaim_service::ServiceError),
     /// The configuration file is invalid (the message names the key and line).
     #[error(transparent)]
     Config(#[from] reclaim_config::ConfigError),
@@ -75,6 +81,9 @@ pub enum LaunchError {
     /// The task reading the keyring ended abnormally.
     #[error("reading the configuration's secrets failed unexpectedly")]
     Task,
+    /// The station credential could not be read.
+    #[error("the station credential: {0}")]
+    Credential(String),
     /// `--demo-info FILE` could not be written.
     #[error("cannot write {path}: {source}")]
     DemoInfo {
@@ -88,14 +97,14 @@ pub enum LaunchError {
 impl Launch {
     /// Whether the kiosk runs on the in-process emulated tenant.
     pub fn is_demo(&self) -> bool {
-        self.config.is_none()
+        self.config.is_none() && self.service_credential.is_none()
     }
 
     /// The `--config` file, validated (`None` in demo mode).
     pub fn load_config(&self) -> Result<Option<Config>, LaunchError> {
         let Some(file) = &self.config else { return Ok(None) };
         let config = Config::load(file)?;
-        if config.production().is_none() {
+        if config.production().is_none() && config.service.is_none() {
             return Err(LaunchError::DemoConfig(file.display().to_string()));
         }
         Ok(Some(config))
@@ -114,9 +123,59 @@ impl Launch {
     /// or in demo mode without one (needs a tokio runtime).
     pub async fn start(&self, config: Option<Config>) -> Result<Kiosk, LaunchError> {
         match config {
+            Some(config) if config.service.is_some() => self.start_fleet(config).await,
             Some(config) => self.start_production(config).await,
-            None => self.start_demo().await,
+            None => match &self.service_credential {
+                Some(file) => {
+                    let credential = reclaim_protocol::station::StationCredential::read_file(file)
+                        .map_err(|e| LaunchError::Credential(e.to_string()))?;
+                    let offline = offline_station(&credential.station_id, Default::default());
+                    self.connect(credential, offline).await
+                }
+                None => self.start_demo().await,
+            },
         }
+    }
+
+    /// Fleet: a terminal of the recovery service in `[service]`, its station credential from the
+    /// OS keyring. The kiosk holds no tenant credential (the configuration refuses one).
+    async fn start_fleet(&self, config: Config) -> Result<Kiosk, LaunchError> {
+        let credential = tokio::task::spawn_blocking(|| {
+            use reclaim_config::SecretStore as _;
+            reclaim_config::KeyringStore::new().station_credential()
+        })
+        .await
+        .map_err(|_| LaunchError::Task)?
+        .map_err(|e| LaunchError::Credential(e.to_string()))?;
+        let offline = offline_station(&config.station.id, reclaim_engine::production::view_locale(config.station.locale));
+        let kiosk = self.connect(credential, offline).await?;
+        if let Some(updater) = self.updater(&config) {
+            let (service, dir) = (kiosk.service().clone(), self.update_dir.clone());
+            tauri::async_runtime::spawn(crate::update::run(
+                updater,
+                service,
+                dir,
+                crate::update::Schedule::default(),
+            ));
+        }
+        Ok(kiosk)
+    }
+
+    async fn connect(
+        &self,
+        credential: reclaim_protocol::station::StationCredential,
+        offline: reclaim_engine::StationView,
+    ) -> Result<Kiosk, LaunchError> {
+        tracing::info!(service = %credential.service_url, station = %credential.station_id, "fleet station");
+        let client = reclaim_protocol::client::ServiceClient::connect(
+            credential,
+            offline,
+            reclaim_protocol::client::ClientOptions::default(),
+        )
+        .await
+        .map_err(|e| LaunchError::Credential(e.to_string()))?;
+        let camera = if self.no_camera { None } else { crate::camera::station_camera() };
+        Ok(Kiosk::with_service(client, camera))
     }
 
     /// A real tenant: the configuration validated, its secrets read from the OS keyring.
@@ -146,10 +205,9 @@ impl Launch {
             std::sync::Arc::new(reclaim_config::KeyringStore::new()),
         );
         let kiosk =
-            Kiosk::start(station.ports, settings, camera, None, Some(std::sync::Arc::new(doctor)))
-                .await;
+            Kiosk::start(station.ports, settings, camera, Some(std::sync::Arc::new(doctor))).await?;
         if let Some(updater) = updater {
-            let (engine, dir) = (kiosk.engine().clone(), self.update_dir.clone());
+            let (engine, dir) = (kiosk.service().clone(), self.update_dir.clone());
             tauri::async_runtime::spawn(crate::update::run(
                 updater,
                 engine,
@@ -206,6 +264,17 @@ impl Launch {
             }
         }
         Ok(kiosk)
+    }
+}
+
+/// How the attract screen describes a fleet station while the service cannot.
+fn offline_station(id: &str, locale: reclaim_engine::Locale) -> reclaim_engine::StationView {
+    reclaim_engine::StationView {
+        mode: reclaim_engine::StationMode::Production,
+        station_id: id.to_owned(),
+        ready: false,
+        problems: Vec::new(),
+        default_locale: locale,
     }
 }
 

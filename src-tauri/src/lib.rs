@@ -43,7 +43,7 @@ pub fn run_app<R: Runtime>(
                     let Ok(kiosk) = cell.get().await else { return };
                     let Some(demo) = kiosk.demo() else { return };
                     let Ok(url) = demo.info().phone_page_url.parse::<tauri::Url>() else { return };
-                    let updates = kiosk.engine().updates();
+                    let updates = kiosk.service().updates();
                     // The demo works without it (the phone page opens in any browser): log, go on.
                     let created = window::create_phone_window(&handle, url.clone())
                         .map(drop)

@@ -6,7 +6,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use reclaim_engine::{Engine, View};
+use reclaim_engine::View;
+use reclaim_protocol::client::ServiceClient;
 use reclaim_updater::Updater;
 
 /// How long the attract screen must have been showing before an update is staged.
@@ -45,11 +46,11 @@ pub fn is_idle(view: &View) -> bool {
 }
 
 /// Waits until the kiosk has been idle for `quiet` without a break.
-pub async fn wait_until_quiet(engine: &Engine, quiet: Duration, poll: Duration) {
+pub async fn wait_until_quiet(service: &ServiceClient, quiet: Duration, poll: Duration) {
     let mut quiet_since: Option<tokio::time::Instant> = None;
     loop {
         let now = tokio::time::Instant::now();
-        let current = engine.current();
+        let current = service.current();
         if is_idle(&current.view) && current.idle_seconds_left.is_none() {
             let since = *quiet_since.get_or_insert(now);
             if now.duration_since(since) >= quiet {
@@ -65,7 +66,7 @@ pub async fn wait_until_quiet(engine: &Engine, quiet: Duration, poll: Duration) 
 /// One round: check, download and verify, wait for quiet, stage. Answers the staged file.
 pub async fn update_once(
     updater: &Updater,
-    engine: &Engine,
+    service: &ServiceClient,
     staging: &std::path::Path,
     schedule: &Schedule,
 ) -> Result<Option<PathBuf>, reclaim_updater::UpdateError> {
@@ -73,17 +74,17 @@ pub async fn update_once(
     tracing::info!(version = %release.version, "update available");
     let update = updater.download(&release).await?;
     tracing::info!(version = %update.version(), "update verified; waiting for the kiosk to be idle");
-    wait_until_quiet(engine, schedule.quiet, schedule.poll).await;
+    wait_until_quiet(service, schedule.quiet, schedule.poll).await;
     let staged = update.stage(staging)?;
     tracing::info!(file = %staged.display(), "update staged for the installer");
     Ok(Some(staged))
 }
 
 /// Checks on `schedule` for the life of the process; failures are logged and retried next round.
-pub async fn run(updater: Updater, engine: Engine, staging: PathBuf, schedule: Schedule) {
+pub async fn run(updater: Updater, service: ServiceClient, staging: PathBuf, schedule: Schedule) {
     tokio::time::sleep(schedule.first).await;
     loop {
-        match update_once(&updater, &engine, &staging, &schedule).await {
+        match update_once(&updater, &service, &staging, &schedule).await {
             Ok(Some(_)) | Ok(None) => {}
             Err(error) => tracing::warn!(%error, "update check failed"),
         }

@@ -34,10 +34,10 @@ fn a_whole_recovery_logs_its_audit_trail_and_nothing_personal() {
     let upn = persona.user_principal_name.clone();
     let phone = demo.stack().phone();
 
-    block_on(kiosk.engine().begin()).unwrap();
+    block_on(kiosk.service().begin()).unwrap();
     block_on(kiosk.submit_upn(upn.clone())).unwrap();
     wait(&kiosk, "choose provider", |u| matches!(u.view, View::ChooseProvider { .. }));
-    block_on(kiosk.engine().choose_provider("trueid".into(), ScanPath::Phone)).unwrap();
+    block_on(kiosk.service().choose_provider("trueid".into(), ScanPath::Phone)).unwrap();
     let scan = wait(&kiosk, "the link", |u| matches!(u.view, View::ScanId { link: Some(_), .. }));
     let View::ScanId { link: Some(link), .. } = scan.view else { unreachable!() };
     block_on(phone.complete_hosted_flow("trueid", &link.url, "ana")).unwrap();
@@ -48,7 +48,7 @@ fn a_whole_recovery_logs_its_audit_trail_and_nothing_personal() {
     let shown = wait(&kiosk, "the TAP", |u| matches!(u.view, View::Tap { .. }));
     let View::Tap { tap } = shown.view else { unreachable!() };
     let code = tap.code();
-    block_on(kiosk.engine().done()).unwrap();
+    block_on(kiosk.service().done()).unwrap();
     wait(&kiosk, "attract", |u| matches!(u.view, View::Attract));
     block_on(kiosk.shutdown());
     drop(guard); // flushes the file writer

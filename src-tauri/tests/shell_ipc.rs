@@ -194,7 +194,7 @@ fn subscribers_get_the_current_view_then_every_change_and_a_new_page_replaces_th
         std::thread::sleep(Duration::from_millis(10));
     }
     assert!(matches!(first.lock().unwrap()[0].view, View::Attract), "the current view first");
-    block_on(kiosk.engine().begin()).unwrap();
+    block_on(kiosk.service().begin()).unwrap();
     while !first.lock().unwrap().iter().any(|u| matches!(u.view, View::Identify { .. })) {
         assert!(Instant::now() < deadline, "no identify update");
         std::thread::sleep(Duration::from_millis(10));
@@ -214,7 +214,7 @@ fn subscribers_get_the_current_view_then_every_change_and_a_new_page_replaces_th
         std::thread::sleep(Duration::from_millis(10));
     }
     let before = first.lock().unwrap().len();
-    block_on(kiosk.engine().cancel()).unwrap();
+    block_on(kiosk.service().cancel()).unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
     while !second.lock().unwrap().iter().any(|u| matches!(u.view, View::Attract) && u.reset) {
         assert!(Instant::now() < deadline, "no reset update");

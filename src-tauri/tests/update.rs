@@ -68,8 +68,8 @@ fn a_verified_update_waits_for_the_kiosk_to_be_idle() {
         let (kiosk, updater) = kiosk_and_updater(b"package 0.9.0").await;
         let dir = staging("idle");
         // Someone is at the kiosk.
-        kiosk.engine().begin().await.unwrap();
-        let engine = kiosk.engine().clone();
+        kiosk.service().begin().await.unwrap();
+        let engine = kiosk.service().clone();
         let (task_dir, sched) = (dir.clone(), schedule());
         let task =
             tokio::spawn(async move { update_once(&updater, &engine, &task_dir, &sched).await });
@@ -77,10 +77,10 @@ fn a_verified_update_waits_for_the_kiosk_to_be_idle() {
         assert!(!dir.exists(), "staged while a recovery was under way");
         assert!(!task.is_finished());
         // They leave; once attract has been quiet, the update is staged.
-        kiosk.engine().cancel().await.unwrap();
+        kiosk.service().cancel().await.unwrap();
         let staged = tokio::time::timeout(Duration::from_secs(20), task).await.unwrap().unwrap();
         let staged = staged.unwrap().expect("an update was staged");
-        assert!(matches!(kiosk.engine().current().view, View::Attract));
+        assert!(matches!(kiosk.service().current().view, View::Attract));
         assert_eq!(std::fs::read(&staged).unwrap(), b"package 0.9.0");
         std::fs::remove_dir_all(&dir).unwrap();
         kiosk.shutdown().await;
@@ -92,7 +92,7 @@ fn a_tampered_update_is_never_staged() {
     block_on(async {
         let (kiosk, updater) = kiosk_and_updater(b"package 0.9.0 + implant").await;
         let dir = staging("tampered");
-        let refused = update_once(&updater, kiosk.engine(), &dir, &schedule()).await.unwrap_err();
+        let refused = update_once(&updater, kiosk.service(), &dir, &schedule()).await.unwrap_err();
         assert!(matches!(refused, UpdateError::BadSignature(_)), "{refused}");
         assert!(!dir.exists(), "something was staged");
         kiosk.shutdown().await;

@@ -1,6 +1,8 @@
-//! [`Kiosk`]: the engine on the in-process demo stack (emulator + relay on loopback), driven as
-//! the UI drives it, with the phone played through the emulator's control API. Waits are on
-//! view updates with a bounded timeout — never fixed sleeps.
+//! [`Kiosk`]: a kiosk's view of a recovery: the engine runs in the recovery service (on the
+//! in-process demo stack: emulator + relay on loopback), and the test drives it as the kiosk
+//! does — over the service's HTTP session API with an enrolled station's signed assertions —
+//! with the phone played through the emulator's control API. Waits are on view updates with a
+//! bounded timeout — never fixed sleeps.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // set-up failures are test failures
 
 use std::sync::{Arc, Mutex, PoisonError};
@@ -10,9 +12,11 @@ use reclaim_core::{AuditEvent, AuditKind, ReasonCode};
 use reclaim_engine::demo::{CardImage, DemoOptions, DemoStack, Phone, TenantControl};
 use reclaim_engine::simulate::simulation_settings;
 use reclaim_engine::{
-    CaptureStage, Engine, EngineSettings, ManualClock, MemoryAudit, ScanPath, Shot, View,
-    ViewUpdate,
+    CaptureStage, EngineSettings, ManualClock, MemoryAudit, ScanPath, Shot, View, ViewUpdate,
 };
+use reclaim_protocol::client::{ClientOptions, ServiceClient};
+use reclaim_service::listener::Limits;
+use reclaim_service::local::{LocalService, OneStation};
 use tokio::sync::watch;
 
 /// How long any one screen may take to appear (generous: 2 busy cores, debug builds).
@@ -36,11 +40,15 @@ pub fn test_settings(stack: &DemoStack) -> EngineSettings {
     s
 }
 
-/// An engine on a demo stack, with its audit kept in memory and every view update recorded.
+/// A station of a recovery service on a demo stack, with the engine's audit kept in memory and
+/// every view update the station receives recorded.
 #[derive(Debug)]
 pub struct Kiosk {
     pub stack: DemoStack,
-    pub engine: Engine,
+    /// The recovery service (in this process, on loopback).
+    pub local: LocalService,
+    /// The station's client of the service: what the kiosk shell calls.
+    pub service: ServiceClient,
     pub audit: Arc<MemoryAudit>,
     /// Set when started with a manual clock.
     pub clock: Option<ManualClock>,
@@ -72,10 +80,24 @@ impl Kiosk {
         }
         let mut settings = test_settings(&stack);
         adjust(&mut settings);
-        let engine = Engine::spawn(ports, settings);
-        let history = Arc::new(Mutex::new(vec![engine.current()]));
-        let (seen_tx, recorded) = watch::channel(engine.current().seq);
-        let mut updates = engine.updates();
+        let offline = reclaim_engine::StationView {
+            mode: settings.mode,
+            station_id: settings.station_id.clone(),
+            ready: false,
+            problems: Vec::new(),
+            default_locale: settings.default_locale,
+        };
+        let factory = Arc::new(OneStation::new(ports, settings, None));
+        let local = LocalService::start(factory, None, Limits::default())
+            .await
+            .expect("the recovery service starts");
+        let credential = local.enroll("system-test").expect("the station enrols");
+        let service = ServiceClient::connect(credential, offline, ClientOptions::default())
+            .await
+            .expect("the station connects");
+        let history = Arc::new(Mutex::new(vec![service.current()]));
+        let (seen_tx, recorded) = watch::channel(service.current().seq);
+        let mut updates = service.updates();
         let h = history.clone();
         tokio::spawn(async move {
             while let Ok(u) = updates.recv().await {
@@ -84,9 +106,10 @@ impl Kiosk {
                 seen_tx.send_replace(seq);
             }
         });
-        let rx = engine.subscribe();
+        let rx = service.subscribe();
         let phone = stack.phone();
-        let mut kiosk = Kiosk { stack, engine, audit, clock, rx, phone, history, recorded };
+        let mut kiosk =
+            Kiosk { stack, local, service, audit, clock, rx, phone, history, recorded };
         // The first pre-flight has run: the station is ready.
         kiosk.wait("a ready station", |v| v.station.ready).await;
         kiosk
@@ -121,14 +144,14 @@ impl Kiosk {
             Ok(Ok(v)) => v.clone(),
             Ok(Err(_)) => panic!("engine stopped while waiting for {what}"),
             Err(_) => {
-                panic!("timed out waiting for {what}; last view: {:?}", self.engine.current())
+                panic!("timed out waiting for {what}; last view: {:?}", self.service.current())
             }
         }
     }
 
     /// Every update so far, in order (after the recorder caught up with the latest).
     pub async fn history(&mut self) -> Vec<ViewUpdate> {
-        let last = self.engine.current().seq;
+        let last = self.service.current().seq;
         let _ = tokio::time::timeout(STEP, self.recorded.wait_for(|s| *s >= last)).await;
         self.history.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
@@ -136,9 +159,9 @@ impl Kiosk {
     /// Attract → identify → the persona's account → the provider choice (or an early outcome).
     pub async fn identify(&mut self, upn: &str) -> ViewUpdate {
         self.wait("the attract screen", |v| matches!(v.view, View::Attract)).await;
-        self.engine.begin().await.expect("begin");
+        self.service.begin().await.expect("begin");
         self.wait("identify", |v| matches!(v.view, View::Identify { .. })).await;
-        self.engine.submit_upn(upn.to_owned()).await.expect("submit_upn");
+        self.service.submit_upn(upn.to_owned()).await.expect("submit_upn");
         self.wait("the provider choice or an outcome", |v| {
             matches!(v.view, View::ChooseProvider { .. }) || is_outcome(v)
         })
@@ -148,7 +171,7 @@ impl Kiosk {
     /// Phone path: picks `provider`, plays the persona through the hosted flow on their own
     /// phone (`phone-{persona}`), and waits for the Authenticator QR; returns its URL.
     pub async fn hosted_flow(&mut self, persona: &str, provider: &str) -> String {
-        self.engine.choose_provider(provider.to_owned(), ScanPath::Phone).await.expect("choose");
+        self.service.choose_provider(provider.to_owned(), ScanPath::Phone).await.expect("choose");
         let v = self
             .wait("the hosted link", |v| matches!(&v.view, View::ScanId { link: Some(_), .. }))
             .await;
@@ -199,14 +222,14 @@ impl Kiosk {
 
     /// `done()` and wait for Attract with `reset: true`.
     pub async fn finish(&mut self) -> ViewUpdate {
-        self.engine.done().await.expect("done");
+        self.service.done().await.expect("done");
         self.wait("attract after the wipe", |v| matches!(v.view, View::Attract) && v.reset).await
     }
 
-    /// Camera path: shows the engine a persona's rendered card (and back, and selfie) as the UI
+    /// Camera path: shows the service a persona's rendered card (and back, and selfie) as the UI
     /// would, until the provider offers the credential or refuses; returns the view reached.
     pub async fn camera(&mut self, provider: &str, persona: &str) -> ViewUpdate {
-        self.engine.choose_provider(provider.to_owned(), ScanPath::Camera).await.expect("choose");
+        self.service.choose_provider(provider.to_owned(), ScanPath::Camera).await.expect("choose");
         let tenant = self.tenant();
         let images = [
             tenant.card(persona, CardImage::Front).await.unwrap(),
@@ -234,7 +257,7 @@ impl Kiosk {
                 }
                 _ => return v,
             };
-            self.engine.capture(shot, image.clone()).await.expect("capture");
+            self.service.capture(shot, image.clone()).await.expect("capture");
         }
     }
 

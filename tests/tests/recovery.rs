@@ -1,5 +1,6 @@
 //! Whole recoveries over real loopback HTTP: the emulated tenant, the embedded relay and the
-//! engine, driven as the UI drives it, the phone played through the emulator's control API.
+//! engine inside the recovery service, driven as the kiosk drives it — through the service's
+//! session API as an enrolled station — the phone played through the emulator's control API.
 //! Each test asserts what a person (or the helpdesk) would check: the screen, the reason, the
 //! TAP against the one the tenant holds.
 #![allow(clippy::unwrap_used)] // helpers outside #[test] fns: a failed set-up is a failed test
@@ -10,7 +11,7 @@ use std::time::Duration;
 
 use reclaim_core::{AuditKind, EligibilityCause, ReasonCode};
 use reclaim_engine::{
-    CaptureStage, EngineError, PhotoQuality, RateLimits, ScanPath, Shot, Step, View,
+    CaptureStage, ErrorCode, PhotoQuality, RateLimits, ScanPath, Shot, Step, View,
 };
 use reclaim_system_tests::kiosk::{Kiosk, is_outcome, reason_of};
 use serde_json::{Value, json};
@@ -129,7 +130,7 @@ async fn a_credential_from_an_issuer_the_profile_does_not_accept_is_refused() {
     let mut k = Kiosk::start().await;
     let upn = k.upn("ana");
     k.identify(&upn).await;
-    k.engine.choose_provider("trueid".into(), ScanPath::Phone).await.unwrap();
+    k.service.choose_provider("trueid".into(), ScanPath::Phone).await.unwrap();
     let v =
         k.wait("the hosted link", |v| matches!(&v.view, View::ScanId { link: Some(_), .. })).await;
     let View::ScanId { link: Some(qr), .. } = &v.view else { unreachable!() };
@@ -327,7 +328,7 @@ async fn forged_replayed_and_out_of_order_callbacks_are_refused() {
     other_id["requestId"] = json!("00000000-0000-4000-8000-000000000000");
     other_id["extra"] = json!(1);
     assert_eq!(post(api_key.clone(), other_id).await, 409);
-    assert!(matches!(k.engine.current().view, View::FaceCheckInProgress));
+    assert!(matches!(k.service.current().view, View::FaceCheckInProgress));
 
     // The genuine result, which the service sends twice.
     k.tenant()
@@ -404,7 +405,7 @@ async fn a_dropped_relay_stream_resumes_without_losing_events() {
     let r = k.tenant().request(request_id).await.unwrap();
     assert_eq!(r["deliveries"].as_array().unwrap().len(), 2, "both callbacks reached the relay");
     assert!(
-        matches!(k.engine.current().view, View::OpenAuthenticator { .. }),
+        matches!(k.service.current().view, View::OpenAuthenticator { .. }),
         "nothing arrived yet"
     );
     k.stack.relay_link().set_up(true);
@@ -422,31 +423,31 @@ async fn cancel_from_a_mid_state_wipes_to_attract() {
     let mut k = Kiosk::start().await;
     let upn = k.upn("ana");
     k.identify(&upn).await;
-    k.engine.choose_provider("trueid".into(), ScanPath::Phone).await.unwrap();
+    k.service.choose_provider("trueid".into(), ScanPath::Phone).await.unwrap();
     k.wait("the hosted link", |v| matches!(&v.view, View::ScanId { link: Some(_), .. })).await;
     assert!(k.stack.relay().state().pending_registrations() > 0);
-    k.engine.cancel().await.unwrap();
+    k.service.cancel().await.unwrap();
     let v = k.wait("attract", |v| matches!(v.view, View::Attract)).await;
     assert!(v.reset, "the first update after the wipe resets the UI");
     assert!(k.relay_drained().await, "the provider return was abandoned at the relay");
     assert_eq!(k.ended_reason(), Some(ReasonCode::Cancelled));
     assert!(matches!(k.audit_events().last().unwrap().kind, AuditKind::Wiped));
     // Nothing of the session is left to act on.
-    assert_eq!(k.engine.done().await, Err(EngineError::NotNow));
-    assert_eq!(k.engine.cancel().await, Err(EngineError::NotNow));
+    assert_eq!(k.service.done().await.map_err(|e| e.code), Err(ErrorCode::NotNow));
+    assert_eq!(k.service.cancel().await.map_err(|e| e.code), Err(ErrorCode::NotNow));
 }
 
 #[tokio::test]
 async fn the_idle_timeout_counts_down_then_wipes_to_attract() {
     let mut k = Kiosk::start_with(|_| {}, true).await;
     let clock = k.clock.clone().unwrap();
-    k.engine.begin().await.unwrap();
+    k.service.begin().await.unwrap();
     k.wait("identify", |v| matches!(v.view, View::Identify { .. })).await;
     clock.advance(Duration::from_secs(60));
     let v = k.wait("the countdown", |v| v.idle_seconds_left.is_some()).await;
     assert_eq!(v.idle_seconds_left, Some(10));
     // A touch hides it; then nobody answers.
-    k.engine.activity().await.unwrap();
+    k.service.activity().await.unwrap();
     k.wait("no countdown", |v| v.idle_seconds_left.is_none()).await;
     clock.advance(Duration::from_secs(65));
     k.wait("the countdown again", |v| v.idle_seconds_left == Some(5)).await;
@@ -519,7 +520,7 @@ async fn blurred_and_forged_cards_are_rejected() {
     let mut k = Kiosk::start().await;
     let upn = k.upn("ana");
     k.identify(&upn).await;
-    k.engine.choose_provider("trueid".into(), ScanPath::Camera).await.unwrap();
+    k.service.choose_provider("trueid".into(), ScanPath::Camera).await.unwrap();
     k.wait("the camera", |v| {
         matches!(&v.view, View::ScanId { capture: Some(CaptureStage::Front), .. })
     })
@@ -532,15 +533,15 @@ async fn blurred_and_forged_cards_are_rejected() {
         out.into_inner()
     };
     // A shot of the wrong side is refused without asking the provider.
-    assert_eq!(k.engine.capture(Shot::Selfie, front.clone()).await, Err(EngineError::NotNow));
-    k.engine.capture(Shot::Front, blurred).await.unwrap();
+    assert_eq!(k.service.capture(Shot::Selfie, front.clone()).await.map_err(|e| e.code), Err(ErrorCode::NotNow));
+    k.service.capture(Shot::Front, blurred).await.unwrap();
     k.wait("retake", |v| {
         matches!(&v.view, View::ScanId { capture: Some(CaptureStage::Retake), .. })
     })
     .await;
     // Then a forged card in Ana's name.
     let forged = k.tenant().card("forger", reclaim_engine::demo::CardImage::Front).await.unwrap();
-    k.engine.capture(Shot::Front, forged).await.unwrap();
+    k.service.capture(Shot::Front, forged).await.unwrap();
     let v = k.outcome().await;
     assert_eq!(reason_of(&v), Some(ReasonCode::DocumentRejected));
     assert!(taps_of(&k, &upn).await.is_empty());
@@ -551,16 +552,16 @@ async fn blurred_and_forged_cards_are_rejected() {
 async fn a_station_that_fails_preflight_is_out_of_service() {
     let mut k = Kiosk::start().await;
     k.stack.relay_link().set_up(false);
-    let station = k.engine.preflight().await;
+    let station = k.service.preflight().await;
     assert!(!station.ready);
     assert_eq!(station.problems, [reclaim_engine::PreflightProblem::RelayUnreachable]);
     let v = k.wait("out of service", |v| matches!(v.view, View::OutOfService { .. })).await;
     assert!(v.step.is_none());
-    assert_eq!(k.engine.begin().await, Err(EngineError::OutOfService));
+    assert_eq!(k.service.begin().await.map_err(|e| e.code), Err(ErrorCode::OutOfService));
     k.stack.relay_link().set_up(true);
-    assert!(k.engine.preflight().await.ready);
+    assert!(k.service.preflight().await.ready);
     k.wait("attract", |v| matches!(v.view, View::Attract)).await;
-    k.engine.begin().await.unwrap();
+    k.service.begin().await.unwrap();
 }
 
 #[tokio::test]
@@ -576,7 +577,7 @@ async fn attempts_are_limited_per_account_and_per_station() {
     for _ in 0..2 {
         let v = k.identify(&ana).await;
         assert!(matches!(v.view, View::ChooseProvider { .. }));
-        k.engine.cancel().await.unwrap();
+        k.service.cancel().await.unwrap();
     }
     // A third attempt for Ana within the hour is refused before any directory lookup.
     let v = k.identify(&ana).await;

@@ -47,7 +47,7 @@ fn generation(frames: u32) -> BenchResult<(f64, f64)> {
     for _ in 0..frames {
         std::hint::black_box(cam.next_frame()?);
     }
-    let cpu_ms = (cpu_time() - cpu).as_secs_f64() * 1000.0 / f64::from(frames);
+    let cpu_ms = cpu_time().saturating_sub(cpu).as_secs_f64() * 1000.0 / f64::from(frames);
     Ok((f64::from(frames) / t.elapsed().as_secs_f64(), cpu_ms))
 }
 
@@ -64,7 +64,7 @@ fn sequential(frames: u32, encoder: &PreviewEncoder) -> BenchResult<(f64, f64, f
     for _ in 0..frames {
         bytes += encoder.encode(&cam.next_frame()?)?.len();
     }
-    let cpu_ms = (cpu_time() - cpu).as_secs_f64() * 1000.0 / f64::from(frames);
+    let cpu_ms = cpu_time().saturating_sub(cpu).as_secs_f64() * 1000.0 / f64::from(frames);
     Ok((f64::from(frames) / t.elapsed().as_secs_f64(), cpu_ms, bytes as f64 / f64::from(frames)))
 }
 
@@ -89,9 +89,9 @@ fn streamed(secs: u64, encoder: &PreviewEncoder) -> BenchResult<(f64, f64, f64)>
     std::thread::sleep(Duration::from_secs(secs));
     let (b, cpu_b) = (stream.stats(), cpu_time());
     drop(stream);
-    let dt = (b.elapsed - a.elapsed).as_secs_f64();
+    let dt = b.elapsed.saturating_sub(a.elapsed).as_secs_f64();
     let previews = (b.previews - a.previews) as f64;
-    let cores = (cpu_b - cpu_a).as_secs_f64() / dt;
+    let cores = cpu_b.saturating_sub(cpu_a).as_secs_f64() / dt;
     Ok((previews / dt, (b.captured - a.captured) as f64 / dt, cores))
 }
 

@@ -33,8 +33,8 @@ pub use error::{ConfigError, error_chain};
 pub use model::{
     CertificateCredential, CertificateFormat, CertificateHeader, Config, Credential, DEFAULT_GRAPH,
     DEFAULT_LOG_DIRECTORY, DEFAULT_LOG_MAX_FILES, DEFAULT_LOGIN, DEFAULT_REQUEST_SERVICE, Document,
-    Endpoints, Locale, Logging, Mode, Production, Provider, Relay, Station, Tenant, Updater,
-    Verifier,
+    Endpoints, Locale, Logging, Mode, Production, Provider, Relay, Service, Station, Tenant,
+    Updater, Verifier,
 };
 pub use secrets::{
     CERTIFICATE_PASSWORD, CLIENT_SECRET, KEYRING_SERVICE, KeyringStore, MIN_LINK_KEY_LEN,

@@ -45,6 +45,17 @@ pub struct Config {
     pub logging: Logging,
     /// `[updater]`; `None` = no automatic updates.
     pub updater: Option<Updater>,
+    /// `[service]`: the recovery service a fleet kiosk is a terminal of; always `Some` in fleet
+    /// mode, never in the others.
+    pub service: Option<Service>,
+}
+
+/// `[service]` (fleet mode).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Service {
+    /// `url`: the recovery service's base URL (the session API is `{url}/v1/...`). The station's
+    /// credential is the keyring entry `station-credential`, made by `reclaim-config enroll`.
+    pub url: Url,
 }
 
 /// The sections a production station needs, all present.
@@ -167,6 +178,10 @@ pub enum Mode {
     Production,
     /// The emulated tenant and relay in-process; the production sections may be left out.
     Demo,
+    /// A terminal of a recovery service on a server: only `[service]` (and the kiosk's own
+    /// `[station]`, `[logging]`, `[updater]`); the tenant's sections are refused, because a
+    /// walk-up kiosk must hold nothing that can mint a TAP.
+    Fleet,
 }
 
 impl Mode {
@@ -175,6 +190,7 @@ impl Mode {
         match self {
             Self::Production => "production",
             Self::Demo => "demo",
+            Self::Fleet => "fleet",
         }
     }
 }

@@ -80,6 +80,7 @@ pub(crate) fn parse(src: Source<'_>) -> Result<(RawConfig, Vec<ConfigError>), Co
             "recovery" => section!(recovery),
             "logging" => section!(logging),
             "updater" => section!(updater),
+            "service" => section!(service),
             _ => section.errors.push(src.key_error(
                 key.span(),
                 name,

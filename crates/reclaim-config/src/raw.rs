@@ -21,6 +21,7 @@ pub(crate) const SECTIONS: &[&str] = &[
     "recovery",
     "logging",
     "updater",
+    "service",
 ];
 
 #[derive(Debug, Default, Deserialize)]
@@ -117,6 +118,12 @@ pub(crate) struct RawLogging {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub(crate) struct RawService {
+    pub url: Opt<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct RawUpdater {
     pub endpoint: Opt<String>,
     pub pubkey: Opt<String>,
@@ -136,6 +143,7 @@ pub(crate) struct RawConfig {
     pub recovery: Opt<RawRecovery>,
     pub logging: Opt<RawLogging>,
     pub updater: Opt<RawUpdater>,
+    pub service: Opt<RawService>,
     /// Sections present but not deserialized (their error is recorded; not "missing").
     pub failed: Vec<String>,
     /// Key paths removed after a deserialization error (reported; not "missing").

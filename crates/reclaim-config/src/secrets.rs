@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Mutex, PoisonError};
 
+use reclaim_protocol::station::StationCredential;
 use secrecy::{ExposeSecret, SecretString};
 
 /// The keyring service every Reclaim secret is stored under.
@@ -19,6 +20,9 @@ pub const CERTIFICATE_PASSWORD: &str = "certificate-password";
 pub const RELAY_CREDENTIAL: &str = "relay-credential";
 /// Keyring account of the audit key (optional; the same value on every station of a fleet).
 pub const AUDIT_KEY: &str = "audit-key";
+/// Keyring account of the station credential `reclaim-config enroll` stores (station id,
+/// service URL and the station's Ed25519 private key, in `StationCredential::to_compact` form).
+pub const STATION_CREDENTIAL: &str = "station-credential";
 /// Shortest audit key accepted (it keys an HMAC).
 pub const MIN_AUDIT_KEY_LEN: usize = 32;
 /// Shortest relay credential the relay accepts.
@@ -43,6 +47,9 @@ pub enum SecretName {
     /// `audit-key` (optional): keys the audit pseudonyms of accounts, so they stay the same
     /// across restarts and stations; without it each start draws a random key.
     AuditKey,
+    /// `station-credential`: the station's identity with the recovery service (its id, the
+    /// service URL and its private key), stored by `reclaim-config enroll`.
+    StationCredential,
 }
 
 const LINK_SUFFIX: &str = ".link-signing-key";
@@ -56,6 +63,7 @@ impl SecretName {
             Self::CertificatePassword => CERTIFICATE_PASSWORD.to_owned(),
             Self::RelayCredential => RELAY_CREDENTIAL.to_owned(),
             Self::AuditKey => AUDIT_KEY.to_owned(),
+            Self::StationCredential => STATION_CREDENTIAL.to_owned(),
             Self::ProviderLinkKey(id) => format!("provider.{id}{LINK_SUFFIX}"),
             Self::ProviderCaptureKey(id) => format!("provider.{id}{CAPTURE_SUFFIX}"),
         }
@@ -68,6 +76,11 @@ impl SecretName {
             Self::CertificatePassword => "the password of the app registration's PFX".to_owned(),
             Self::RelayCredential => "this station's relay credential".to_owned(),
             Self::AuditKey => "the fleet's audit key".to_owned(),
+            Self::StationCredential => {
+                "this station's credential for the recovery service, made by `reclaim-config \
+                 enroll URL CODE`"
+                    .to_owned()
+            }
             Self::ProviderLinkKey(id) => format!("provider {id:?}'s link-signing key"),
             Self::ProviderCaptureKey(id) => format!("provider {id:?}'s capture API key"),
         }
@@ -81,6 +94,7 @@ impl SecretName {
             CERTIFICATE_PASSWORD => return Ok(Self::CertificatePassword),
             RELAY_CREDENTIAL => return Ok(Self::RelayCredential),
             AUDIT_KEY => return Ok(Self::AuditKey),
+            STATION_CREDENTIAL => return Ok(Self::StationCredential),
             _ => {}
         }
         let rest = name.strip_prefix("provider.").ok_or_else(unknown)?;
@@ -129,6 +143,10 @@ impl SecretName {
             Self::ProviderLinkKey(_) if v.len() < MIN_LINK_KEY_LEN => {
                 Err(invalid(format!("a link-signing key needs at least {MIN_LINK_KEY_LEN} bytes")))
             }
+            Self::StationCredential if StationCredential::from_compact(v).is_err() => Err(invalid(
+                "not a station credential (make one with `reclaim-config enroll URL CODE`)"
+                    .to_owned(),
+            )),
             _ => Ok(()),
         }
     }
@@ -189,7 +207,8 @@ pub enum SecretError {
     /// Not one of the names Reclaim uses.
     #[error(
         "unknown secret name `{given}`; the names are `client-secret`, `certificate-password`, \
-         `relay-credential`, `provider.ID.link-signing-key` and `provider.ID.capture-api-key`"
+         `relay-credential`, `audit-key`, `station-credential`, `provider.ID.link-signing-key` \
+         and `provider.ID.capture-api-key`"
     )]
     UnknownName {
         /// What was given.
@@ -215,6 +234,21 @@ pub trait SecretStore: fmt::Debug + Send + Sync {
     fn set(&self, name: &SecretName, value: &SecretString) -> Result<(), SecretError>;
     /// Removes it; [`SecretError::Missing`] if it was not there.
     fn delete(&self, name: &SecretName) -> Result<(), SecretError>;
+
+    /// The station credential (`station-credential`), parsed. [`SecretError::Missing`] names
+    /// `reclaim-config enroll`.
+    fn station_credential(&self) -> Result<StationCredential, SecretError> {
+        let name = SecretName::StationCredential;
+        let value = self.get(&name)?;
+        StationCredential::from_compact(value.expose_secret())
+            .map_err(|e| SecretError::Invalid { name: name.account(), reason: e.to_string() })
+    }
+
+    /// Stores `credential` as `station-credential` (replacing an earlier one).
+    fn set_station_credential(&self, credential: &StationCredential) -> Result<(), SecretError> {
+        let compact = credential.to_compact();
+        self.set(&SecretName::StationCredential, &SecretString::from(compact.as_str().to_owned()))
+    }
 }
 
 /// In-memory store for tests (and the demo). `Debug` lists names only.
@@ -376,6 +410,7 @@ mod tests {
             SecretName::CertificatePassword,
             SecretName::RelayCredential,
             SecretName::AuditKey,
+            SecretName::StationCredential,
             SecretName::ProviderLinkKey("trueid".into()),
             SecretName::ProviderCaptureKey("vouch-safe_2".into()),
         ] {
@@ -414,6 +449,27 @@ mod tests {
         assert!(
             SecretName::AuditKey.check_value(&s("a-fleet-wide-key-of-32-bytes-or-more")).is_ok()
         );
+        assert!(SecretName::StationCredential.check_value(&s("a-random-string")).is_err());
+    }
+
+    #[test]
+    fn the_station_credential_round_trips_and_is_never_shown() {
+        use reclaim_protocol::station::StationKey;
+        let key = StationKey::generate().expect("key");
+        let credential = StationCredential::new("st-0123456789abcdef", "https://svc.example", key);
+        let store = MemoryStore::new();
+        let missing = store.station_credential().expect_err("missing");
+        assert!(matches!(missing, SecretError::Missing { .. }), "{missing}");
+        assert_eq!(SecretName::StationCredential.account(), "station-credential");
+        store.set_station_credential(&credential).expect("store");
+        let back = store.station_credential().expect("read");
+        assert_eq!(back.station_id, "st-0123456789abcdef");
+        assert_eq!(back.service_url, "https://svc.example");
+        assert_eq!(back.key.public_key(), credential.key.public_key());
+        let compact = credential.to_compact();
+        assert!(!format!("{store:?} {back:?}").contains(compact.as_str()));
+        let bad = MemoryStore::new().with(&SecretName::StationCredential, "garbage");
+        assert!(matches!(bad.station_credential(), Err(SecretError::Invalid { .. })));
     }
 
     #[test]

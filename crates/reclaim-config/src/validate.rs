@@ -14,12 +14,13 @@ use uuid::Uuid;
 use crate::error::ConfigError;
 use crate::model::{
     CertificateCredential, CertificateFormat, CertificateHeader, Config, Credential, Document,
-    Endpoints, Locale, Logging, Mode, Provider, Relay, Station, Tenant, Updater, Verifier,
+    Endpoints, Locale, Logging, Mode, Provider, Relay, Service, Station, Tenant, Updater,
+    Verifier,
 };
 use crate::parse::{Source, list};
 use crate::raw::{
     Opt, RawConfig, RawCredential, RawEndpoints, RawLogging, RawProvider, RawRecovery, RawRelay,
-    RawStation, RawTenant, RawTimeouts, RawUpdater, RawVerifier,
+    RawService, RawStation, RawTenant, RawTimeouts, RawUpdater, RawVerifier,
 };
 use crate::secrets::SecretName;
 
@@ -88,8 +89,8 @@ impl Checker<'_> {
         value
     }
 
-    fn config(&mut self, raw: RawConfig) -> Option<Config> {
-        let station = match raw.station {
+    fn config(&mut self, mut raw: RawConfig) -> Option<Config> {
+        let station = match raw.station.take() {
             Some(s) => self.station(s),
             None if self.failed.iter().any(|f| f == "station") => None,
             None => {
@@ -100,6 +101,47 @@ impl Checker<'_> {
         let mode = station.as_ref().map_or(Mode::Production, |s| s.mode);
         let production = mode == Mode::Production;
         let why = "required when station.mode = \"production\"";
+        if mode == Mode::Fleet {
+            // The kiosk is a terminal: whatever could mint a TAP or decide a recovery lives in
+            // the recovery service. A fleet file that carries it is refused, section by section.
+            let refused = [
+                ("tenant", raw.tenant.take().map(|t| t.span())),
+                ("endpoints", raw.endpoints.take().map(|t| t.span())),
+                ("verifier", raw.verifier.take().map(|t| t.span())),
+                ("relay", raw.relay.take().map(|t| t.span())),
+                ("providers", raw.providers.take().map(|t| t.span())),
+                ("timeouts", raw.timeouts.take().map(|t| t.span())),
+                ("recovery", raw.recovery.take().map(|t| t.span())),
+            ];
+            for (name, span) in refused {
+                if let Some(span) = span {
+                    self.err(
+                        span,
+                        name,
+                        format!(
+                            "not allowed when station.mode = \"fleet\": a fleet kiosk holds no tenant \
+                             credential and decides nothing; [{name}] belongs in the recovery \
+                             service's configuration"
+                        ),
+                    );
+                }
+            }
+        }
+        let service = match (mode, raw.service.take()) {
+            (Mode::Fleet, Some(s)) => self.service(s),
+            (Mode::Fleet, None) => {
+                self.section::<RawService>(None, "service", "required when station.mode = \"fleet\"");
+                None
+            }
+            (_, Some(s)) => {
+                self.err(s.span(), "service", "[service] is only for station.mode = \"fleet\"");
+                None
+            }
+            (_, None) => None,
+        };
+        if mode == Mode::Fleet && service.is_none() {
+            return None;
+        }
 
         let tenant = if production { self.section(raw.tenant, "tenant", why) } else { raw.tenant };
         let tenant = tenant.map(|t| self.tenant(t));
@@ -125,7 +167,16 @@ impl Checker<'_> {
             engine: engine?,
             logging: logging.unwrap_or_else(|| Some(Logging::default()))?,
             updater: updater.transpose().ok()?,
+            service,
         })
+    }
+
+    fn service(&mut self, s: Spanned<RawService>) -> Option<Service> {
+        let at = At { span: s.span(), key: "service" };
+        let s = s.into_inner();
+        let url = self.required(s.url, &at, "url")?;
+        let url = self.url(&url, "service.url")?;
+        Some(Service { url })
     }
 
     fn station(&mut self, s: Spanned<RawStation>) -> Option<Station> {
@@ -168,11 +219,12 @@ impl Checker<'_> {
             Some(m) => match m.get_ref().as_str() {
                 "production" => Some(Mode::Production),
                 "demo" => Some(Mode::Demo),
+                "fleet" => Some(Mode::Fleet),
                 other => {
                     self.err(
                         m.span(),
                         "station.mode",
-                        format!("unknown mode {other:?}; expected `production` or `demo`"),
+                        format!("unknown mode {other:?}; expected `production`, `fleet` or `demo`"),
                     );
                     None
                 }

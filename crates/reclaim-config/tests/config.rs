@@ -224,6 +224,47 @@ fn demo_mode_needs_only_the_station() {
     assert!(matches!(err, ConfigError::NotConfigured { section: "tenant", .. }), "{err}");
 }
 
+// ── fleet mode: the kiosk is a terminal ──────────────────────────────────────────────────────
+
+const FLEET: &str = "[station]\nid = \"lobby-1\"\nmode = \"fleet\"\n\n[service]\nurl = \"https://recovery.contoso.example\"\n";
+
+#[test]
+fn a_fleet_kiosk_names_only_the_service_and_the_station() {
+    let c = load(FLEET).expect("valid fleet file");
+    assert_eq!(c.station.mode, Mode::Fleet);
+    assert_eq!(c.service.as_ref().unwrap().url.as_str(), "https://recovery.contoso.example/");
+    assert!(c.tenant.is_none() && c.relay.is_none() && c.providers.is_empty());
+    assert!(c.production().is_none(), "a fleet kiosk runs no tenant of its own");
+}
+
+#[test]
+fn a_fleet_kiosk_with_a_tenant_credential_is_refused_with_its_line() {
+    let text = format!("{FLEET}\n[tenant]\nid = \"contoso.onmicrosoft.com\"\nclient_id = \"11111111-2222-4333-8444-555555555555\"\n\n[tenant.credential]\nkind = \"secret\"\n");
+    let errs = errors(&text);
+    let tenant = errs.iter().find(|e| e.0 == "tenant").expect("[tenant] refused");
+    assert_eq!(tenant.1, 8, "the line of [tenant]: {errs:?}");
+    assert!(tenant.3.contains("fleet kiosk holds no tenant credential"), "{}", tenant.3);
+    // Every section that would let the kiosk decide is refused the same way, all at once.
+    let text = format!("{FLEET}\n[relay]\nurl = \"https://relay.contoso.com\"\n\n[[providers]]\nid = \"x\"\n");
+    let keys: Vec<String> = errors(&text).into_iter().map(|e| e.0).collect();
+    assert!(keys.contains(&"relay".to_owned()) && keys.contains(&"providers".to_owned()), "{keys:?}");
+}
+
+#[test]
+fn the_service_section_belongs_to_fleet_mode_only() {
+    let (key, _, _, msg) = one_error("[station]\nid = \"x\"\nmode = \"fleet\"\n");
+    assert_eq!(key, "service");
+    assert!(msg.contains("missing section [service]"), "{msg}");
+    let text = format!("{BASE}\n[service]\nurl = \"https://recovery.contoso.example\"\n");
+    let (key, _, _, msg) = one_error(&text);
+    assert_eq!(key, "service");
+    assert!(msg.contains("only for station.mode = \"fleet\""), "{msg}");
+    let (key, _, _, msg) =
+        one_error("[station]\nid = \"x\"\nmode = \"fleet\"\n[service]\nurl = \"http://recovery.example\"\n");
+    assert_eq!(key, "service.url");
+    assert!(msg.contains("https"), "{msg}");
+}
+
 // ── errors name the key path and the line ────────────────────────────────────────────────────
 
 #[test]

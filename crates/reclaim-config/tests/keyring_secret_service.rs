@@ -1,8 +1,10 @@
 //! `KeyringStore` against the REAL Secret Service: the test re-runs itself under
 //! `dbus-run-session` with a fresh `gnome-keyring-daemon --unlock` in a private HOME (never the
 //! developer's keyring), stores secrets (through the library and through `reclaim-config
-//! set-secret`), reads them back in a second session (they persist on disk), and checks the
-//! errors for a locked keyring and for no D-Bus at all. Missing tools fail the test, loudly.
+//! set-secret`), enrols the station (`reclaim-config enroll URL CODE` against the service's
+//! enrolment endpoint in-process: the credential lands in the keyring as `station-credential`),
+//! reads them back in a second session (they persist on disk), and checks the errors for a
+//! locked keyring and for no D-Bus at all. Missing tools fail the test, loudly.
 
 use std::io::Write as _;
 use std::path::Path;
@@ -192,6 +194,50 @@ fn phase_store() {
     // Replacing keeps one entry.
     store.set(&SecretName::ClientSecret, &secret(CLIENT_SECRET)).expect("set again");
     assert_eq!(store.get(&SecretName::ClientSecret).expect("get").expose_secret(), CLIENT_SECRET);
+
+    phase_store_enroll(&store);
+}
+
+/// `reclaim-config enroll URL CODE` (no `--file`): the station credential goes to the keyring.
+fn phase_store_enroll(store: &KeyringStore) {
+    use reclaim_service::stations::{StationAuth, StationRegistry, enroll_router};
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let registry = StationRegistry::in_memory();
+    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let app = enroll_router().with_state(StationAuth::new(registry.clone(), &url));
+    runtime.spawn(async move { axum::serve(listener, app).await });
+
+    let enroll = |code: &str| {
+        Command::new(env!("CARGO_BIN_EXE_reclaim-config"))
+            .args(["enroll", &url, code])
+            .output()
+            .expect("reclaim-config enroll")
+    };
+    let code = registry.issue_code("keyring-kiosk").expect("code");
+    let out = enroll(&code);
+    let (stdout, stderr) =
+        (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "enroll failed: {stdout}\n{stderr}");
+    assert!(stderr.contains("account station-credential"), "{stderr}");
+    let credential = store.station_credential().expect("credential in the keyring");
+    let station = registry.list().pop().expect("enrolled");
+    assert_eq!(credential.station_id, station.id.as_str());
+    let now = time::OffsetDateTime::now_utc();
+    assert_eq!(registry.verify(&credential.assertion(now), &url, now), Ok(station.id));
+    let compact = credential.to_compact();
+    assert!(!stdout.contains(compact.as_str()) && !stderr.contains(compact.as_str()));
+
+    // A second enrolment does not silently replace it (and does not spend the code).
+    let again = registry.issue_code("keyring-kiosk-2").expect("code");
+    let out = enroll(&again);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--replace"));
+    assert_eq!(registry.pending(now).len(), 1);
+    assert_eq!(
+        store.station_credential().expect("unchanged").key.public_key(),
+        credential.key.public_key()
+    );
 }
 
 fn phase_read() {
@@ -204,6 +250,8 @@ fn phase_read() {
         store.get(&SecretName::RelayCredential).expect("persisted").expose_secret(),
         RELAY_CREDENTIAL
     );
+    let station = store.station_credential().expect("station credential persisted");
+    assert!(station.station_id.starts_with("st-"), "{station:?}");
     // `reclaim-config check --secrets` sees them too (and names what is missing).
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("reclaim.toml");

@@ -42,6 +42,10 @@ pub struct Fixture {
     pub profiles: Vec<ProfileFixture>,
     #[serde(default)]
     pub providers: Vec<ProviderFixture>,
+    /// Verified ID credential contracts (rules and display), served as manifests and used by
+    /// `createIssuanceRequest`.
+    #[serde(default)]
+    pub contracts: Vec<ContractFixture>,
     #[serde(default)]
     pub personas: Vec<PersonaFixture>,
 }
@@ -244,6 +248,160 @@ pub struct ProviderFixture {
     /// Credential lifetime in days.
     #[serde(default = "one_day")]
     pub credential_validity_days: i64,
+    /// The id of the contract (`[[contracts]]`) the provider issues through; its manifest URL is
+    /// `{requestService}/v1.0/tenants/{tid}/verifiableCredentials/contracts/{id}/manifest`.
+    /// Default: the provider's id.
+    #[serde(default)]
+    pub contract: Option<String>,
+}
+
+impl ProviderFixture {
+    /// The contract this provider issues through.
+    pub fn contract_id(&self) -> &str {
+        self.contract.as_deref().unwrap_or(&self.id)
+    }
+}
+
+/// A Verified ID credential contract as the admin defines it (portal "Add credential" / Admin
+/// API): its issuer authority, Microsoft's rules definition and display definition in their own
+/// JSON shape and names (https://learn.microsoft.com/entra/verified-id/rules-and-display-definitions-model),
+/// and the contract flag `allowOverrideValidityOnIssuance`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContractFixture {
+    /// The `{contractId}` segment of the manifest URL.
+    pub id: String,
+    pub name: String,
+    /// The issuer DID (`authority` of `createIssuanceRequest`, `iss` of the manifest).
+    pub authority: String,
+    /// Whether `expirationDate` in `createIssuanceRequest` may override `validityInterval`.
+    #[serde(default)]
+    pub allow_override_validity_on_issuance: bool,
+    pub rules: RulesModel,
+    pub display: DisplayModel,
+}
+
+/// `rulesModel`: attestations, `validityInterval` (seconds) and `vc.type`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RulesModel {
+    pub attestations: Attestations,
+    #[serde(default = "thirty_days_secs")]
+    pub validity_interval: i64,
+    pub vc: VcTypeModel,
+}
+
+/// The attestations a contract uses; the emulator supports the ID token hint (the one the Request
+/// Service's `claims` and `pin` belong to).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Attestations {
+    #[serde(default)]
+    pub id_token_hints: Vec<IdTokenHintAttestation>,
+}
+
+/// `idTokenHintAttestation`: claims the app sends in `createIssuanceRequest`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct IdTokenHintAttestation {
+    #[serde(default)]
+    pub mapping: Vec<ClaimMapping>,
+    #[serde(default)]
+    pub required: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trusted_issuers: Vec<String>,
+}
+
+/// `claimMapping`: request claim `inputClaim` (`given_name` or `$.given_name`) becomes credential
+/// claim `outputClaim`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ClaimMapping {
+    pub input_claim: String,
+    pub output_claim: String,
+    #[serde(default)]
+    pub required: bool,
+    #[serde(default)]
+    pub indexed: bool,
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub claim_type: Option<String>,
+}
+
+impl ClaimMapping {
+    /// The top-level key of the request's `claims` this mapping reads (`$.` is optional).
+    pub fn input_key(&self) -> &str {
+        self.input_claim.strip_prefix("$.").unwrap_or(&self.input_claim)
+    }
+}
+
+/// `vcType`: the credential types the contract issues.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VcTypeModel {
+    #[serde(rename = "type")]
+    pub types: Vec<String>,
+}
+
+/// `displayModel`: how Authenticator shows the card, the consent screen and each claim.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DisplayModel {
+    #[serde(default = "en_us")]
+    pub locale: String,
+    pub card: CardDisplay,
+    pub consent: ConsentDisplay,
+    #[serde(default)]
+    pub claims: Vec<ClaimDisplay>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CardDisplay {
+    pub title: String,
+    pub issued_by: String,
+    pub background_color: String,
+    pub text_color: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logo: Option<LogoDisplay>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogoDisplay {
+    pub uri: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentDisplay {
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub instructions: String,
+}
+
+/// `displayClaims`: `claim` is the path `vc.credentialSubject.<outputClaim>`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimDisplay {
+    pub claim: String,
+    pub label: String,
+    /// `String`, `image/jpg;base64url`, …
+    #[serde(rename = "type", default = "string_type")]
+    pub claim_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+impl ContractFixture {
+    /// Every claim mapping of the contract's ID-token-hint attestations.
+    pub fn mappings(&self) -> impl Iterator<Item = &ClaimMapping> {
+        self.rules.attestations.id_token_hints.iter().flat_map(|a| a.mapping.iter())
+    }
 }
 
 /// A person with a test identity document.
@@ -303,6 +461,15 @@ fn eight() -> i32 {
 fn one_day() -> i64 {
     1
 }
+fn thirty_days_secs() -> i64 {
+    2_592_000
+}
+fn en_us() -> String {
+    "en-US".to_owned()
+}
+fn string_type() -> String {
+    "String".to_owned()
+}
 
 impl Fixture {
     /// The checked-in demo tenant.
@@ -330,6 +497,10 @@ impl Fixture {
 
     pub fn provider(&self, id: &str) -> Option<&ProviderFixture> {
         self.providers.iter().find(|p| p.id == id)
+    }
+
+    pub fn contract(&self, id: &str) -> Option<&ContractFixture> {
+        self.contracts.iter().find(|c| c.id == id)
     }
 
     /// Cross-references must resolve: a typo in a hand-edited fixture should fail loudly at start.
@@ -408,9 +579,54 @@ impl Fixture {
         if !(8..=48).contains(&tap.default_length) {
             return bad(format!("TAP policy defaultLength {} is outside 8–48", tap.default_length));
         }
+        let mut contract_ids = HashSet::new();
+        for c in &self.contracts {
+            let id_ok = !c.id.is_empty()
+                && c.id
+                    .chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_' | '.'));
+            if !id_ok || !contract_ids.insert(c.id.as_str()) {
+                return bad(format!("contract id {:?} is empty, not URL-safe or repeated", c.id));
+            }
+            if c.rules.vc.types.is_empty() || c.rules.vc.types.iter().any(|t| t.trim().is_empty()) {
+                return bad(format!("contract {} has no rules.vc.type", c.id));
+            }
+            if c.rules.validity_interval <= 0 {
+                return bad(format!("contract {} has a non-positive validityInterval", c.id));
+            }
+            // Only one mapping per contract may be indexed (rules-and-display-definitions-model).
+            if c.mappings().filter(|m| m.indexed).count() > 1 {
+                return bad(format!("contract {} has more than one indexed claim mapping", c.id));
+            }
+            for d in &c.display.claims {
+                let known = d
+                    .claim
+                    .strip_prefix("vc.credentialSubject.")
+                    .is_some_and(|name| c.mappings().any(|m| m.output_claim == name));
+                if !known {
+                    return bad(format!(
+                        "contract {} displays {} which no claim mapping outputs",
+                        c.id, d.claim
+                    ));
+                }
+            }
+        }
         for p in &self.providers {
             if !apps.contains(&p.issuer_client_id) {
                 return bad(format!("provider {} uses unknown app {}", p.id, p.issuer_client_id));
+            }
+            let Some(c) = self.contract(p.contract_id()) else {
+                return bad(format!(
+                    "provider {} names unknown contract {}",
+                    p.id,
+                    p.contract_id()
+                ));
+            };
+            if c.authority != p.issuer_did || !c.rules.vc.types.contains(&p.credential_type) {
+                return bad(format!(
+                    "contract {} does not issue {} as {} for provider {}",
+                    c.id, p.credential_type, p.issuer_did, p.id
+                ));
             }
         }
         for p in &self.personas {

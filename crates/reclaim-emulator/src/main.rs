@@ -22,6 +22,10 @@ struct Args {
     /// Serve HTTPS with a generated CA (its file is named in the start line as `caFile`).
     #[arg(long)]
     tls: bool,
+    /// PEM file of CA certificates trusted for https callbacks besides the system roots (sets the
+    /// fixture's `callback_ca_file`).
+    #[arg(long, value_name = "FILE")]
+    callback_ca: Option<PathBuf>,
 }
 
 #[tokio::main]
@@ -31,7 +35,7 @@ async fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
-    let fixture =
+    let mut fixture =
         match args.fixture.as_deref().map(Fixture::load).unwrap_or_else(|| Ok(Fixture::demo())) {
             Ok(f) => f,
             Err(e) => {
@@ -39,6 +43,9 @@ async fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
         };
+    if let Some(ca) = args.callback_ca {
+        fixture.settings.callback_ca_file = Some(ca.display().to_string());
+    }
     let running = match reclaim_emulator::start(EmulatorOptions {
         listen: args.listen,
         fixture,

@@ -67,8 +67,12 @@ pub enum OpenOutcome {
     PresentationPending { request_id: String },
     /// An issuance request is on screen (opened without accepting), waiting for accept/decline.
     IssuancePending { request_id: String },
+    /// An issuance request with a PIN is on screen, waiting for the PIN (accept with `pin`).
+    PinRequired { request_id: String, pin_length: u8 },
     /// An issuance completed; the credential is in the wallet.
     Issued { credential_id: String },
+    /// The issuance failed (a wrong PIN): `issuance_error` was sent with this code and message.
+    IssuanceFailed { request_id: String, code: String, message: String },
 }
 
 /// What presenting did.
@@ -98,6 +102,10 @@ pub enum PhoneError {
     NoPendingRequest,
     #[error("score must be a number from 0 to 100")]
     BadScore,
+    #[error("this issuance needs the PIN the issuer shows you")]
+    PinRequired,
+    #[error("the issuance failed: {0}")]
+    IssuanceFailed(String),
 }
 
 impl From<RequestError> for PhoneError {
@@ -113,9 +121,11 @@ impl From<RequestError> for PhoneError {
 impl PhoneError {
     fn status(&self) -> StatusCode {
         match self {
-            PhoneError::BadPhoneId | PhoneError::BadUrl(_) | PhoneError::BadScore => {
-                StatusCode::BAD_REQUEST
-            }
+            PhoneError::BadPhoneId
+            | PhoneError::BadUrl(_)
+            | PhoneError::BadScore
+            | PhoneError::PinRequired => StatusCode::BAD_REQUEST,
+            PhoneError::IssuanceFailed(_) => StatusCode::CONFLICT,
             PhoneError::UnknownRequest(_) => StatusCode::NOT_FOUND,
             PhoneError::Expired(_) => StatusCode::GONE,
             PhoneError::NotPending(_) | PhoneError::NoPendingRequest => StatusCode::CONFLICT,
@@ -131,6 +141,8 @@ impl PhoneError {
             PhoneError::NotPending(_) => "not_pending",
             PhoneError::NoPendingRequest => "no_pending_request",
             PhoneError::BadScore => "bad_score",
+            PhoneError::PinRequired => "pin_required",
+            PhoneError::IssuanceFailed(_) => "issuance_failed",
         }
     }
 }
@@ -275,6 +287,18 @@ pub async fn open_url_with(
     url: &str,
     accept_issuance: bool,
 ) -> Result<OpenOutcome, PhoneError> {
+    open_url_with_pin(state, phone_id, url, accept_issuance, None).await
+}
+
+/// Opens a link on a phone; an issuance is accepted at once when `accept_issuance` (with `pin`
+/// when the request has one; without it the request waits for the PIN: [`OpenOutcome::PinRequired`]).
+pub async fn open_url_with_pin(
+    state: &AppState,
+    phone_id: &str,
+    url: &str,
+    accept_issuance: bool,
+    pin: Option<&str>,
+) -> Result<OpenOutcome, PhoneError> {
     check_phone_id(phone_id)?;
     let id = request_id_from_url(url)?;
     let now = state.clock().now_unix();
@@ -290,10 +314,18 @@ pub async fn open_url_with(
         RequestKind::Issuance if !accept_issuance => {
             Ok(OpenOutcome::IssuancePending { request_id: id })
         }
-        RequestKind::Issuance => {
-            let credential_id = issue(state, phone_id, &id).await?;
-            Ok(OpenOutcome::Issued { credential_id })
-        }
+        RequestKind::Issuance => match (pin_length(&r), pin) {
+            (Some(pin_length), None) => Ok(OpenOutcome::PinRequired { request_id: id, pin_length }),
+            _ => issue(state, phone_id, &id, pin).await,
+        },
+    }
+}
+
+/// The PIN length of an issuance request that has one.
+fn pin_length(r: &crate::request_service::StoredRequest) -> Option<u8> {
+    match &r.spec {
+        RequestSpec::Issuance(i) => i.pin.as_ref().map(|p| p.length),
+        RequestSpec::Presentation(_) => None,
     }
 }
 
@@ -304,34 +336,67 @@ pub async fn accept(
     phone_id: &str,
     request_id: Option<&str>,
 ) -> Result<String, PhoneError> {
+    match accept_with_pin(state, phone_id, request_id, None).await? {
+        OpenOutcome::Issued { credential_id } => Ok(credential_id),
+        OpenOutcome::IssuanceFailed { message, .. } => Err(PhoneError::IssuanceFailed(message)),
+        _ => Err(PhoneError::PinRequired),
+    }
+}
+
+/// The person taps "Add", typing `pin` when the issuer asked for one: [`OpenOutcome::Issued`], or
+/// [`OpenOutcome::IssuanceFailed`] after a wrong PIN (`issuance_error` was sent). Without a PIN
+/// where one is needed nothing happens: [`PhoneError::PinRequired`].
+pub async fn accept_with_pin(
+    state: &AppState,
+    phone_id: &str,
+    request_id: Option<&str>,
+    pin: Option<&str>,
+) -> Result<OpenOutcome, PhoneError> {
     check_phone_id(phone_id)?;
     let id = pending_request(state, phone_id, request_id, RequestKind::Issuance)?;
     ensure_retrieved(state, phone_id, &id, RequestKind::Issuance).await?;
-    issue(state, phone_id, &id).await
+    issue(state, phone_id, &id, pin).await
 }
 
-/// retrieved → issuance_successful: the credential into the wallet, then the callback.
-async fn issue(state: &AppState, phone_id: &str, id: &str) -> Result<String, PhoneError> {
+/// retrieved → issuance_successful: the credential (the contract's type(s) and mapped claims)
+/// into the wallet, then the callback; a wrong PIN ends it with `issuance_error` instead.
+async fn issue(
+    state: &AppState,
+    phone_id: &str,
+    id: &str,
+    pin: Option<&str>,
+) -> Result<OpenOutcome, PhoneError> {
     let r = state.requests().live(id, state.clock().now_unix())?;
     let RequestSpec::Issuance(spec) = &r.spec else {
         return Err(PhoneError::NotPending(id.to_owned()));
     };
+    if let Some(expected) = &spec.pin {
+        let Some(entered) = pin.filter(|p| !p.trim().is_empty()) else {
+            return Err(PhoneError::PinRequired);
+        };
+        if !expected.matches(entered) {
+            // The service cannot validate the issuance's requirements (issuance-request-api,
+            // callback errors): the request ends with issuance_error.
+            let body = issuance_error_body(&r);
+            finish(state, id, RequestStatus::IssuanceError, body.clone()).await?;
+            return Ok(OpenOutcome::IssuanceFailed {
+                request_id: id.to_owned(),
+                code: body["error"]["code"].as_str().unwrap_or_default().to_owned(),
+                message: body["error"]["message"].as_str().unwrap_or_default().to_owned(),
+            });
+        }
+    }
     let issued = state.clock().now();
-    let expires =
-        spec.expiration_date.clone().unwrap_or_else(|| rfc3339(issued + time::Duration::days(1)));
-    let claims = spec
-        .claims
-        .iter()
-        .map(|(k, v)| {
-            let s = v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string());
-            (k.clone(), Value::String(s))
-        })
-        .collect();
+    let expires = spec.expiration_date.clone().unwrap_or_else(|| {
+        rfc3339(issued + time::Duration::seconds(spec.credential.validity_secs.max(1)))
+    });
+    let mut types = vec!["VerifiableCredential".to_owned()];
+    types.extend(spec.credential.types.iter().cloned());
     let credential = HeldCredential {
         id: Uuid::new_v4().to_string(),
         issuer: spec.authority.clone(),
-        types: vec!["VerifiableCredential".to_owned(), spec.credential_type.clone()],
-        claims,
+        types,
+        claims: spec.credential.claims.clone(),
         issuance_date: rfc3339(issued),
         expiration_date: expires,
         revoked: false,
@@ -346,7 +411,7 @@ async fn issue(state: &AppState, phone_id: &str, id: &str) -> Result<String, Pho
     let credential_id = credential.id.clone();
     state.phones().add_credential(phone_id, credential);
     callback::send(state, id, presentation::envelope(&r, "issuance_successful")).await;
-    Ok(credential_id)
+    Ok(OpenOutcome::Issued { credential_id })
 }
 
 /// `issuance_error` as contract §2.8 documents it.
@@ -599,6 +664,8 @@ struct OpenBody {
     /// Accept an issuance at once (default); false leaves it pending.
     #[serde(default = "yes")]
     accept: bool,
+    /// The issuance PIN the person types (when the issuer set one).
+    pin: Option<String>,
 }
 
 /// `POST {control}/phones/{id}/open {url, accept?}` — scan a QR code / follow a deep link;
@@ -608,7 +675,7 @@ async fn control_open(
     Path(id): Path<String>,
     Json(b): Json<OpenBody>,
 ) -> Result<Json<OpenOutcome>, PhoneError> {
-    Ok(Json(open_url_with(&state, &id, &b.url, b.accept).await?))
+    Ok(Json(open_url_with_pin(&state, &id, &b.url, b.accept, b.pin.as_deref()).await?))
 }
 
 #[derive(Deserialize)]
@@ -644,6 +711,14 @@ struct RequestRef {
     request_id: Option<String>,
 }
 
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct AcceptBody {
+    request_id: Option<String>,
+    /// The issuance PIN the person types (when the issuer set one).
+    pin: Option<String>,
+}
+
 /// `POST {control}/phones/{id}/decline {requestId?}`.
 async fn control_decline(
     State(state): State<AppState>,
@@ -655,16 +730,16 @@ async fn control_decline(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `POST {control}/phones/{id}/accept {requestId?}` — add a pending issuance's credential;
-/// 200 `{outcome: "issued", credentialId}`.
+/// `POST {control}/phones/{id}/accept {requestId?, pin?}` — add a pending issuance's credential;
+/// 200 `{outcome: "issued", credentialId}`, or `{outcome: "issuanceFailed", …}` after a wrong PIN;
+/// 400 `pin_required` without the PIN the request needs.
 async fn control_accept(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    body: Option<Json<RequestRef>>,
+    body: Option<Json<AcceptBody>>,
 ) -> Result<Json<OpenOutcome>, PhoneError> {
     let b = body.map(|Json(b)| b).unwrap_or_default();
-    let credential_id = accept(&state, &id, b.request_id.as_deref()).await?;
-    Ok(Json(OpenOutcome::Issued { credential_id }))
+    Ok(Json(accept_with_pin(&state, &id, b.request_id.as_deref(), b.pin.as_deref()).await?))
 }
 
 /// `POST {control}/phones/{id}/ignore {requestId?}` — let the request expire, no callback.
@@ -760,6 +835,8 @@ struct PageQuery {
     open: Option<String>,
     /// `false` leaves an opened issuance pending instead of accepting it.
     accept: Option<String>,
+    /// The issuance PIN, for `?open=` of an issuance with a PIN.
+    pin: Option<String>,
     msg: Option<String>,
 }
 
@@ -782,15 +859,28 @@ async fn page(
         return (StatusCode::BAD_REQUEST, Html("Bad phone id.".to_owned())).into_response();
     }
     if let Some(url) = q.open {
-        let msg = open_message(&state, &id, &url, flag(q.accept.as_deref())).await;
+        let msg =
+            open_message(&state, &id, &url, flag(q.accept.as_deref()), q.pin.as_deref()).await;
         return Redirect::to(&page_url(&base, &id, &msg)).into_response();
     }
     Html(render(&state, &base, &id, q.msg.as_deref())).into_response()
 }
 
-async fn open_message(state: &AppState, id: &str, url: &str, accept: bool) -> String {
-    match open_url_with(state, id, url, accept).await {
+async fn open_message(
+    state: &AppState,
+    id: &str,
+    url: &str,
+    accept: bool,
+    pin: Option<&str>,
+) -> String {
+    match open_url_with_pin(state, id, url, accept, pin).await {
         Ok(OpenOutcome::Issued { .. }) => "Credential added to your wallet.".to_owned(),
+        Ok(OpenOutcome::PinRequired { .. }) => {
+            "An issuer is offering a credential. Enter the PIN it shows you.".to_owned()
+        }
+        Ok(OpenOutcome::IssuanceFailed { message, .. }) => {
+            format!("The issuer refused it ({message}).")
+        }
         Ok(OpenOutcome::IssuancePending { .. }) => "An issuer is offering a credential.".to_owned(),
         Ok(OpenOutcome::PresentationPending { .. }) => {
             "A verifier is asking for a credential.".to_owned()
@@ -803,6 +893,7 @@ async fn open_message(state: &AppState, id: &str, url: &str, accept: bool) -> St
 struct OpenForm {
     url: String,
     accept: Option<String>,
+    pin: Option<String>,
 }
 
 /// `POST {phone}/p/{id}/open` (form `url`, `accept?`) — then back to the page.
@@ -815,7 +906,7 @@ async fn page_open(
     if check_phone_id(&id).is_err() {
         return (StatusCode::BAD_REQUEST, Html("Bad phone id.".to_owned())).into_response();
     }
-    let msg = open_message(&state, &id, &f.url, flag(f.accept.as_deref())).await;
+    let msg = open_message(&state, &id, &f.url, flag(f.accept.as_deref()), f.pin.as_deref()).await;
     Redirect::to(&page_url(&base, &id, &msg)).into_response()
 }
 
@@ -872,17 +963,27 @@ async fn page_decline(
     Redirect::to(&page_url(&base, &id, &msg)).into_response()
 }
 
-/// `POST {phone}/p/{id}/accept` (form `requestId`) — add the offered credential, then back.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AcceptForm {
+    request_id: String,
+    pin: Option<String>,
+}
+
+/// `POST {phone}/p/{id}/accept` (form `requestId`, `pin?`) — add the offered credential, then back.
 async fn page_accept(
     State(state): State<AppState>,
     PublicBase(base): PublicBase,
     Path(id): Path<String>,
-    Form(f): Form<DeclineForm>,
+    Form(f): Form<AcceptForm>,
 ) -> Response {
     if check_phone_id(&id).is_err() {
         return (StatusCode::BAD_REQUEST, Html("Bad phone id.".to_owned())).into_response();
     }
-    let msg = match accept(&state, &id, Some(&f.request_id)).await {
+    let msg = match accept_with_pin(&state, &id, Some(&f.request_id), f.pin.as_deref()).await {
+        Ok(OpenOutcome::IssuanceFailed { message, .. }) => {
+            format!("Wrong PIN: the issuer refused it ({message}).")
+        }
         Ok(_) => "Credential added to your wallet.".to_owned(),
         Err(e) => e.to_string(),
     };
@@ -922,14 +1023,23 @@ fn render(state: &AppState, base: &str, id: &str, msg: Option<&str>) -> String {
         && let Some(r) = state.requests().get(&rid)
         && let RequestSpec::Issuance(spec) = &r.spec
     {
+        let pin_input = match &spec.pin {
+            Some(p) => format!(
+                "<label>PIN from the issuer ({} digits)<input type=\"text\" name=\"pin\" inputmode=\"numeric\" \
+pattern=\"[0-9]*\" maxlength=\"{}\" autocomplete=\"off\" required></label>",
+                p.length, p.length
+            ),
+            None => String::new(),
+        };
         h.push_str(&format!(
-            "<section><h2>{} offers you a credential</h2><p>Type: {}</p>\
-<form method=\"post\" action=\"{}/p/{e_id}/accept\"><input type=\"hidden\" name=\"requestId\" value=\"{}\">\
+            "<section><h2>{} offers you a credential</h2><p>{}</p><p>Type: {}</p>\
+<form method=\"post\" action=\"{}/p/{e_id}/accept\"><input type=\"hidden\" name=\"requestId\" value=\"{}\">{pin_input}\
 <button type=\"submit\">Add to wallet</button></form>\
 <form method=\"post\" action=\"{}/p/{e_id}/decline\"><input type=\"hidden\" name=\"requestId\" value=\"{}\">\
 <button type=\"submit\" class=\"secondary\">Decline</button></form></section>",
             esc(&spec.client_name),
-            esc(&spec.credential_type),
+            esc(&spec.credential.title),
+            esc(&spec.credential.types.join(", ")),
             esc(base),
             esc(&rid),
             esc(base),

@@ -163,7 +163,11 @@ pub async fn start(options: EmulatorOptions) -> Result<RunningEmulator, StartErr
         control: format!("{base}/control"),
         ca_file: tls.as_ref().map(|t| t.ca_file.display().to_string()),
     };
-    let state = AppState::new(options.fixture, urls.clone())?;
+    let state = AppState::with_own_ca(
+        options.fixture,
+        urls.clone(),
+        tls.as_ref().map(|t| t.ca_pem.as_str()),
+    )?;
     let routers = std::sync::Arc::new(Routers {
         login: crate::identity::routes().with_state(state.clone()),
         graph: crate::graph::routes().with_state(state.clone()),
@@ -269,6 +273,8 @@ async fn dispatch(routers: std::sync::Arc<Routers>, mut req: Request) -> Respons
 #[derive(Debug)]
 pub struct TlsFiles {
     pub ca_file: PathBuf,
+    /// The CA certificate, PEM (the content of `ca_file`).
+    pub ca_pem: String,
     pub cert_chain_pem: String,
     pub key_pem: String,
 }

@@ -24,6 +24,10 @@ pub struct Settings {
     /// Callback URLs must be https (the real service demands an internet-reachable https URL).
     /// Off by default so loopback relays work.
     pub require_https_callbacks: bool,
+    /// PEM file of CA certificates trusted for https callbacks (and the providers' calls) besides
+    /// the system roots, e.g. the demo's own CA. Certificates are always checked: the real service
+    /// calls only publicly trusted https. With `--tls` the emulator's own CA is trusted as well.
+    pub callback_ca_file: Option<String>,
     /// `presentation_error` code when the person declines in Authenticator (UNCONFIRMED).
     pub decline_error_code: String,
     /// `presentation_error` code when no held credential matches type/issuer (UNCONFIRMED).
@@ -58,6 +62,7 @@ impl Default for Settings {
             graph_audience: "https://graph.microsoft.com".to_owned(),
             deep_link_tenants_segment: true,
             require_https_callbacks: false,
+            callback_ca_file: None,
             decline_error_code: "userCanceled".to_owned(),
             no_matching_credential_error_code: "noMatchingCredential".to_owned(),
             revoked_error_code: "credentialRevoked".to_owned(),

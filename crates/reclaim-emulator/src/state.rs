@@ -33,6 +33,41 @@ pub struct Urls {
     pub ca_file: Option<String>,
 }
 
+/// The outbound client for callbacks and provider calls. Certificates are checked, as the real
+/// service checks them: the system roots, plus `settings.callback_ca_file` and the emulator's own CA.
+fn outbound_client(
+    settings: &Settings,
+    own_ca_pem: Option<&str>,
+) -> Result<reqwest::Client, FixtureError> {
+    let mut roots = Vec::new();
+    if let Some(path) = &settings.callback_ca_file {
+        let pem = std::fs::read(path)
+            .map_err(|e| FixtureError::Invalid(format!("settings.callback_ca_file {path}: {e}")))?;
+        let certs = reqwest::Certificate::from_pem_bundle(&pem)
+            .ok()
+            .filter(|c| !c.is_empty())
+            .ok_or_else(|| {
+                FixtureError::Invalid(format!(
+                    "settings.callback_ca_file {path}: no PEM certificate in it"
+                ))
+            })?;
+        roots.extend(certs);
+    }
+    if let Some(pem) = own_ca_pem {
+        roots.extend(
+            reqwest::Certificate::from_pem_bundle(pem.as_bytes())
+                .map_err(|e| FixtureError::Invalid(format!("emulator CA: {e}")))?,
+        );
+    }
+    let mut builder = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(settings.callback_timeout_secs))
+        .redirect(reqwest::redirect::Policy::none());
+    if !roots.is_empty() {
+        builder = builder.tls_certs_merge(roots);
+    }
+    builder.build().map_err(|e| FixtureError::Invalid(format!("http client: {e}")))
+}
+
 /// Cheap to clone; everything inside is shared and safe under concurrent use.
 #[derive(Debug, Clone)]
 pub struct AppState(Arc<Inner>);
@@ -53,13 +88,17 @@ struct Inner {
 
 impl AppState {
     pub fn new(fixture: Fixture, urls: Urls) -> Result<Self, FixtureError> {
-        let http = reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(fixture.settings.callback_timeout_secs))
-            .redirect(reqwest::redirect::Policy::none())
-            // Callback receivers in tests and demos use the emulator's own self-signed certificates.
-            .tls_danger_accept_invalid_certs(true)
-            .build()
-            .map_err(|e| FixtureError::Invalid(format!("http client: {e}")))?;
+        Self::with_own_ca(fixture, urls, None)
+    }
+
+    /// Like [`AppState::new`]; `own_ca_pem` is the CA of the emulator's own `--tls` certificate,
+    /// trusted by the outbound client (the providers call the emulator's Request Service).
+    pub fn with_own_ca(
+        fixture: Fixture,
+        urls: Urls,
+        own_ca_pem: Option<&str>,
+    ) -> Result<Self, FixtureError> {
+        let http = outbound_client(&fixture.settings, own_ca_pem)?;
         Ok(Self(Arc::new(Inner {
             identity: IdentityState::from_fixture(&fixture)?,
             directory: Directory::from_fixture(&fixture)?,

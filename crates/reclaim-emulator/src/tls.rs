@@ -34,6 +34,7 @@ pub fn generate(listen_ip: &str) -> Result<TlsFiles, String> {
     std::fs::write(&ca_file, ca_cert.pem()).map_err(|e| e.to_string())?;
     Ok(TlsFiles {
         ca_file,
+        ca_pem: ca_cert.pem(),
         cert_chain_pem: format!("{}{}", leaf_cert.pem(), ca_cert.pem()),
         key_pem: leaf_key.serialize_pem(),
     })

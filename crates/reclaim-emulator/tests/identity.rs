@@ -325,6 +325,83 @@ async fn scope_rules_single_resource_with_dot_default() {
     assert!(b["error_description"].as_str().unwrap().contains("https://unknown.example"));
 }
 
+/// The token request body MSAL for Node 1.10.0 sends for `acquireTokenByClientCredential({scopes:
+/// [resource]})`: its `initializeBaseRequest` appends `openid profile offline_access` and
+/// `ClientCredentialClient.createTokenRequestBody` sends them, each parameter
+/// `encodeURIComponent`-ed (MSAL for JS pull request 4999 later removed them: "AAD ignores these
+/// scopes").
+fn msal_node_1_10_body(resource_scope: &str, secret: &str) -> String {
+    let enc = |s: &str| {
+        percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+    };
+    format!(
+        "client_id={KIOSK_CLIENT_ID}&scope={}&grant_type=client_credentials\
+         &x-client-SKU=msal.js.node&x-client-VER=1.10.0&x-client-OS=linux&x-client-CPU=x64\
+         &x-ms-lib-capability=retry-after, h429&x-client-current-telemetry=5|771,2,,,|,\
+         &x-client-last-telemetry=5|0|||0,0&client-request-id={}&client_secret={}",
+        enc(&format!("{resource_scope} openid profile offline_access")),
+        uuid::Uuid::new_v4(),
+        enc(secret),
+    )
+}
+
+#[tokio::test]
+async fn client_credentials_ignore_extra_oidc_scopes_as_entra_does() {
+    let emu = Emu::start().await;
+    // Byte for byte what an older MSAL sends: the token is issued for the one resource named.
+    for (scope, aud) in [
+        (GRAPH_SCOPE, "https://graph.microsoft.com"),
+        (VC_SCOPE, "3db474b9-6a0c-4840-96ac-1fceb342124f"),
+    ] {
+        let resp = emu
+            .http
+            .post(emu.token_url())
+            .header("content-type", "application/x-www-form-urlencoded;charset=utf-8")
+            .body(msal_node_1_10_body(scope, KIOSK_SECRET))
+            .send()
+            .await
+            .unwrap();
+        let token = assert_token_ok(resp).await;
+        let c = verify_with_jwks(&emu, &token, aud).await;
+        assert_eq!(c.appid, KIOSK_CLIENT_ID);
+        if aud == "https://graph.microsoft.com" {
+            assert_eq!(c.roles, KIOSK_GRAPH_ROLES);
+        } else {
+            assert_eq!(c.roles, ["VerifiableCredential.Create.PresentRequest"]);
+        }
+    }
+    // In any order and case, as a form any client builds.
+    for scope in [
+        format!("openid {GRAPH_SCOPE} profile"),
+        format!("OpenID Offline_Access {GRAPH_SCOPE}"),
+        format!("{GRAPH_SCOPE} offline_access"),
+    ] {
+        let token = assert_token_ok(token(&emu, &secret_form(&scope)).await).await;
+        verify_with_jwks(&emu, &token, "https://graph.microsoft.com").await;
+    }
+}
+
+#[tokio::test]
+async fn extra_oidc_scopes_do_not_excuse_a_bad_scope() {
+    let emu = Emu::start().await;
+    // Two resources, with or without the OpenID Connect scopes: AADSTS70011.
+    let both = format!("{GRAPH_SCOPE} openid profile offline_access {VC_SCOPE}");
+    assert_aad(token(&emu, &secret_form(&both)).await, 400, "invalid_scope", 70011).await;
+    // A delegated permission instead of /.default: AADSTS1002012.
+    let delegated = "https://graph.microsoft.com/User.Read.All openid profile offline_access";
+    let b =
+        assert_aad(token(&emu, &secret_form(delegated)).await, 400, "invalid_scope", 1002012).await;
+    assert!(b["error_description"].as_str().unwrap().contains("/.default"));
+    // Only OpenID Connect scopes: no resource at all.
+    assert_aad(
+        token(&emu, &secret_form("openid profile offline_access")).await,
+        400,
+        "invalid_scope",
+        1002012,
+    )
+    .await;
+}
+
 // ── certificate assertions ──────────────────────────────────────────────────────────────────────
 
 #[tokio::test]

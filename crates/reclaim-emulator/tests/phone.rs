@@ -13,6 +13,8 @@ use reclaim_emulator::phone::{self, HeldCredential, OpenOutcome, PresentOutcome}
 use serde_json::{Map, Value, json};
 
 const ISSUER: &str = "did:web:idv.trueid.example";
+/// The demo tenant's TrueIdentity contract (`fixtures/demo-tenant.toml`), on the real host.
+const TRUEID_MANIFEST: &str = "https://verifiedid.did.msidentity.com/v1.0/tenants/7c0e2f9a-3b1d-4e5f-8a6b-9c0d1e2f3a4b/verifiableCredentials/contracts/trueid-verified-identity/manifest";
 
 async fn receiver() -> (String, Arc<Mutex<Vec<Value>>>) {
     let calls: Arc<Mutex<Vec<Value>>> = Arc::default();
@@ -190,12 +192,15 @@ async fn page_deep_link_receives_an_issued_credential() {
     );
     let r = emu
         .http
-        .post(format!("{}/v1.0/verifiableCredentials/createIssuanceRequest", emu.urls().request_service))
+        .post(format!(
+            "{}/v1.0/verifiableCredentials/createIssuanceRequest",
+            emu.urls().request_service
+        ))
         .bearer_auth(token)
         .json(&json!({
             "authority": ISSUER, "registration": { "clientName": "TrueIdentity" },
             "callback": { "url": cb, "state": "i1" }, "type": "verifiedIdentity",
-            "manifest": "https://example.org/manifest", "claims": { "firstName": "Ana", "lastName": "Lima" }
+            "manifest": TRUEID_MANIFEST, "claims": { "firstName": "Ana", "lastName": "Lima" }
         }))
         .send()
         .await
@@ -231,12 +236,15 @@ async fn issuance(emu: &Emu, cb: &str) -> Value {
     );
     let r = emu
         .http
-        .post(format!("{}/v1.0/verifiableCredentials/createIssuanceRequest", emu.urls().request_service))
+        .post(format!(
+            "{}/v1.0/verifiableCredentials/createIssuanceRequest",
+            emu.urls().request_service
+        ))
         .bearer_auth(token)
         .json(&json!({
             "authority": ISSUER, "registration": { "clientName": "TrueIdentity" },
             "callback": { "url": cb, "state": "i1" }, "type": "verifiedIdentity",
-            "manifest": "https://example.org/manifest", "claims": { "firstName": "Ana", "lastName": "Lima" }
+            "manifest": TRUEID_MANIFEST, "claims": { "firstName": "Ana", "lastName": "Lima" }
         }))
         .send()
         .await

@@ -17,6 +17,8 @@ use serde_json::{Value, json};
 const ISSUER: &str = "did:web:idv.trueid.example";
 const IDV_CLIENT_ID: &str = "3a000000-0000-4000-8000-0000000000a1";
 const PHONE: &str = "demo-phone";
+/// The demo tenant's TrueIdentity contract (`fixtures/demo-tenant.toml`), on the real host.
+const TRUEID_MANIFEST: &str = "https://verifiedid.did.msidentity.com/v1.0/tenants/7c0e2f9a-3b1d-4e5f-8a6b-9c0d1e2f3a4b/verifiableCredentials/contracts/trueid-verified-identity/manifest";
 
 /// Records every callback (headers and JSON body) it receives.
 #[derive(Clone)]
@@ -681,7 +683,7 @@ fn issuance_body(callback_url: &str) -> Value {
         "registration": { "clientName": "TrueIdentity" },
         "callback": { "url": callback_url, "state": "iss-1", "headers": { "api-key": "idv-key" } },
         "type": "verifiedIdentity",
-        "manifestUrl": "https://verifiedid.did.msidentity.com/v1.0/tenants/x/verifiableCredentials/contracts/y/manifest",
+        "manifestUrl": TRUEID_MANIFEST,
         "claims": { "firstName": "Ana", "lastName": "Lima", "portrait": "_9j_4AAQ" },
         "expirationDate": "2026-12-31T00:00:00Z"
     })

@@ -221,7 +221,7 @@ async fn one(stack: &DemoStack, engine: &Engine, busy: &Busy, upn: &str) -> Samp
     Sample {
         wall: end - start,
         elsewhere: busy.within(start, end),
-        actor: engine.metrics().busy - actor,
+        actor: engine.metrics().busy.saturating_sub(actor),
     }
 }
 
@@ -262,7 +262,8 @@ async fn main() {
         samples.push(one(&stack, &engine, &busy, upn).await);
     }
     let wall: Vec<f64> = samples.iter().map(|s| ms(s.wall)).collect();
-    let overhead: Vec<f64> = samples.iter().map(|s| ms(s.wall - s.elsewhere)).collect();
+    let overhead: Vec<f64> =
+        samples.iter().map(|s| ms(s.wall.saturating_sub(s.elsewhere))).collect();
     let actor: Vec<f64> = samples.iter().map(|s| ms(s.actor)).collect();
     let out = json!({
         "recoveries": args.recoveries,

@@ -4,7 +4,8 @@
 //! * [`ports`] — the traits the orchestrator calls (directory, Request Service, provider, relay,
 //!   clock, audit); [`adapters`] — their real implementations over HTTP.
 //! * [`orchestrator`] — [`Engine`]: the actor that owns the session, and its handle.
-//! * [`view`], [`qr`] — what the UI renders.
+//! * [`view`], [`qr`] — what the UI renders (re-exported from `reclaim-protocol`, the session
+//!   API's wire types).
 //! * `demo` (feature `demo`) — the emulated tenant and an embedded relay in-process, and
 //!   `simulate` for `reclaim simulate`.
 //! * `production` (feature `production`) — the same adapters for a real tenant, assembled from a
@@ -25,12 +26,12 @@ pub mod orchestrator;
 pub mod ports;
 #[cfg(feature = "production")]
 pub mod production;
-pub mod qr;
+pub use reclaim_protocol::qr;
 pub mod rate_limit;
 pub mod settings;
 #[cfg(feature = "demo")]
 pub mod simulate;
-pub mod view;
+pub use reclaim_protocol::view;
 
 pub use audit::{MemoryAudit, TeeAudit, TracingAudit};
 pub use clock::{ManualClock, SystemClock};

@@ -311,14 +311,19 @@ pub fn assemble(config: &Config, secrets: &dyn SecretStore) -> Result<Station, P
     );
     settings.config = config.engine_config();
     settings.camera_available = false;
-    settings.default_locale = match config.station.locale {
+    settings.default_locale = view_locale(config.station.locale);
+    Ok(Station { ports, settings })
+}
+
+/// The configuration's `station.locale` as the view's.
+pub fn view_locale(locale: reclaim_config::Locale) -> Locale {
+    match locale {
         reclaim_config::Locale::En => Locale::En,
         reclaim_config::Locale::De => Locale::De,
         reclaim_config::Locale::Fr => Locale::Fr,
         reclaim_config::Locale::Es => Locale::Es,
         reclaim_config::Locale::Pl => Locale::Pl,
-    };
-    Ok(Station { ports, settings })
+    }
 }
 
 fn document_kind(d: Document) -> DocumentKind {

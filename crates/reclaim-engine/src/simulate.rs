@@ -215,17 +215,27 @@ impl Timeline {
                 .await;
         self.task.abort();
         let marks = self.marks.lock().unwrap_or_else(PoisonError::into_inner).clone();
-        const NAMES: [&str; 5] = ["identify", "chooseProvider", "scanId", "faceCheck", "result"];
-        let first = |i: u8| marks.iter().find(|(_, s)| *s == i).map(|(t, _)| *t);
-        let mut out = BTreeMap::new();
-        for (i, name) in (1u8..).zip(NAMES) {
-            let Some(from) = first(i) else { continue };
-            let until = marks.iter().find(|(t, s)| *s > i && *t >= from).map_or(total, |(t, _)| *t);
-            out.insert(name, u64::try_from((until - from).as_millis()).unwrap_or(u64::MAX));
-        }
-        out.insert("total", u64::try_from(total.as_millis()).unwrap_or(u64::MAX));
-        out
+        step_durations(&marks, total)
     }
+}
+
+/// Milliseconds each wizard step was on screen, from the marks (time since start, step index)
+/// and the total. The recorder runs on another task and may push the last step's mark after
+/// `total` was taken: the total is stretched to cover every mark, and no difference is
+/// allowed to go negative (issue 12: "overflow when subtracting durations").
+fn step_durations(marks: &[(Duration, u8)], total: Duration) -> BTreeMap<&'static str, u64> {
+    const NAMES: [&str; 5] = ["identify", "chooseProvider", "scanId", "faceCheck", "result"];
+    let total = marks.iter().map(|(t, _)| *t).fold(total, Duration::max);
+    let first = |i: u8| marks.iter().find(|(_, s)| *s == i).map(|(t, _)| *t);
+    let millis = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+    let mut out = BTreeMap::new();
+    for (i, name) in (1u8..).zip(NAMES) {
+        let Some(from) = first(i) else { continue };
+        let until = marks.iter().find(|(t, s)| *s > i && *t >= from).map_or(total, |(t, _)| *t);
+        out.insert(name, millis(until.saturating_sub(from)));
+    }
+    out.insert("total", millis(total));
+    out
 }
 
 /// Runs one whole recovery on `engine` (which must sit at Attract), playing the phone, and
@@ -414,5 +424,29 @@ async fn camera(
         };
         last = shot;
         engine.capture(shot, image).await?;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mark_recorded_after_the_total_does_not_panic() {
+        let ms = Duration::from_millis;
+        // The result screen's mark arrived 5 ms after `total` was taken (issue 12).
+        let marks = [(ms(10), 1), (ms(40), 2), (ms(70), 3), (ms(90), 4), (ms(105), 5)];
+        let out = step_durations(&marks, ms(100));
+        assert_eq!(out["identify"], 30);
+        assert_eq!(out["chooseProvider"], 30);
+        assert_eq!(out["scanId"], 20);
+        assert_eq!(out["faceCheck"], 15);
+        assert_eq!(out["result"], 0);
+        assert_eq!(out["total"], 105);
+        // The usual order: the last step lasts until the total.
+        let out = step_durations(&marks[..4], ms(100));
+        assert_eq!(out["faceCheck"], 10);
+        assert_eq!(out["total"], 100);
+        assert!(!out.contains_key("result"));
     }
 }

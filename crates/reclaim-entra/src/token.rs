@@ -446,7 +446,7 @@ impl TokenSource {
         Ok(AccessToken {
             secret: parsed.access_token,
             expires_at: started + lifetime,
-            refresh_at: started + (lifetime - margin),
+            refresh_at: started + lifetime.saturating_sub(margin),
         })
     }
 }

@@ -10,7 +10,7 @@ use reclaim_kiosk::Kiosk;
 pub fn wait(kiosk: &Kiosk, what: &str, pred: impl Fn(&ViewUpdate) -> bool) -> ViewUpdate {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let current = kiosk.engine().current();
+        let current = kiosk.service().current();
         if pred(&current) {
             return current;
         }

@@ -184,6 +184,8 @@ export const de: Catalogue = {
   'preflight.tenantUnreachable': 'Microsoft Entra ist nicht erreichbar oder hat die Anmeldung abgelehnt',
   'preflight.configInvalid': 'Die Konfiguration ist ungültig',
   'preflight.switchedOff': 'Vom Personal ausgeschaltet',
+  'preflight.serviceUnreachable': 'Der Wiederherstellungsdienst ist nicht erreichbar',
+  'preflight.stationNotEnrolled': 'Diese Station ist beim Wiederherstellungsdienst nicht registriert',
 
   'document.passport': 'Reisepass',
   'document.drivingLicence': 'Führerschein',

@@ -184,6 +184,8 @@ export const en = {
   'preflight.tenantUnreachable': 'Microsoft Entra cannot be reached or refused the sign-in',
   'preflight.configInvalid': 'The configuration is invalid',
   'preflight.switchedOff': 'Switched off by an operator',
+  'preflight.serviceUnreachable': 'The recovery service cannot be reached',
+  'preflight.stationNotEnrolled': 'This station is not enrolled with the recovery service',
 
   'document.passport': 'Passport',
   'document.drivingLicence': 'Driving licence',

@@ -56,6 +56,8 @@ const PREFLIGHT: Record<PreflightProblem, true> = {
   tenantUnreachable: true,
   configInvalid: true,
   switchedOff: true,
+  serviceUnreachable: true,
+  stationNotEnrolled: true,
 };
 
 const DOCUMENT: Record<DocumentKind, true> = { passport: true, drivingLicence: true, idCard: true };

@@ -184,6 +184,8 @@ export const es: Catalogue = {
   'preflight.tenantUnreachable': 'No se puede conectar con Microsoft Entra o ha rechazado el inicio de sesión',
   'preflight.configInvalid': 'La configuración no es válida',
   'preflight.switchedOff': 'Apagado por un operador',
+  'preflight.serviceUnreachable': 'No se puede conectar con el servicio de recuperación',
+  'preflight.stationNotEnrolled': 'Esta estación no está registrada en el servicio de recuperación',
 
   'document.passport': 'Pasaporte',
   'document.drivingLicence': 'Permiso de conducir',

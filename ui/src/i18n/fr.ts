@@ -184,6 +184,8 @@ export const fr: Catalogue = {
   'preflight.tenantUnreachable': 'Microsoft Entra est injoignable ou a refusé la connexion',
   'preflight.configInvalid': 'La configuration n’est pas valide',
   'preflight.switchedOff': 'Désactivée par un opérateur',
+  'preflight.serviceUnreachable': 'Le service de récupération est injoignable',
+  'preflight.stationNotEnrolled': 'Cette borne n’est pas inscrite auprès du service de récupération',
 
   'document.passport': 'Passeport',
   'document.drivingLicence': 'Permis de conduire',

@@ -184,6 +184,8 @@ export const pl: Catalogue = {
   'preflight.tenantUnreachable': 'Microsoft Entra jest nieosiągalny lub odrzucił logowanie',
   'preflight.configInvalid': 'Konfiguracja jest nieprawidłowa',
   'preflight.switchedOff': 'Wyłączony przez operatora',
+  'preflight.serviceUnreachable': 'Usługa odzyskiwania jest nieosiągalna',
+  'preflight.stationNotEnrolled': 'Ta stacja nie jest zarejestrowana w usłudze odzyskiwania',
 
   'document.passport': 'Paszport',
   'document.drivingLicence': 'Prawo jazdy',

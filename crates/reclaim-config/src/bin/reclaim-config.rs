@@ -1,5 +1,5 @@
 //! `reclaim-config`: the install-time admin tool — check a configuration file, store a secret in
-//! the OS keyring, print the commented example.
+//! the OS keyring, enrol the station with the recovery service, print the commented example.
 
 use std::io::{IsTerminal as _, Read as _, Write as _};
 use std::path::PathBuf;
@@ -7,6 +7,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use reclaim_config::{Config, KeyringStore, SecretName, SecretStore};
+use reclaim_protocol::station::{
+    ENROLL_PATH, EnrollRequest, EnrollResponse, StationCredential, StationKey, normalize_audience,
+};
 use secrecy::SecretString;
 use zeroize::Zeroizing;
 
@@ -40,6 +43,23 @@ enum Command {
         /// The secret's name.
         name: String,
     },
+    /// Enrol this kiosk with the recovery service at URL using the one-time CODE an
+    /// administrator issued (`reclaim-service stations enroll NAME`): makes a key pair and
+    /// stores the station credential (private key included) in the OS keyring as
+    /// `station-credential`, or with --file in a file only its owner can read.
+    Enroll {
+        /// The service's base URL, as the kiosk will use it (`https://recovery.contoso.example`;
+        /// plain `http://` only on loopback).
+        url: String,
+        /// The one-time code (`XXXX-XXXX-XXXX-XXXX`).
+        code: String,
+        /// Write the credential to this file (mode 0600) instead of the keyring (demo, tests).
+        #[arg(long)]
+        file: Option<PathBuf>,
+        /// Replace a credential already stored.
+        #[arg(long)]
+        replace: bool,
+    },
     /// Print the fully commented example configuration.
     Example {
         /// The same shape pointed at the emulator instead.
@@ -54,6 +74,10 @@ fn main() -> ExitCode {
         Command::Check { secrets, file } => check(&file, secrets),
         Command::SetSecret { name } => set_secret(&name),
         Command::DeleteSecret { name } => delete_secret(&name),
+        Command::Enroll { url, code, file, replace } => {
+            let code = Zeroizing::new(code);
+            enroll(&url, &code, file.as_deref(), replace)
+        }
         Command::Example { emulator } => {
             let text =
                 if emulator { reclaim_config::EMULATOR_EXAMPLE } else { reclaim_config::EXAMPLE };
@@ -153,4 +177,123 @@ fn stty(arg: &str) -> bool {
         .stdin(std::process::Stdio::inherit())
         .status()
         .is_ok_and(|s| s.success())
+}
+
+/// `reclaim-config enroll URL CODE [--file PATH] [--replace]`.
+fn enroll(
+    url: &str,
+    code: &str,
+    file: Option<&std::path::Path>,
+    replace: bool,
+) -> Result<bool, String> {
+    let base = normalize_audience(url.trim()).to_owned();
+    check_service_url(&base)?;
+    // Refuse to overwrite before the one-time code is spent.
+    match file {
+        Some(path) if path.exists() && !replace => {
+            return Err(format!(
+                "{} already exists; pass --replace to overwrite it",
+                path.display()
+            ));
+        }
+        None if !replace => match KeyringStore::new().get(&SecretName::StationCredential) {
+            Ok(_) => {
+                return Err("a station credential is already in the keyring; pass --replace to \
+                            enrol again"
+                    .to_owned());
+            }
+            Err(reclaim_config::SecretError::Missing { .. }) => {}
+            Err(e) => return Err(e.to_string()),
+        },
+        _ => {}
+    }
+    let key = StationKey::generate().map_err(|e| e.to_string())?;
+    let request =
+        EnrollRequest { code: code.to_owned(), public_key: key.public_key().to_base64url() };
+    let endpoint = format!("{base}{ENROLL_PATH}");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("starting the HTTP client: {e}"))?;
+    let response: EnrollResponse = runtime.block_on(post_enroll(&endpoint, &request))?;
+    drop(request);
+    let credential = StationCredential::new(response.station_id.clone(), base.clone(), key);
+    let stored_in = match file {
+        Some(path) => {
+            credential.write_file(path).map_err(|e| e.to_string())?;
+            StationCredential::read_file(path)
+                .map_err(|e| format!("written, but reading it back failed: {e}"))?;
+            format!("{} (mode 0600)", path.display())
+        }
+        None => {
+            let store = KeyringStore::new();
+            store.set_station_credential(&credential).map_err(|e| {
+                format!(
+                    "enrolled as {}, but storing the credential failed: {e}",
+                    response.station_id
+                )
+            })?;
+            store
+                .station_credential()
+                .map_err(|e| format!("stored, but reading it back failed: {e}"))?;
+            format!(
+                "the keyring (service {}, account {})",
+                store.service(),
+                SecretName::StationCredential.account()
+            )
+        }
+    };
+    out(&format!("enrolled as station {} ({})", response.name, response.station_id))?;
+    eprintln!("service {base}; credential stored in {stored_in}");
+    Ok(true)
+}
+
+/// `https://…`, or `http://` to a loopback address; no query or fragment.
+fn check_service_url(base: &str) -> Result<(), String> {
+    let url = url::Url::parse(base).map_err(|e| format!("invalid service URL {base:?}: {e}"))?;
+    if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+        return Err(format!("the service URL {base:?} must not carry a query, fragment or user"));
+    }
+    let loopback = match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if loopback => Ok(()),
+        "http" => Err(format!(
+            "the service URL {base:?} is plain http: use https (http only on loopback)"
+        )),
+        other => Err(format!("the service URL {base:?} has scheme {other:?}; use https")),
+    }
+}
+
+async fn post_enroll(endpoint: &str, request: &EnrollRequest) -> Result<EnrollResponse, String> {
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .map_err(|e| format!("HTTP client: {e}"))?;
+    let response = client
+        .post(endpoint)
+        .json(request)
+        .send()
+        .await
+        .map_err(|e| format!("POST {endpoint}: {}", reclaim_config::error_chain(&e)))?;
+    let status = response.status();
+    if status == reqwest::StatusCode::CREATED {
+        return response
+            .json::<EnrollResponse>()
+            .await
+            .map_err(|e| format!("POST {endpoint}: unexpected answer: {e}"));
+    }
+    let body: serde_json::Value = response.json().await.unwrap_or_default();
+    let message = body["message"].as_str().unwrap_or("no message").to_owned();
+    if status == reqwest::StatusCode::UNAUTHORIZED {
+        return Err("the service refused the code (wrong, already used or expired): ask the \
+                    administrator for a new one (`reclaim-service stations enroll NAME`)"
+            .to_owned());
+    }
+    Err(format!("POST {endpoint}: {status}: {message}"))
 }

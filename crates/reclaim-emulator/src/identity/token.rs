@@ -278,11 +278,26 @@ fn assertion_audiences(s: &AppState, base: &str) -> Vec<String> {
     out
 }
 
-/// The single resource a client-credentials `scope` names.
+/// OpenID Connect scopes that Entra ignores on a client-credentials request: older MSAL versions
+/// add them to every request (MSAL for JS pull request 4999: "AAD ignores these scopes").
+pub const IGNORED_OIDC_SCOPES: [&str; 3] = ["openid", "profile", "offline_access"];
+
+/// The single resource a client-credentials `scope` names (`openid`, `profile` and
+/// `offline_access` beside it are ignored, as Entra ignores them).
 fn resource_of(scope: &str, tenant_domain: &str) -> Result<Resource, TokenError> {
-    let scopes: Vec<&str> = scope.split_whitespace().collect();
-    if scopes.is_empty() {
+    let all: Vec<&str> = scope.split_whitespace().collect();
+    if all.is_empty() {
         return Err(TokenError::MissingParameter("scope"));
+    }
+    let scopes: Vec<&str> = all
+        .iter()
+        .copied()
+        .filter(|s| s.is_empty() && IGNORED_OIDC_SCOPES.is_empty())
+        .collect();
+    let scopes = all.clone();
+    if scopes.is_empty() {
+        // Only OpenID Connect scopes: no resource at all.
+        return Err(TokenError::ScopeNotDefault(scope.to_owned()));
     }
     let mut resources: Vec<String> = Vec::new();
     for sc in &scopes {

@@ -128,7 +128,7 @@ pub async fn request(
         "type": prov.credential_type,
         "manifest": format!(
             "{}/v1.0/tenants/{}/verifiableCredentials/contracts/{}/manifest",
-            urls.request_service, urls.tenant, prov.id
+            urls.request_service, urls.tenant, prov.contract_id()
         ),
         "claims": claims(persona),
         "expirationDate": crate::clock::rfc3339(

@@ -54,8 +54,9 @@ pub async fn send(state: &AppState, request_id: &str, body: Value) {
         let (http_status, outcome, error) = match req.send().await {
             Ok(resp) => (Some(resp.status().as_u16()), "delivered", None),
             Err(e) => {
-                tracing::warn!(%url, error = %e, "callback not delivered");
-                (None, "failed", Some(e.to_string()))
+                let error = error_chain(&e);
+                tracing::warn!(%url, %error, "callback not delivered");
+                (None, "failed", Some(error))
             }
         };
         state.requests().record_delivery(
@@ -70,4 +71,19 @@ pub async fn send(state: &AppState, request_id: &str, body: Value) {
             },
         );
     }
+}
+
+/// An error with its causes, e.g. `error sending request …: …: invalid peer certificate: UnknownIssuer`.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    out
 }

@@ -2,6 +2,8 @@
 //! request objects, and real callbacks; served under `/v1.0` with `/beta` as an alias.
 
 pub mod callback;
+pub mod contracts;
+pub mod credential;
 pub mod presentation;
 pub mod validation;
 
@@ -199,9 +201,14 @@ fn versioned() -> Router<AppState> {
             get(presentation_object),
         )
         .route("/tenants/{tid}/verifiableCredentials/issuanceRequests/{id}", get(issuance_object))
+        .route(
+            "/tenants/{tid}/verifiableCredentials/contracts/{id}/manifest",
+            get(contracts::manifest),
+        )
         // The doc examples' form without `/tenants` (contract §8.5).
         .route("/{tid}/verifiableCredentials/presentationRequests/{id}", get(presentation_object))
         .route("/{tid}/verifiableCredentials/issuanceRequests/{id}", get(issuance_object))
+        .route("/{tid}/verifiableCredentials/contracts/{id}/manifest", get(contracts::manifest))
 }
 
 /// Test-control routes, merged into `{control}`.
@@ -306,7 +313,8 @@ async fn create_issuance(
     body: Bytes,
 ) -> Result<Response, VcError> {
     state.authorize(&headers, Resource::RequestService, ISSUE_ROLES).map_err(auth_error)?;
-    let spec = validation::issuance(&body, state.settings())?;
+    let mut spec = validation::issuance(&body, state.settings())?;
+    contracts::resolve(&state, &mut spec)?;
     accept(&state, &base, RequestKind::Issuance, &body, RequestSpec::Issuance(spec))
 }
 
@@ -340,9 +348,12 @@ fn request_object(
         RequestSpec::Issuance(i) => {
             out["authority"] = json!(i.authority);
             out["registration"] = json!({ "clientName": i.client_name });
-            out["type"] = json!(i.credential_type);
+            out["type"] = json!(i.credential.types);
             out["manifest"] = json!(i.manifest);
-            out["pinRequired"] = json!(i.pin_length.is_some());
+            out["pinRequired"] = json!(i.pin.is_some());
+            if let Some(pin) = &i.pin {
+                out["pinLength"] = json!(pin.length);
+            }
         }
     }
     Ok(Json(out))

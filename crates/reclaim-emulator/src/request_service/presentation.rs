@@ -105,6 +105,7 @@ pub fn evaluate(
     let settings = state.settings();
     let now = state.clock().now();
     let mut items = Vec::new();
+    let mut presented: Vec<&HeldCredential> = Vec::new();
     let mut face_results = Vec::new();
     for rc in &spec.credentials {
         // Expired credentials are never offered; prefer an unrevoked one, as Authenticator does.
@@ -178,26 +179,34 @@ pub fn evaluate(
                 "sourcePhotoQuality": p.photo_quality,
             });
             face_results.push(json!({
-                "sourceVcJti": format!("urn:uuid:{}", c.id),
+                "sourceVcJti": super::credential::jti(c),
                 "matchConfidenceThreshold": fc.threshold,
                 "matchConfidenceScore": p.score,
                 "sourcePhotoQuality": p.photo_quality,
             }));
         }
         items.push(item);
+        presented.push(c);
     }
     let mut body = super::presentation::envelope(r, "presentation_verified");
     body["subject"] = json!(p.subject);
     body["verifiedCredentialsData"] = Value::Array(items.clone());
     if spec.include_receipt {
         let now = state.clock().now_unix();
+        // What the wallet sent: a VP JWT signed by the holder whose `verifiableCredential[]` are
+        // the credentials as compact JWS (Microsoft's samples split each on '.' to read `jti`).
+        let credentials: Vec<String> = presented
+            .iter()
+            .map(|c| super::credential::credential_jwt(state, c, p.subject))
+            .collect();
         let vp = json!({
             "iss": p.subject, "aud": spec.authority, "iat": now, "nbf": now, "exp": now + 600,
             "jti": Uuid::new_v4().to_string(),
             "vp": { "@context": ["https://www.w3.org/2018/credentials/v1"],
-                    "type": ["VerifiablePresentation"], "verifiableCredential": items },
+                    "type": ["VerifiablePresentation"], "verifiableCredential": credentials },
         });
-        let mut receipt = json!({ "vp_token": sign(state, &vp), "state": r.state });
+        let vp_token = super::credential::sign_as(state, p.subject, &vp);
+        let mut receipt = json!({ "vp_token": vp_token, "state": r.state });
         if !face_results.is_empty() {
             let fc = json!({
                 "iss": spec.authority, "sub": p.subject, "iat": now, "nbf": now,

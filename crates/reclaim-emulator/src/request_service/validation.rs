@@ -80,11 +80,68 @@ pub struct IssuanceSpec {
     pub include_qr_code: bool,
     pub client_name: String,
     pub callback: CallbackSpec,
-    pub credential_type: String,
+    /// The `type` the caller sent; the service issues the contract's type(s) whatever it says
+    /// (Microsoft's sample sends `"ignore-this"`).
+    pub requested_type: String,
     pub manifest: String,
+    /// The `claims` the caller sent (ID token hint input claims).
     pub claims: Map<String, Value>,
-    pub pin_length: Option<u8>,
+    pub pin: Option<PinSpec>,
     pub expiration_date: Option<String>,
+    /// What the contract named by `manifest` makes of it (set once the contract is resolved).
+    pub credential: CredentialSpec,
+}
+
+/// The credential an issuance request yields, from its contract's rules.
+#[derive(Debug, Clone, Default)]
+pub struct CredentialSpec {
+    pub contract_id: String,
+    /// The contract's `rules.vc.type`.
+    pub types: Vec<String>,
+    /// Output claims after the contract's mappings.
+    pub claims: Map<String, Value>,
+    /// The contract's `validityInterval`, seconds.
+    pub validity_secs: i64,
+    /// The contract's display card title.
+    pub title: String,
+}
+
+/// The issuance PIN (`pin`): plain, or a salted SHA-256 hash (`value` = base64(SHA-256(salt + pin))).
+#[derive(Clone)]
+pub struct PinSpec {
+    pub value: String,
+    pub length: u8,
+    pub salt: Option<String>,
+}
+
+impl std::fmt::Debug for PinSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The PIN (or its hash) is a secret: never in logs.
+        f.debug_struct("PinSpec")
+            .field("length", &self.length)
+            .field("hashed", &self.salt.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl PinSpec {
+    /// Whether the PIN the person typed is this one.
+    pub fn matches(&self, entered: &str) -> bool {
+        use base64::Engine as _;
+        use sha2::Digest as _;
+        use subtle::ConstantTimeEq as _;
+        let entered = entered.trim();
+        if entered.len() != usize::from(self.length) || !entered.bytes().all(|b| b.is_ascii_digit())
+        {
+            return false;
+        }
+        let expected = match &self.salt {
+            None => entered.to_owned(),
+            Some(salt) => base64::engine::general_purpose::STANDARD
+                .encode(sha2::Sha256::digest(format!("{salt}{entered}").as_bytes())),
+        };
+        bool::from(expected.as_bytes().ct_eq(self.value.as_bytes()))
+    }
 }
 
 type R<T> = Result<T, VcError>;
@@ -376,7 +433,7 @@ pub fn issuance(body: &[u8], settings: &Settings) -> R<IssuanceSpec> {
     let include_qr_code = opt_bool(&v, "", "includeQRCode")?.unwrap_or(false);
     let (client_name, _) = registration(&v)?;
     let callback = callback(&v, settings)?;
-    let credential_type = req_str(&v, "", "type")?;
+    let requested_type = req_str(&v, "", "type")?;
     // Older docs call it `manifest`, newer examples `manifestUrl` (contract §8.3): either will do.
     let manifest = match (opt_str(&v, "", "manifest")?, opt_str(&v, "", "manifestUrl")?) {
         (Some(m), _) | (None, Some(m)) if !m.trim().is_empty() => m,
@@ -387,23 +444,9 @@ pub fn issuance(body: &[u8], settings: &Settings) -> R<IssuanceSpec> {
         Some(Value::Object(m)) => m.clone(),
         Some(_) => return Err(VcError::bad_field("claims", "field claims is not an object")),
     };
-    let pin_length = match opt_obj(&v, "", "pin")? {
+    let pin = match opt_obj(&v, "", "pin")? {
         None => None,
-        Some(pin) => {
-            req_str(pin, "pin", "value")?;
-            match field(pin, "length") {
-                None => Some(6),
-                Some(l) => match l.as_u64() {
-                    Some(n @ 4..=16) => Some(n as u8),
-                    _ => {
-                        return Err(VcError::bad_field(
-                            "pin.length",
-                            "field pin.length must be an integer between 4 and 16",
-                        ));
-                    }
-                },
-            }
-        }
+        Some(pin) => Some(pin_spec(pin)?),
     };
     let expiration_date = opt_str(&v, "", "expirationDate")?;
     if let Some(d) = &expiration_date
@@ -419,10 +462,72 @@ pub fn issuance(body: &[u8], settings: &Settings) -> R<IssuanceSpec> {
         include_qr_code,
         client_name,
         callback,
-        credential_type,
+        requested_type,
         manifest,
         claims,
-        pin_length,
+        pin,
         expiration_date,
+        credential: CredentialSpec::default(),
     })
+}
+
+/// `pin` (issuance-request-api, Pin type): `value`, `type` (`numeric`), `length` (4–16, default 6),
+/// and for a hashed PIN `salt`, `alg` (`sha256`), `iterations` (`1`).
+fn pin_spec(pin: &Value) -> R<PinSpec> {
+    use base64::Engine as _;
+    let value = req_str(pin, "pin", "value")?;
+    let explicit_length = match field(pin, "length") {
+        None => None,
+        Some(l) => match l.as_u64() {
+            Some(n @ 4..=16) => Some(n as u8),
+            _ => {
+                return Err(VcError::bad_field(
+                    "pin.length",
+                    "field pin.length must be an integer between 4 and 16",
+                ));
+            }
+        },
+    };
+    if let Some(t) = opt_str(pin, "pin", "type")?
+        && !t.eq_ignore_ascii_case("numeric")
+    {
+        return Err(VcError::bad_field("pin.type", "field pin.type must be numeric"));
+    }
+    let salt = opt_str(pin, "pin", "salt")?;
+    if let Some(alg) = opt_str(pin, "pin", "alg")?
+        && !alg.eq_ignore_ascii_case("sha256")
+    {
+        return Err(VcError::bad_field("pin.alg", "field pin.alg must be sha256"));
+    }
+    if let Some(n) = field(pin, "iterations")
+        && n.as_u64() != Some(1)
+    {
+        return Err(VcError::bad_field("pin.iterations", "field pin.iterations must be 1"));
+    }
+    let length = match &salt {
+        Some(_) => {
+            let hash = base64::engine::general_purpose::STANDARD.decode(value.as_bytes());
+            if hash.map(|h| h.len()) != Ok(32) {
+                return Err(VcError::bad_field(
+                    "pin.value",
+                    "field pin.value must be the base64 SHA-256 hash of salt + PIN",
+                ));
+            }
+            explicit_length.unwrap_or(6)
+        }
+        None => {
+            let length = explicit_length.unwrap_or(value.len().min(255) as u8);
+            if value.len() != usize::from(length)
+                || !(4..=16).contains(&length)
+                || !value.bytes().all(|b| b.is_ascii_digit())
+            {
+                return Err(VcError::bad_field(
+                    "pin.value",
+                    "field pin.value must be a numeric PIN of pin.length digits",
+                ));
+            }
+            length
+        }
+    };
+    Ok(PinSpec { value, length, salt })
 }

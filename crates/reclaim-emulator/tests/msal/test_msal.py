@@ -1,4 +1,5 @@
-"""MSAL interop: Microsoft's own Python client (msal 1.39) gets tokens from the emulator.
+"""MSAL interop: Microsoft's own Python client (msal 1.39) gets tokens from the emulator, and an
+older MSAL for Node (1.10.0) that sends extra OpenID Connect scopes gets them too.
 
 The emulator binary runs with --tls (MSAL insists on https) and MSAL trusts only the emulator's
 generated CA. Each test checks the token MSAL got the way a resource would: aud, tid, appid, roles,
@@ -225,6 +226,32 @@ class MsalReusedAssertion(unittest.TestCase):
                     self.assertEqual(jwt_payload(result["access_token"])["aud"], aud)
             finally:
                 emu.stop()
+
+
+class MsalNodeOlderVersion(unittest.TestCase):
+    """An older MSAL that sends extra OpenID Connect scopes on client credentials: @azure/msal-node
+    1.10.0 (pinned in node/package-lock.json, installed in $RECLAIM_MSAL_NODE_DIR, default
+    target/msal-node-1.10) asks for `<resource>/.default openid profile offline_access`, which
+    Entra ignores (MSAL for JS pull request 4999). node/test_msal_node.js checks, per token, that
+    MSAL really sent those scopes and that the emulator issued the token."""
+
+    def test_msal_node_1_10_gets_tokens_though_it_sends_openid_profile_offline_access(self):
+        node_dir = pathlib.Path(os.environ.get("RECLAIM_MSAL_NODE_DIR", "target/msal-node-1.10"))
+        if not node_dir.is_absolute():
+            node_dir = REPO / node_dir
+        modules = node_dir / "node_modules"
+        self.assertTrue((modules / "@azure" / "msal-node").is_dir(),
+                        "msal-node 1.10.0 is not installed in {} (scripts/setup.sh)".format(node_dir))
+        env = dict(os.environ, NODE_PATH=str(modules), RECLAIM_EMULATOR_BIN=str(emulator_bin()))
+        script = pathlib.Path(__file__).resolve().parent / "node" / "test_msal_node.js"
+        proc = subprocess.run(
+            ["node", "--test", "--test-reporter=tap", str(script)],
+            env=env, cwd=str(REPO), capture_output=True, text=True, timeout=180,
+        )
+        report = proc.stdout + proc.stderr
+        self.assertEqual(proc.returncode, 0, report)
+        self.assertIn("# fail 0", proc.stdout, report)
+        self.assertIn("# pass 4", proc.stdout, report)
 
 
 if __name__ == "__main__":

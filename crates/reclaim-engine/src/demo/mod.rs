@@ -78,6 +78,10 @@ pub struct DemoOptions {
     /// Where the emulator listens (default: an ephemeral loopback port). A fixed address lets a
     /// browser open the demo phone page and the printable test ID cards.
     pub emulator_listen: std::net::SocketAddr,
+    /// Further stations the stack can serve besides `station_id` (each gets its own relay
+    /// station and event stream): see [`DemoStack::station`]. The recovery service's demo mode
+    /// serves several enrolled kiosks from one stack.
+    pub extra_stations: usize,
 }
 
 impl Default for DemoOptions {
@@ -88,6 +92,7 @@ impl Default for DemoOptions {
             phone_id: "demo-phone".into(),
             camera_available: false,
             emulator_listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+            extra_stations: 0,
         }
     }
 }
@@ -201,6 +206,21 @@ pub struct DemoStack {
     settings: EngineSettings,
     http: reqwest::Client,
     phone_id: String,
+    /// What [`DemoStack::station`] needs to wire another station.
+    wiring: StationWiring,
+}
+
+/// The shared clients and the free relay stations, for [`DemoStack::station`].
+#[derive(Debug)]
+struct StationWiring {
+    directory: Arc<GraphDirectory>,
+    presentations: Arc<RequestServicePresentations>,
+    http: reqwest::Client,
+    providers: Vec<ProviderEndpoint>,
+    relay_url: String,
+    link_url: String,
+    /// Credentials of the relay stations not yet handed out.
+    free: std::sync::Mutex<Vec<String>>,
 }
 
 fn document_kind(wire: &str) -> Option<DocumentKind> {
@@ -224,13 +244,17 @@ impl DemoStack {
         .await?;
         let credential =
             format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
-        let config = RelayConfig {
-            stations: vec![StationConfig {
-                id: options.station_id.clone(),
-                credential: credential.clone(),
-            }],
-            ..RelayConfig::default()
-        };
+        let mut stations =
+            vec![StationConfig { id: options.station_id.clone(), credential: credential.clone() }];
+        let mut free = Vec::with_capacity(options.extra_stations);
+        for i in 0..options.extra_stations {
+            let credential =
+                format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+            stations.push(StationConfig { id: format!("slot-{i}"), credential: credential.clone() });
+            free.push(credential);
+        }
+        free.reverse();
+        let config = RelayConfig { stations, ..RelayConfig::default() };
         let listener = std::net::TcpListener::bind(("127.0.0.1", 0))?;
         listener.set_nonblocking(true)?;
         let relay_addr = listener.local_addr()?;
@@ -269,7 +293,7 @@ impl DemoStack {
             .build()?;
 
         let fixture = emulator.state.fixture();
-        let provider_endpoints = fixture
+        let provider_endpoints: Vec<ProviderEndpoint> = fixture
             .providers
             .iter()
             .map(|p| ProviderEndpoint {
@@ -302,12 +326,23 @@ impl DemoStack {
         };
         let control_client = RelayClient::new(relay.base_url(), &credential)?;
         let stream_client = RelayClient::new(&link.url(), &credential)?.with_options(relay_options);
+        let directory = Arc::new(GraphDirectory::new(graph, tokens));
+        let presentations = Arc::new(RequestServicePresentations::new(
+            request_service,
+            "Reclaim account recovery (demo)",
+        ));
+        let wiring = StationWiring {
+            directory: directory.clone(),
+            presentations: presentations.clone(),
+            http: http.clone(),
+            providers: provider_endpoints.clone(),
+            relay_url: relay.base_url().to_owned(),
+            link_url: link.url(),
+            free: std::sync::Mutex::new(free),
+        };
         let ports = Ports {
-            directory: Arc::new(GraphDirectory::new(graph, tokens)),
-            presentations: Arc::new(RequestServicePresentations::new(
-                request_service,
-                "Reclaim account recovery (demo)",
-            )),
+            directory,
+            presentations,
             provider: Arc::new(HttpProviders::new(
                 http.clone(),
                 options.station_id.clone(),
@@ -339,7 +374,40 @@ impl DemoStack {
             settings,
             http: reqwest::Client::new(),
             phone_id: options.phone_id,
+            wiring,
         })
+    }
+
+    /// Ports and settings for one more station on this stack: its own relay station (one of
+    /// [`DemoOptions::extra_stations`]) and event stream, its own station id (hosted-link `iss`,
+    /// audit) and phone, the shared tenant clients. `None` once every extra station is taken.
+    pub fn station(&self, station_id: &str, phone_id: &str) -> Option<(Ports, EngineSettings)> {
+        let credential =
+            self.wiring.free.lock().unwrap_or_else(std::sync::PoisonError::into_inner).pop()?;
+        let w = &self.wiring;
+        let control = RelayClient::new(&w.relay_url, &credential).ok()?;
+        let stream = RelayClient::new(&w.link_url, &credential).ok()?.with_options(ClientOptions {
+            backoff_initial: Duration::from_millis(50),
+            backoff_max: Duration::from_millis(500),
+            ..ClientOptions::default()
+        });
+        let providers = w
+            .providers
+            .iter()
+            .cloned()
+            .map(|p| ProviderEndpoint { phone_id: Some(phone_id.to_owned()), ..p })
+            .collect();
+        let ports = Ports {
+            directory: w.directory.clone(),
+            presentations: w.presentations.clone(),
+            provider: Arc::new(HttpProviders::new(w.http.clone(), station_id.to_owned(), providers)),
+            events: Arc::new(RelayEvents::split(control, stream, &w.link_url)),
+            clock: Arc::new(SystemClock),
+            audit: Arc::new(TracingAudit),
+        };
+        let mut settings = self.settings.clone();
+        settings.station_id = station_id.to_owned();
+        Some((ports, settings))
     }
 
     /// Fresh ports for an engine on this stack (system clock, audit through `tracing`); replace
@@ -361,6 +429,11 @@ impl DemoStack {
     /// The simulated phone's mobile page (open it on a real phone on the same host).
     pub fn phone_page_url(&self) -> String {
         format!("{}/p/{}", self.emulator.urls.phone, self.phone_id)
+    }
+
+    /// The demo phone's id.
+    pub fn phone_id(&self) -> &str {
+        &self.phone_id
     }
 
     /// Plays the demo phone through the control API.

@@ -1,4 +1,4 @@
-// Generated from crates/reclaim-engine/src/view.rs by `RECLAIM_BLESS=1 cargo test -p reclaim-engine bindings`. Do not edit.
+// Generated from crates/reclaim-protocol/src/view.rs by `RECLAIM_BLESS=1 cargo test -p reclaim-protocol bindings`. Do not edit.
 
 export type ViewUpdate = { 
 /**

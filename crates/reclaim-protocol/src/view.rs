@@ -2,7 +2,7 @@
 //!
 //! The backend decides, the UI renders. Every type here derives [`TS`]; the TypeScript file
 //! `ui/src/lib/ipc/bindings.ts` is generated from them by [`typescript_bindings`] and a test fails
-//! when the checked-in file drifts (`RECLAIM_BLESS=1 cargo test -p reclaim-engine bindings`
+//! when the checked-in file drifts (`RECLAIM_BLESS=1 cargo test -p reclaim-protocol bindings`
 //! rewrites it). Nothing here carries English: reason and error codes are closed sets the UI
 //! localises.
 
@@ -16,7 +16,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 use crate::qr::QrView;
 
 /// One push to the UI: the whole state to render.
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ViewUpdate {
     /// Increases with every update; the UI ignores anything older than what it shows.
@@ -87,7 +87,7 @@ impl Step {
 }
 
 /// The screens of `kiosk-experience.md`, with what each shows.
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(tag = "screen", rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub enum View {
     /// 1. Attract: "Recover your account".
@@ -374,7 +374,7 @@ impl PhotoQuality {
 }
 
 /// The Temporary Access Pass as shown: secret, zeroed on drop, never in `Debug`.
-#[derive(Clone, PartialEq, Eq, Serialize, TS, Zeroize, ZeroizeOnDrop)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, TS, Zeroize, ZeroizeOnDrop)]
 #[serde(rename_all = "camelCase")]
 pub struct TapView {
     /// The pass, in groups of four characters (`["k7Q+", "2rZa"]`); the UI joins them.
@@ -512,6 +512,10 @@ pub enum PreflightProblem {
     ConfigInvalid,
     /// An operator switched the station off.
     SwitchedOff,
+    /// The recovery service cannot be reached.
+    ServiceUnreachable,
+    /// The recovery service does not accept this station (not enrolled, revoked).
+    StationNotEnrolled,
 }
 
 /// A command's failure as the UI receives it: a closed code it localises, and an English
@@ -544,7 +548,7 @@ pub enum ErrorCode {
 }
 
 /// One camera preview frame for the UI (`data:` URL of a JPEG).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct PreviewFrame {
     /// Frame counter.
@@ -583,8 +587,8 @@ pub fn typescript_bindings() -> String {
         PreviewFrame::decl(&cfg),
     ];
     let mut out = String::from(
-        "// Generated from crates/reclaim-engine/src/view.rs by `RECLAIM_BLESS=1 cargo test -p \
-         reclaim-engine bindings`. Do not edit.\n\n",
+        "// Generated from crates/reclaim-protocol/src/view.rs by `RECLAIM_BLESS=1 cargo test -p \
+         reclaim-protocol bindings`. Do not edit.\n\n",
     );
     for d in decls {
         out.push_str("export ");
@@ -624,7 +628,7 @@ mod tests {
         assert!(
             have == want,
             "ui/src/lib/ipc/bindings.ts is out of date: run `RECLAIM_BLESS=1 cargo test -p \
-             reclaim-engine bindings` and commit it"
+             reclaim-protocol bindings` and commit it"
         );
     }
 

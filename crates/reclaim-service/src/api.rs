@@ -1,0 +1,343 @@
+//! The session API kiosks call (`reclaim_protocol::api` lists the calls): one engine — the
+//! core's state machine and its orchestrator — per enrolled station, started at the station's
+//! first call; commands as JSON, the station's views over server-sent events.
+//!
+//! What a station can do is exactly what the person at it can do: drive its own session, one
+//! step at a time. There is no call that reads the directory, creates, reads or deletes a TAP,
+//! or creates a presentation request; those happen inside the engine as effects of a step. The
+//! kiosk receives views only — never a callback body, a credential claim or a portrait.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::{DefaultBodyLimit, FromRef, Path, State};
+use axum::http::StatusCode;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use bytes::Bytes;
+use futures::Stream;
+use reclaim_engine::ports::BoxFuture;
+use reclaim_engine::{Engine, EngineError, View};
+use reclaim_protocol::api::{
+    self, AccountBody, ApiError, MAX_SHOT_BYTES, ProviderBody, SessionCreated, codes,
+};
+use reclaim_protocol::{ErrorCode, Shot, StationView};
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::error::ServiceError;
+use crate::stations::{AuthenticatedStation, StationAuth, enroll_router};
+
+/// Starts the engine of one station (the first time the station calls).
+pub trait EngineFactory: Send + Sync + fmt::Debug {
+    /// An engine for `station_id`, or why there is none (e.g. no capacity left).
+    fn start<'a>(&'a self, station_id: &'a str) -> BoxFuture<'a, Result<Engine, ServiceError>>;
+}
+
+/// A station's engine and its current session.
+struct Desk {
+    engine: Engine,
+    /// The current session's id and the view `seq` when it began.
+    session: Arc<Mutex<Option<(String, u64)>>>,
+    follower: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Desk {
+    fn drop(&mut self) {
+        self.follower.abort();
+    }
+}
+
+/// Every station's engine.
+pub struct Sessions {
+    factory: Arc<dyn EngineFactory>,
+    desks: tokio::sync::Mutex<HashMap<String, Arc<Desk>>>,
+}
+
+impl fmt::Debug for Sessions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sessions").field("factory", &self.factory).finish_non_exhaustive()
+    }
+}
+
+impl Sessions {
+    /// Engines made by `factory`.
+    pub fn new(factory: Arc<dyn EngineFactory>) -> Arc<Self> {
+        Arc::new(Self { factory, desks: tokio::sync::Mutex::new(HashMap::new()) })
+    }
+
+    async fn desk(&self, station: &str) -> Result<Arc<Desk>, ServiceError> {
+        let mut desks = self.desks.lock().await;
+        if let Some(desk) = desks.get(station) {
+            return Ok(desk.clone());
+        }
+        let engine = self.factory.start(station).await?;
+        let session = Arc::new(Mutex::new(None));
+        let follower = tokio::spawn(forget_ended_sessions(engine.clone(), session.clone()));
+        let desk = Arc::new(Desk { engine, session, follower });
+        desks.insert(station.to_owned(), desk.clone());
+        Ok(desk)
+    }
+
+    /// The engine of a station that has called (tests, the demo kiosk's helpers).
+    pub async fn engine(&self, station: &str) -> Option<Engine> {
+        self.desks.lock().await.get(station).map(|d| d.engine.clone())
+    }
+
+    /// Stops every engine (wiping their sessions).
+    pub async fn shutdown(&self) {
+        let desks: Vec<_> = self.desks.lock().await.drain().map(|(_, d)| d).collect();
+        for desk in desks {
+            desk.engine.shutdown().await;
+        }
+    }
+}
+
+/// Clears the session id once the station is back on attract (or out of service): an ended
+/// session's id drives nothing.
+async fn forget_ended_sessions(engine: Engine, session: Arc<Mutex<Option<(String, u64)>>>) {
+    let mut updates = engine.updates();
+    loop {
+        let update = match updates.recv().await {
+            Ok(update) => update,
+            Err(RecvError::Lagged(_)) => engine.current(),
+            Err(RecvError::Closed) => return,
+        };
+        if matches!(update.view, View::Attract | View::OutOfService { .. }) {
+            let mut current = session.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if current.as_ref().is_some_and(|(_, began)| update.seq > *began) {
+                *current = None;
+            }
+        }
+    }
+}
+
+/// The API's shared state.
+#[derive(Clone, Debug)]
+pub struct ApiState {
+    /// The stations' engines.
+    pub sessions: Arc<Sessions>,
+    /// Who may call.
+    pub auth: StationAuth,
+}
+
+impl FromRef<ApiState> for StationAuth {
+    fn from_ref(state: &ApiState) -> Self {
+        state.auth.clone()
+    }
+}
+
+/// The session API's routes (`/v1/...`, `/health`) and the enrolment route.
+pub fn router(state: ApiState) -> Router {
+    let small = DefaultBodyLimit::max(16 * 1024);
+    Router::new()
+        .route(api::HEALTH, get(health))
+        .route(api::VIEWS, get(views))
+        .route(api::STATION, get(station))
+        .route(api::PREFLIGHT, post(preflight))
+        .route(api::SESSIONS, post(begin))
+        .route("/v1/sessions/{id}", delete(cancel))
+        .route("/v1/sessions/{id}/account", post(account))
+        .route("/v1/sessions/{id}/provider", post(provider))
+        .route("/v1/sessions/{id}/done", post(done))
+        .route(
+            "/v1/sessions/{id}/shots/{shot}",
+            post(shot).layer(DefaultBodyLimit::max(MAX_SHOT_BYTES)),
+        )
+        .route(api::ACTIVITY, post(activity))
+        .merge(enroll_router())
+        .layer(small)
+        .with_state(state)
+}
+
+/// A failed call.
+#[derive(Debug)]
+pub struct Failure(StatusCode, ApiError);
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        (self.0, Json(self.1)).into_response()
+    }
+}
+
+impl From<EngineError> for Failure {
+    fn from(e: EngineError) -> Self {
+        let status = match e {
+            EngineError::InvalidInput(_) => StatusCode::BAD_REQUEST,
+            EngineError::NotNow | EngineError::CameraUnavailable => StatusCode::CONFLICT,
+            EngineError::OutOfService | EngineError::EngineStopped => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            EngineError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        Failure(status, ApiError::of(e.code(), e.to_string()))
+    }
+}
+
+impl From<ServiceError> for Failure {
+    fn from(e: ServiceError) -> Self {
+        tracing::warn!(error = %e, "station engine unavailable");
+        Failure(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::of(ErrorCode::OutOfService, "the station's engine is not available"),
+        )
+    }
+}
+
+fn not_found() -> Failure {
+    Failure(
+        StatusCode::NOT_FOUND,
+        ApiError { code: codes::NOT_FOUND.into(), message: "no such session".into() },
+    )
+}
+
+type Answer = Result<StatusCode, Failure>;
+
+async fn health() -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "status": "ok" }))
+}
+
+async fn views(
+    State(state): State<ApiState>,
+    AuthenticatedStation(station): AuthenticatedStation,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, Failure> {
+    let desk = state.sessions.desk(station.as_str()).await?;
+    // Subscribed before the current view is read, so no update falls between the two.
+    let mut updates = desk.engine.updates();
+    let engine = desk.engine.clone();
+    let stream = async_stream::stream! {
+        let mut last = 0;
+        let first = engine.current();
+        last = last.max(first.seq);
+        yield Ok(view_event(&first));
+        loop {
+            let update = match updates.recv().await {
+                Ok(update) => update,
+                // Behind: the newest view is the whole state anyway.
+                Err(RecvError::Lagged(_)) => engine.current(),
+                Err(RecvError::Closed) => break,
+            };
+            if update.seq <= last {
+                continue;
+            }
+            last = update.seq;
+            yield Ok(view_event(&update));
+        }
+    };
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+fn view_event(update: &reclaim_protocol::ViewUpdate) -> Event {
+    Event::default()
+        .event(api::VIEW_EVENT)
+        .id(update.seq.to_string())
+        .json_data(update)
+        .unwrap_or_else(|_| Event::default().comment("unserialisable view"))
+}
+
+async fn station(
+    State(state): State<ApiState>,
+    AuthenticatedStation(station): AuthenticatedStation,
+) -> Result<Json<StationView>, Failure> {
+    let desk = state.sessions.desk(station.as_str()).await?;
+    Ok(Json(desk.engine.current().station))
+}
+
+async fn preflight(
+    State(state): State<ApiState>,
+    AuthenticatedStation(station): AuthenticatedStation,
+) -> Result<Json<StationView>, Failure> {
+    let desk = state.sessions.desk(station.as_str()).await?;
+    Ok(Json(desk.engine.preflight().await))
+}
+
+async fn begin(
+    State(state): State<ApiState>,
+    AuthenticatedStation(station): AuthenticatedStation,
+) -> Result<(StatusCode, Json<SessionCreated>), Failure> {
+    let desk = state.sessions.desk(station.as_str()).await?;
+    desk.engine.begin().await?;
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let began = desk.engine.current().seq;
+    *desk.session.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+        Some((id.clone(), began));
+    Ok((StatusCode::CREATED, Json(SessionCreated { id })))
+}
+
+/// The station's engine, if `id` is its current session; 404 otherwise (another station's
+/// session, an ended one, a made-up one: all look the same).
+async fn current(state: &ApiState, station: &str, id: &str) -> Result<Engine, Failure> {
+    let desk = state.sessions.desk(station).await?;
+    let matches = desk
+        .session
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .as_ref()
+        .is_some_and(|(current, _)| {
+            subtle::ConstantTimeEq::ct_eq(current.as_bytes(), id.as_bytes()).into()
+        });
+    if matches { Ok(desk.engine.clone()) } else { Err(not_found()) }
+}
+
+async fn account(
+    State(state): State<ApiState>,
+    AuthenticatedStation(station): AuthenticatedStation,
+    Path(id): Path<String>,
+    Json(body): Json<AccountBody>,
+) -> Answer {
+    let engine = current(&state, station.as_str(), &id).await?;
+    engine.submit_upn(body.upn.clone()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn provider(
+    State(state): State<ApiState>,
+    AuthenticatedStation(station): AuthenticatedStation,
+    Path(id): Path<String>,
+    Json(body): Json<ProviderBody>,
+) -> Answer {
+    let engine = current(&state, station.as_str(), &id).await?;
+    engine.choose_provider(body.provider, body.path).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn shot(
+    State(state): State<ApiState>,
+    AuthenticatedStation(station): AuthenticatedStation,
+    Path((id, shot)): Path<(String, Shot)>,
+    image: Bytes,
+) -> Answer {
+    let engine = current(&state, station.as_str(), &id).await?;
+    engine.capture(shot, image.to_vec()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn done(
+    State(state): State<ApiState>,
+    AuthenticatedStation(station): AuthenticatedStation,
+    Path(id): Path<String>,
+) -> Answer {
+    current(&state, station.as_str(), &id).await?.done().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn cancel(
+    State(state): State<ApiState>,
+    AuthenticatedStation(station): AuthenticatedStation,
+    Path(id): Path<String>,
+) -> Answer {
+    current(&state, station.as_str(), &id).await?.cancel().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn activity(
+    State(state): State<ApiState>,
+    AuthenticatedStation(station): AuthenticatedStation,
+) -> Answer {
+    state.sessions.desk(station.as_str()).await?.engine.activity().await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,135 @@
+//! The service on the in-process emulated tenant (feature `demo`): what the kiosk's demo mode
+//! runs on loopback, what `reclaim-service --demo` serves, and what the tests drive.
+//!
+//! One [`DemoStack`] (the emulator and the callback relay) serves every station: the first
+//! station to call gets the stack's own station, the next ones its extra stations
+//! ([`DemoOptions::extra_stations`]), each with its own phone (`{station}-phone`).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use reclaim_engine::demo::{DemoOptions, DemoStack};
+use reclaim_engine::ports::BoxFuture;
+use reclaim_engine::{Engine, EngineSettings};
+use reclaim_protocol::station::StationCredential;
+
+use crate::api::EngineFactory;
+use crate::error::ServiceError;
+use crate::listener::Limits;
+use crate::local::LocalService;
+
+/// Adjusts each station's engine settings (the kiosk's idle timer, its camera).
+pub type SettingsHook = Arc<dyn Fn(&mut EngineSettings) + Send + Sync>;
+
+/// Engines on the demo stack.
+pub struct DemoEngines {
+    stack: Arc<DemoStack>,
+    primary_taken: AtomicBool,
+    hook: Option<SettingsHook>,
+}
+
+impl std::fmt::Debug for DemoEngines {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DemoEngines").finish_non_exhaustive()
+    }
+}
+
+impl EngineFactory for DemoEngines {
+    fn start<'a>(&'a self, station_id: &'a str) -> BoxFuture<'a, Result<Engine, ServiceError>> {
+        Box::pin(async move {
+            let (ports, mut settings) = if !self.primary_taken.swap(true, Ordering::SeqCst) {
+                (self.stack.ports(), self.stack.settings())
+            } else {
+                self.stack
+                    .station(station_id, &format!("{station_id}-phone"))
+                    .ok_or(ServiceError::NoCapacity)?
+            };
+            if let Some(hook) = &self.hook {
+                hook(&mut settings);
+            }
+            let engine = Engine::spawn(ports, settings);
+            // The first screen is the right one (attract or out of service) from the first view.
+            engine.preflight().await;
+            Ok(engine)
+        })
+    }
+}
+
+/// How to start the demo service.
+#[derive(Clone, Default)]
+pub struct DemoServiceOptions {
+    /// The demo stack (emulator address, station, phone, extra stations).
+    pub stack: DemoOptions,
+    /// Where the session API listens (default: an ephemeral loopback port).
+    pub listen: Option<SocketAddr>,
+    /// The listener's limits.
+    pub limits: Limits,
+    /// Applied to every station's settings.
+    pub settings: Option<SettingsHook>,
+}
+
+impl std::fmt::Debug for DemoServiceOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DemoServiceOptions")
+            .field("stack", &self.stack)
+            .field("listen", &self.listen)
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The running demo service.
+#[derive(Debug)]
+pub struct DemoService {
+    stack: Arc<DemoStack>,
+    local: LocalService,
+}
+
+impl DemoService {
+    /// Starts the demo stack and the session API on loopback. Needs a tokio runtime.
+    pub async fn start(options: DemoServiceOptions) -> Result<DemoService, ServiceError> {
+        let stack = Arc::new(DemoStack::start(options.stack).await?);
+        let factory = Arc::new(DemoEngines {
+            stack: stack.clone(),
+            primary_taken: AtomicBool::new(false),
+            hook: options.settings,
+        });
+        let local = LocalService::start(factory, options.listen, options.limits).await?;
+        Ok(DemoService { stack, local })
+    }
+
+    /// The demo tenant.
+    pub fn stack(&self) -> &Arc<DemoStack> {
+        &self.stack
+    }
+
+    /// The session API on loopback.
+    pub fn service(&self) -> &LocalService {
+        &self.local
+    }
+
+    /// The session API's base URL.
+    pub fn url(&self) -> &str {
+        self.local.url()
+    }
+
+    /// Enrols a station (see [`LocalService::enroll`]).
+    pub fn enroll(&self, name: &str) -> Result<StationCredential, ServiceError> {
+        self.local.enroll(name)
+    }
+
+    /// The demo tenant and the service, to keep apart (the kiosk keeps the tenant for its demo
+    /// camera and phone).
+    pub fn into_parts(self) -> (Arc<DemoStack>, LocalService) {
+        (self.stack, self.local)
+    }
+
+    /// Stops the API, every engine and, once nothing else holds it, the demo tenant.
+    pub async fn shutdown(self) {
+        self.local.shutdown().await;
+        if let Ok(stack) = Arc::try_unwrap(self.stack) {
+            stack.shutdown().await;
+        }
+    }
+}

@@ -1,0 +1,19 @@
+//! [`ServiceError`]: why the service, or a part of it, could not start or serve.
+
+/// The service's errors.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// Binding or serving a socket failed.
+    #[error("i/o: {0}")]
+    Io(#[from] std::io::Error),
+    /// The demo tenant could not start.
+    #[cfg(feature = "demo")]
+    #[error("demo tenant: {0}")]
+    Demo(#[from] reclaim_engine::demo::DemoError),
+    /// No engine can be started for one more station (the demo tenant's stations are taken).
+    #[error("no capacity for another station")]
+    NoCapacity,
+    /// The station registry refused or failed.
+    #[error("stations: {0}")]
+    Stations(String),
+}

@@ -1,0 +1,18 @@
+//! The recovery service: the kiosk is a terminal, the service decides
+//! (`../shared/design/recovery-service.md`).
+//!
+//! * [`api`] — the session API kiosks call (`/v1/...`: commands as JSON, views over SSE).
+//! * [`stations`] — enrolment with one-time codes, the station registry, signed assertions.
+//! * [`listener`] — the hardened HTTP listener (header-read and idle timeouts, connection caps).
+//! * [`local`] — the service inside the kiosk's process on loopback (demo, standalone).
+//! * `demo` (feature `demo`) — the service on the in-process emulated tenant.
+
+pub mod api;
+#[cfg(feature = "demo")]
+pub mod demo;
+pub mod error;
+pub mod listener;
+pub mod local;
+pub mod stations;
+
+pub use error::ServiceError;

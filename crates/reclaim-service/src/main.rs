@@ -1,0 +1,116 @@
+//! `reclaim-service`: the recovery service binary.
+//!
+//! * `reclaim-service --demo [--listen ADDR] [--credential-file FILE]` — the service on the
+//!   in-process emulated tenant; prints one JSON line with its URL, the emulator's control URL,
+//!   and an enrolled demo station (its id and the file holding its credential), then serves
+//!   until interrupted.
+//! * `reclaim-service stations enroll|revoke|list …` — station enrolment codes and revocation
+//!   ([`reclaim_service::stations::cli`]).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use reclaim_service::stations::{self, StationsCommand};
+
+/// The Reclaim recovery service.
+#[derive(Debug, Parser)]
+#[command(name = "reclaim-service", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// Serve on the in-process emulated tenant (demo mode).
+    #[arg(long)]
+    demo: bool,
+    /// Where the session API listens.
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:8443")]
+    listen: SocketAddr,
+    /// Demo: how many stations the emulated tenant can serve at once (the first is enrolled).
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=2000))]
+    stations: u16,
+    /// Demo: where to write the demo station's credential (mode 0600; default: a new file in
+    /// the system's temporary folder).
+    #[arg(long, value_name = "FILE")]
+    credential_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Enrol, revoke and list kiosk stations (run as the service's user).
+    #[command(subcommand)]
+    Stations(StationsCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Stations(command)) => stations::cli(command),
+        None if cli.demo => demo(cli),
+        None => {
+            eprintln!(
+                "reclaim-service: nothing to do; `--demo` serves the emulated tenant, see \
+                 `reclaim-service --help`"
+            );
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn demo(cli: Cli) -> ExitCode {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("RECLAIM_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .try_init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("reclaim-service: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(serve_demo(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("reclaim-service: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve_demo(cli: Cli) -> Result<(), String> {
+    use reclaim_service::demo::{DemoService, DemoServiceOptions};
+    let options = DemoServiceOptions {
+        stack: reclaim_engine::demo::DemoOptions {
+            extra_stations: usize::from(cli.stations) - 1,
+            camera_available: true,
+            ..Default::default()
+        },
+        listen: Some(cli.listen),
+        ..Default::default()
+    };
+    let service = DemoService::start(options).await.map_err(|e| e.to_string())?;
+    let credential = service.enroll("demo-station").map_err(|e| e.to_string())?;
+    let file = cli.credential_file.unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("reclaim-demo-station-{}.cred", std::process::id()))
+    });
+    credential.write_file(&file).map_err(|e| e.to_string())?;
+    let line = serde_json::json!({
+        "url": service.url(),
+        "controlUrl": service.stack().control_url(),
+        "phonePageUrl": service.stack().phone_page_url(),
+        "stationId": credential.station_id,
+        "credentialFile": file.display().to_string(),
+    });
+    #[allow(clippy::print_stdout)] // the one line a script or test reads
+    {
+        println!("{line}");
+    }
+    let _ = tokio::signal::ctrl_c().await;
+    service.shutdown().await;
+    let _ = std::fs::remove_file(&file);
+    Ok(())
+}
