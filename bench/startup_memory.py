@@ -26,26 +26,51 @@ One measurement (one app, one round):
      bubblewrap sandbox around them...). The app is the one live child of WebKitWebDriver.
   4. DELETE the session (the driver ends the app) and wait until its processes are gone.
 
+Modes (issue 12):
+  --mode demo   the kiosk in demo mode (`--no-phone-window`: the recovery service and the emulated
+                tenant in its own process, on loopback); goals ≤ 1.15× start-up, ≤ 1.2× PSS.
+  --mode fleet  the kiosk as a terminal of an external recovery service (`--service-credential
+                FILE`; bench/startup_memory.sh starts `reclaim-service --demo` once, outside the
+                measured process tree, so its memory is not the kiosk's: it is reported apart,
+                `--service-pid`); the kiosk hosts no tenant; goals ≤ 1.0× start-up, ≤ 0.9× PSS.
+  --chromium BIN --chromium-dist DIR
+                also measure Debian's Chromium in `--kiosk` mode showing the same UI (the mock
+                build, DIR = ui/dist-mock, served over loopback HTTP with the kiosk's CSP, as the
+                UI browser tests serve it): what a buyer would otherwise deploy. Chromium is
+                launched directly (no driver), with a fresh profile, its processes' PSS summed
+                like WebKit's; goal: the kiosk's PSS ≤ 0.6× Chromium's. A small script added to
+                the served page reports when `.btn-start` is in the page, enabled, and its first
+                painted frame; Chromium's start-up is not comparable with the apps started
+                through WebKitWebDriver (no session overhead) and is for information only.
+
 Python standard library only. Usage (bench/startup_memory.sh sets up the driver and the builds):
   startup_memory.py --driver URL --driver-pid PID --kiosk BIN --bare BIN [--rounds 5]
                     [--settle 3] [--warmup 1] [--variant NAME=ARGS ...] [--json-out FILE]
+                    [--mode demo|fleet --service-credential FILE --service-pid PID]
+                    [--chromium BIN --chromium-dist DIR]
 """
 
 import argparse
+import http.server
 import json
 import os
 import pathlib
 import shlex
+import signal
 import statistics
+import subprocess
 import sys
+import tempfile
+import threading
 import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "tests" / "e2e"))
 
 import webdriver  # noqa: E402  (the project's stdlib WebDriver client)
 
-GOAL_STARTUP = 1.15
-GOAL_PSS = 1.2
+# (start-up ×bare, PSS ×bare) per mode.
+GOALS = {"demo": (1.15, 1.2), "fleet": (1.0, 0.9)}
+GOAL_PSS_CHROMIUM = 0.6
 SELECTOR = ".btn-start"
 # Answers Date.now() at the moment the button exists and is enabled (at once if it already is).
 WAIT_INTERACTIVE = """
@@ -274,6 +299,181 @@ def measure(driver, driver_pid, binary, args, painted, settle, breakdown=False):
     }
 
 
+# ---------------------------------------------------------------- Chromium in kiosk mode
+
+# The kiosk window's CSP (tauri.conf.json), as ui/tests/browser/run.mjs serves the mock build.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'none'"
+)
+TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".woff2": "font/woff2",
+    ".woff": "font/woff",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".json": "application/json",
+}
+# Added to the served page (a deferred script, allowed by the CSP): reports the moment the start
+# button is in the page, enabled, and the page's entry for its first painted frame (the UI's own
+# `reclaim:first-view-frame` mark, or the first contentful paint), both as epoch ms.
+READY_JS = b"""
+(() => {
+  const ready = () => { const b = document.querySelector('.btn-start'); return !!b && !b.disabled; };
+  const painted = () => {
+    const e = performance.getEntriesByName('reclaim:first-view-frame', 'mark')[0]
+      || performance.getEntriesByName('first-contentful-paint', 'paint')[0];
+    return e ? performance.timeOrigin + e.startTime : null;
+  };
+  const report = () => {
+    const dom = Date.now();
+    const poll = () => {
+      const t = painted();
+      if (t === null) { setTimeout(poll, 5); return; }
+      fetch('/__bench__/ready', { method: 'POST', body: JSON.stringify({ dom, painted: t }) });
+    };
+    poll();
+  };
+  if (ready()) { report(); return; }
+  const o = new MutationObserver(() => { if (ready()) { o.disconnect(); report(); } });
+  o.observe(document, { subtree: true, childList: true, attributes: true });
+})();
+"""
+
+
+class MockUi:
+    """Serves the mock build of the UI on 127.0.0.1 (a thread), with the page's readiness report."""
+
+    def __init__(self, dist):
+        self.dist = pathlib.Path(dist).resolve()
+        self.ready = threading.Event()
+        self.report = None
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def send(self, status, body, kind):
+                self.send_response(status)
+                self.send_header("content-type", kind)
+                self.send_header("content-security-policy", CSP)
+                self.send_header("cache-control", "no-store")
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self):
+                path = self.path.split("?")[0]
+                if path == "/__bench__/ready.js":
+                    return self.send(200, READY_JS, TYPES[".js"])
+                name = "index.html" if path == "/" else path.lstrip("/")
+                file = (outer.dist / name).resolve()
+                if not str(file).startswith(str(outer.dist)) or not file.is_file():
+                    return self.send(404, b"not found", "text/plain")
+                body = file.read_bytes()
+                if file.name == "index.html":
+                    tag = b'<script src="/__bench__/ready.js" defer></script></head>'
+                    body = body.replace(b"</head>", tag, 1)
+                return self.send(200, body, TYPES.get(file.suffix, "application/octet-stream"))
+
+            def do_POST(self):
+                length = int(self.headers.get("content-length") or 0)
+                data = self.rfile.read(length)
+                if self.path == "/__bench__/ready":
+                    outer.report = json.loads(data or b"{}")
+                    outer.ready.set()
+                self.send(204, b"", "text/plain")
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def cmdline(pid):
+    try:
+        return pathlib.Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
+def measure_chromium(binary, ui, settle, breakdown=False):
+    """Chromium in kiosk mode on the mock UI: the clock starts at the exec; interactive when the
+    page reports its start button's first painted frame; then PSS of every Chromium process (its
+    descendants, and anything else running with this round's profile folder)."""
+    profile = tempfile.mkdtemp(prefix="reclaim-bench-chromium-")
+    log = open(pathlib.Path(profile).with_suffix(".log"), "w")
+    ui.ready.clear()
+    args = [
+        binary,
+        "--kiosk",
+        "--no-first-run",
+        "--noerrdialogs",
+        "--disable-infobars",
+        "--password-store=basic",
+        # Root here (as the UI browser tests run it); a deployment would run it as a user.
+        "--no-sandbox",
+        f"--user-data-dir={profile}",
+        ui.url,
+    ]
+    t_request = time.time()
+    proc = subprocess.Popen(args, stdout=log, stderr=log, start_new_session=True)
+    pids = []
+    try:
+        if not ui.ready.wait(60):
+            raise RuntimeError("Chromium did not show the attract screen within 60 s")
+        report = ui.report or {}
+        time.sleep(settle)
+        table = process_table()
+        pids = descendants(proc.pid, table)
+        pids += [p for p in table if p not in pids and profile in cmdline(p)]
+        processes = []
+        for pid in pids:
+            mem = memory_kb(pid)
+            if mem is not None:
+                # Chromium rewrites its children's command lines (one string, no NULs): name
+                # them by their --type= (renderer, gpu-process, utility, zygote; none: browser).
+                line = cmdline(pid)
+                kind = [a[7:] for a in line.split() if a.startswith("--type=")]
+                if kind:
+                    name = f"chromium {kind[0]}"
+                elif pid == proc.pid:
+                    name = "chromium browser"
+                else:
+                    name = table[pid][0]
+                entry = {"pid": pid, "name": name, "pss_kb": mem[0], "rss_kb": mem[1]}
+                if breakdown:
+                    entry["pss_kb_by_mapping"] = pss_by_mapping(pid)
+                processes.append(entry)
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+        except OSError:
+            pass
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            pass
+        wait_gone(pids)
+        log.close()
+        subprocess.run(["rm", "-rf", profile], check=False)
+    return {
+        "requested_at": t_request,
+        "startup_ms": report.get("painted", 0) - t_request * 1000.0,
+        "dom_ready_ms": report.get("dom", 0) - t_request * 1000.0,
+        "seen_ms": float("nan"),
+        "session_ms": float("nan"),
+        "pss_kb": sum(p["pss_kb"] for p in processes),
+        "rss_kb": sum(p["rss_kb"] for p in processes),
+        "processes": processes,
+        "timeline_ms": {},
+    }
+
+
 # ---------------------------------------------------------------- report
 
 def print_breakdown(name, r):
@@ -347,17 +547,43 @@ def main():
         action="store_true",
         help="in the last round, also print each process's PSS by mapping (heap, files, ...)",
     )
+    parser.add_argument(
+        "--mode",
+        choices=sorted(GOALS),
+        default="demo",
+        help="demo: the kiosk hosts the service and tenant; fleet: a terminal of an external one",
+    )
+    parser.add_argument("--service-credential", help="fleet: the station credential file")
+    parser.add_argument(
+        "--service-pid", type=int, help="fleet: the external service (its PSS, reported apart)"
+    )
+    parser.add_argument("--chromium", help="also measure this Chromium in --kiosk mode")
+    parser.add_argument("--chromium-dist", help="the mock build of the UI (ui/dist-mock)")
     opts = parser.parse_args()
+    goal_startup, goal_pss = GOALS[opts.mode]
+    if opts.mode == "fleet":
+        if not opts.service_credential:
+            parser.error("--mode fleet needs --service-credential FILE")
+        kiosk_args = ["--service-credential", opts.service_credential]
+    else:
+        kiosk_args = ["--no-phone-window"]
+    if opts.chromium and not opts.chromium_dist:
+        parser.error("--chromium needs --chromium-dist DIR")
 
     webdriver.wait_ready(opts.driver)
     apps = [
         ("bare", opts.bare, [], PAINTED_BARE),
-        ("kiosk", opts.kiosk, ["--no-phone-window"], PAINTED_KIOSK),
+        ("kiosk", opts.kiosk, kiosk_args, PAINTED_KIOSK),
     ]
     for variant in opts.variant:
         name, _, extra = variant.partition("=")
-        args = ["--no-phone-window", *shlex.split(extra)]
+        args = [*kiosk_args, *shlex.split(extra)]
         apps.append((f"kiosk {name}", opts.kiosk, args, PAINTED_KIOSK))
+    ui = None
+    if opts.chromium:
+        ui = MockUi(opts.chromium_dist)
+        apps.append(("chromium --kiosk", opts.chromium, [], None))
+    service_pss = []
 
     results = {app[0]: [] for app in apps}
     total = opts.warmup + opts.rounds
@@ -367,15 +593,23 @@ def main():
         order = apps if round_no % 2 == 0 else list(reversed(apps))
         for name, binary, args, painted in order:
             last = round_no == total - 1
-            r = measure(
-                opts.driver,
-                opts.driver_pid,
-                binary,
-                args,
-                painted,
-                opts.settle,
-                opts.breakdown and last,
-            )
+            if painted is None:
+                r = measure_chromium(binary, ui, opts.settle, opts.breakdown and last)
+            else:
+                r = measure(
+                    opts.driver,
+                    opts.driver_pid,
+                    binary,
+                    args,
+                    painted,
+                    opts.settle,
+                    opts.breakdown and last,
+                )
+            if opts.service_pid and name.startswith("kiosk"):
+                # The external service, after the kiosk's settle: not part of the kiosk's PSS.
+                mem = memory_kb(opts.service_pid)
+                if counted and mem is not None:
+                    service_pss.append(mem[0])
             label = f"round {round_no - opts.warmup + 1}" if counted else "warm-up"
             print(
                 f"{label:>8} {name:<18} start-up {r['startup_ms']:7.0f} ms "
@@ -393,28 +627,35 @@ def main():
     bare = summary["bare"]
     print()
     print(
-        f"Medians over {opts.rounds} rounds (after {opts.warmup} warm-up), "
+        f"Mode {opts.mode}. Medians over {opts.rounds} rounds (after {opts.warmup} warm-up), "
         f"settle {opts.settle:g} s"
     )
     header = (
         f"| {'app':<18} | start-up ms (min–max) | DOM ready ms | session ms | PSS MiB (min–max) "
         f"| RSS MiB "
-        f"| processes | start-up ×bare (goal ≤ {GOAL_STARTUP}) "
-        f"| PSS ×bare (goal ≤ {GOAL_PSS}) |"
+        f"| processes | start-up ×bare (goal ≤ {goal_startup}) "
+        f"| PSS ×bare (goal ≤ {goal_pss}) |"
     )
     print(header)
     print("|" + "|".join("---" for _ in range(9)) + "|")
     for name, s in summary.items():
-        if name != "bare":
+        if name.startswith("chromium"):
             s["startup_ratio"] = s["startup_ms"] / bare["startup_ms"]
             s["pss_ratio"] = s["pss_mib"] / bare["pss_mib"]
-            s["startup_verdict"] = verdict(s["startup_ratio"], GOAL_STARTUP)
-            s["pss_verdict"] = verdict(s["pss_ratio"], GOAL_PSS)
+            ratios = (
+                f"({s['startup_ratio']:.2f}×, not comparable: no driver)",
+                f"{s['pss_ratio']:.2f}×",
+            )
+        elif name != "bare":
+            s["startup_ratio"] = s["startup_ms"] / bare["startup_ms"]
+            s["pss_ratio"] = s["pss_mib"] / bare["pss_mib"]
+            s["startup_verdict"] = verdict(s["startup_ratio"], goal_startup)
+            s["pss_verdict"] = verdict(s["pss_ratio"], goal_pss)
             ratios = (
                 f"{s['startup_ratio']:.2f}× {s['startup_verdict']}",
                 f"{s['pss_ratio']:.2f}× {s['pss_verdict']}",
             )
-        else:
+        if name == "bare":
             ratios = ("1.00×", "1.00×")
         print(
             f"| {name:<18} "
@@ -434,13 +675,38 @@ def main():
         "being in the page, enabled; session: to the driver's answer, once the app's webview is "
         "up. WebDriver's session overhead is in both apps' times alike.)"
     )
+    chromium = summary.get("chromium --kiosk")
+    if chromium:
+        print()
+        print(f"Against Chromium --kiosk on the same UI (PSS, goal ≤ {GOAL_PSS_CHROMIUM}×):")
+        for name, s in summary.items():
+            if name.startswith("kiosk"):
+                s["pss_ratio_chromium"] = s["pss_mib"] / chromium["pss_mib"]
+                s["pss_verdict_chromium"] = verdict(s["pss_ratio_chromium"], GOAL_PSS_CHROMIUM)
+                print(
+                    f"  {name:<18} {s['pss_mib']:.1f} MiB / {chromium['pss_mib']:.1f} MiB = "
+                    f"{s['pss_ratio_chromium']:.2f}× {s['pss_verdict_chromium']}"
+                )
+    if service_pss:
+        print()
+        print(
+            f"The external recovery service (pid {opts.service_pid}, not in the kiosk's PSS): "
+            f"{median(service_pss) / 1024:.1f} MiB PSS (median)"
+        )
     line = {
         "bench": "startup_memory",
+        "mode": opts.mode,
         "rounds": opts.rounds,
         "settle_s": opts.settle,
-        "goals": {"startup_ratio": GOAL_STARTUP, "pss_ratio": GOAL_PSS},
+        "goals": {
+            "startup_ratio": goal_startup,
+            "pss_ratio": goal_pss,
+            **({"pss_ratio_chromium": GOAL_PSS_CHROMIUM} if chromium else {}),
+        },
         "load_avg": os.getloadavg()[0],
     }
+    if service_pss:
+        line["service_pss_mib"] = round(median(service_pss) / 1024.0, 3)
     for name, s in summary.items():
         line[name] = {
             k: (round(v, 3) if isinstance(v, float) else v)

@@ -134,7 +134,7 @@ impl Kiosk {
         let factory = Arc::new(OneStation::new(ports, settings, preflight));
         let local = LocalService::start(factory, None, Limits::default()).await?;
         let credential = local.enroll("this-station")?;
-        let service = connect(credential, offline).await?;
+        let service = connect(credential, offline, camera.is_some()).await?;
         Ok(Kiosk::assemble(service, Some(local), camera, None))
     }
 
@@ -170,17 +170,16 @@ impl Kiosk {
                 settings.idle_countdown_secs = seconds;
             }
         });
-        let service = reclaim_service::demo::DemoService::start(
-            reclaim_service::demo::DemoServiceOptions {
+        let service =
+            reclaim_service::demo::DemoService::start(reclaim_service::demo::DemoServiceOptions {
                 stack: DemoOptions { camera_available, ..launch.options },
                 settings: Some(hook),
                 ..Default::default()
-            },
-        )
-        .await?;
+            })
+            .await?;
         let offline = offline_station(&service.stack().settings());
         let credential = service.enroll("demo-kiosk")?;
-        let client = connect(credential, offline).await?;
+        let client = connect(credential, offline, camera_available).await?;
         let (stack, local) = service.into_parts();
         let demo = Demo::new(stack);
         let camera = launch.camera.then(|| CameraDesk::new(demo.camera()));
@@ -360,8 +359,13 @@ fn offline_station(settings: &EngineSettings) -> StationView {
 async fn connect(
     credential: reclaim_protocol::station::StationCredential,
     offline: StationView,
+    camera: bool,
 ) -> Result<ServiceClient, reclaim_service::ServiceError> {
-    ServiceClient::connect(credential, offline, ClientOptions::default())
-        .await
-        .map_err(|e| reclaim_service::ServiceError::Stations(e.to_string()))
+    ServiceClient::connect(
+        credential,
+        offline,
+        ClientOptions { camera, ..ClientOptions::default() },
+    )
+    .await
+    .map_err(|e| reclaim_service::ServiceError::Stations(e.to_string()))
 }

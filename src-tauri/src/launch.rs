@@ -147,7 +147,10 @@ impl Launch {
         .await
         .map_err(|_| LaunchError::Task)?
         .map_err(|e| LaunchError::Credential(e.to_string()))?;
-        let offline = offline_station(&config.station.id, reclaim_engine::production::view_locale(config.station.locale));
+        let offline = offline_station(
+            &config.station.id,
+            reclaim_engine::production::view_locale(config.station.locale),
+        );
         let kiosk = self.connect(credential, offline).await?;
         if let Some(updater) = self.updater(&config) {
             let (service, dir) = (kiosk.service().clone(), self.update_dir.clone());
@@ -167,14 +170,14 @@ impl Launch {
         offline: reclaim_engine::StationView,
     ) -> Result<Kiosk, LaunchError> {
         tracing::info!(service = %credential.service_url, station = %credential.station_id, "fleet station");
-        let client = reclaim_protocol::client::ServiceClient::connect(
-            credential,
-            offline,
-            reclaim_protocol::client::ClientOptions::default(),
-        )
-        .await
-        .map_err(|e| LaunchError::Credential(e.to_string()))?;
         let camera = if self.no_camera { None } else { crate::camera::station_camera() };
+        let options = reclaim_protocol::client::ClientOptions {
+            camera: camera.is_some(),
+            ..Default::default()
+        };
+        let client = reclaim_protocol::client::ServiceClient::connect(credential, offline, options)
+            .await
+            .map_err(|e| LaunchError::Credential(e.to_string()))?;
         Ok(Kiosk::with_service(client, camera))
     }
 
@@ -205,7 +208,8 @@ impl Launch {
             std::sync::Arc::new(reclaim_config::KeyringStore::new()),
         );
         let kiosk =
-            Kiosk::start(station.ports, settings, camera, Some(std::sync::Arc::new(doctor))).await?;
+            Kiosk::start(station.ports, settings, camera, Some(std::sync::Arc::new(doctor)))
+                .await?;
         if let Some(updater) = updater {
             let (engine, dir) = (kiosk.service().clone(), self.update_dir.clone());
             tauri::async_runtime::spawn(crate::update::run(

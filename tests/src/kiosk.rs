@@ -108,8 +108,7 @@ impl Kiosk {
         });
         let rx = service.subscribe();
         let phone = stack.phone();
-        let mut kiosk =
-            Kiosk { stack, local, service, audit, clock, rx, phone, history, recorded };
+        let mut kiosk = Kiosk { stack, local, service, audit, clock, rx, phone, history, recorded };
         // The first pre-flight has run: the station is ready.
         kiosk.wait("a ready station", |v| v.station.ready).await;
         kiosk

@@ -533,7 +533,10 @@ async fn blurred_and_forged_cards_are_rejected() {
         out.into_inner()
     };
     // A shot of the wrong side is refused without asking the provider.
-    assert_eq!(k.service.capture(Shot::Selfie, front.clone()).await.map_err(|e| e.code), Err(ErrorCode::NotNow));
+    assert_eq!(
+        k.service.capture(Shot::Selfie, front.clone()).await.map_err(|e| e.code),
+        Err(ErrorCode::NotNow)
+    );
     k.service.capture(Shot::Front, blurred).await.unwrap();
     k.wait("retake", |v| {
         matches!(&v.view, View::ScanId { capture: Some(CaptureStage::Retake), .. })

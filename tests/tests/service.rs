@@ -109,8 +109,11 @@ async fn a_station_without_valid_credentials_is_refused_on_every_call() {
     );
     let now = time::OffsetDateTime::now_utc();
     let expired = enrolled.assertion(now - time::Duration::minutes(10));
-    let other_audience =
-        StationCredential::new(enrolled.station_id.clone(), "https://elsewhere.example", enrolled.key.clone());
+    let other_audience = StationCredential::new(
+        enrolled.station_id.clone(),
+        "https://elsewhere.example",
+        enrolled.key.clone(),
+    );
     for (method, path) in CALLS {
         let path = path.replace("SID", "0123456789abcdef0123456789abcdef");
         for (what, auth) in [
@@ -125,7 +128,14 @@ async fn a_station_without_valid_credentials_is_refused_on_every_call() {
         }
     }
     // The same calls with the station's own assertion are answered (not 401).
-    let ok = call(&http, &base, "GET", "/v1/station", Some(format!("Bearer {}", enrolled.assertion(now)))).await;
+    let ok = call(
+        &http,
+        &base,
+        "GET",
+        "/v1/station",
+        Some(format!("Bearer {}", enrolled.assertion(now))),
+    )
+    .await;
     assert_eq!(ok, 200);
     assert!(no_taps(&service).await);
     service.shutdown().await;
@@ -145,7 +155,14 @@ async fn a_revoked_station_is_refused_and_shows_out_of_service() {
     assert_eq!(refused.code, reclaim_protocol::ErrorCode::OutOfService);
     let http = reqwest::Client::new();
     let now = time::OffsetDateTime::now_utc();
-    let status = call(&http, service.url(), "GET", "/v1/station", Some(format!("Bearer {}", credential.assertion(now)))).await;
+    let status = call(
+        &http,
+        service.url(),
+        "GET",
+        "/v1/station",
+        Some(format!("Bearer {}", credential.assertion(now))),
+    )
+    .await;
     assert_eq!(status, 401);
     // A new connection of the revoked station: out of service, and it says why.
     let again = connect(credential).await;
@@ -178,7 +195,8 @@ async fn a_station_cannot_see_or_drive_another_stations_session() {
     let id = created["id"].as_str().unwrap().to_owned();
     wait(&victim_client, "identify", |v| matches!(v.view, View::Identify { .. })).await;
 
-    let attacker_auth = || Some(format!("Bearer {}", attacker.assertion(time::OffsetDateTime::now_utc())));
+    let attacker_auth =
+        || Some(format!("Bearer {}", attacker.assertion(time::OffsetDateTime::now_utc())));
     for (method, path) in CALLS.iter().filter(|(_, p)| p.contains("SID")) {
         let path = path.replace("SID", &id);
         let status = call(&http, service.url(), method, &path, attacker_auth()).await;
@@ -207,7 +225,10 @@ async fn the_station_credential_reaches_no_directory_tap_or_presentation_operati
         ("GET", "/v1.0/users/ana.lima@contoso.example"),
         ("POST", "/v1.0/users/ana.lima@contoso.example/authentication/temporaryAccessPassMethods"),
         ("GET", "/v1.0/users/ana.lima@contoso.example/authentication/temporaryAccessPassMethods"),
-        ("DELETE", "/v1.0/users/ana.lima@contoso.example/authentication/temporaryAccessPassMethods/x"),
+        (
+            "DELETE",
+            "/v1.0/users/ana.lima@contoso.example/authentication/temporaryAccessPassMethods/x",
+        ),
         ("POST", "/v1.0/verifiableCredentials/createPresentationRequest"),
         ("POST", "/v1/taps"),
         ("GET", "/v1/directory/users"),
@@ -247,12 +268,15 @@ async fn a_whole_recovery_sends_the_station_views_only() {
     let raw = {
         let url = format!("{}/v1/views", service.url());
         let auth = format!("Bearer {}", credential.assertion(time::OffsetDateTime::now_utc()));
-        let response = reqwest::Client::new().get(url).header("authorization", auth).send().await.unwrap();
+        let response =
+            reqwest::Client::new().get(url).header("authorization", auth).send().await.unwrap();
         assert_eq!(response.status(), 200);
         let mut body = response.bytes_stream();
         tokio::spawn(async move {
             let mut all = Vec::new();
-            while let Ok(Some(Ok(chunk))) = tokio::time::timeout(Duration::from_secs(3), body.next()).await {
+            while let Ok(Some(Ok(chunk))) =
+                tokio::time::timeout(Duration::from_secs(3), body.next()).await
+            {
                 all.extend_from_slice(&chunk);
             }
             String::from_utf8(all).unwrap()
@@ -265,11 +289,14 @@ async fn a_whole_recovery_sends_the_station_views_only() {
     client.submit_upn(persona.user_principal_name.clone()).await.unwrap();
     wait(&client, "choose provider", |v| matches!(v.view, View::ChooseProvider { .. })).await;
     client.choose_provider("trueid".into(), ScanPath::Phone).await.unwrap();
-    let scan = wait(&client, "the link", |v| matches!(v.view, View::ScanId { link: Some(_), .. })).await;
+    let scan =
+        wait(&client, "the link", |v| matches!(v.view, View::ScanId { link: Some(_), .. })).await;
     let View::ScanId { link: Some(link), .. } = scan.view else { unreachable!() };
     let phone = stack.phone_named("phone-ana");
     phone.complete_hosted_flow("trueid", &link.url, "ana").await.unwrap();
-    let ask = wait(&client, "the QR", |v| matches!(v.view, View::OpenAuthenticator { qr: Some(_) })).await;
+    let ask =
+        wait(&client, "the QR", |v| matches!(v.view, View::OpenAuthenticator { qr: Some(_) }))
+            .await;
     let View::OpenAuthenticator { qr: Some(qr) } = ask.view else { unreachable!() };
     phone.open(&qr.url).await.unwrap();
     phone.present(92.0).await.unwrap();
@@ -314,7 +341,10 @@ async fn a_whole_recovery_sends_the_station_views_only() {
     ] {
         assert!(!raw.contains(marker), "{marker} reached the station");
     }
-    assert!(!raw.contains(reclaim_engine::demo::KIOSK_SECRET), "the tenant secret reached the station");
+    assert!(
+        !raw.contains(reclaim_engine::demo::KIOSK_SECRET),
+        "the tenant secret reached the station"
+    );
     service.shutdown().await;
 }
 
@@ -350,7 +380,10 @@ async fn a_slow_header_client_is_cut_off_while_other_stations_keep_working() {
     wait(&client, "a ready station", |v| v.station.ready).await;
     client.begin().await.unwrap();
     wait(&client, "identify", |v| matches!(v.view, View::Identify { .. })).await;
-    tokio::time::timeout(Duration::from_secs(10), writer).await.expect("the slow client was cut off").unwrap();
+    tokio::time::timeout(Duration::from_secs(10), writer)
+        .await
+        .expect("the slow client was cut off")
+        .unwrap();
     let cut_after = started.elapsed();
     assert!(cut_after < Duration::from_secs(5), "cut off only after {cut_after:?}");
     assert!(cut_after >= Duration::from_millis(900), "cut off too early: {cut_after:?}");
@@ -373,7 +406,10 @@ async fn a_connection_flood_from_one_address_is_capped_and_bodies_are_limited() 
     let mut ninth = tokio::net::TcpStream::connect(addr).await.unwrap();
     let _ = ninth.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n").await;
     let mut buf = [0u8; 64];
-    let n = tokio::time::timeout(Duration::from_secs(5), ninth.read(&mut buf)).await.unwrap().unwrap_or(0);
+    let n = tokio::time::timeout(Duration::from_secs(5), ninth.read(&mut buf))
+        .await
+        .unwrap()
+        .unwrap_or(0);
     assert_eq!(n, 0, "the ninth connection was served");
     assert!(service.service().server().stats().refused_per_address() >= 1);
     drop(held);

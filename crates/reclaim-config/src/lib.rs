@@ -21,6 +21,7 @@
 
 mod convert;
 mod error;
+mod file_store;
 mod model;
 mod parse;
 mod raw;
@@ -30,11 +31,12 @@ mod validate;
 use std::path::Path;
 
 pub use error::{ConfigError, error_chain};
+pub use file_store::{FileStore, FileStoreError};
 pub use model::{
     CertificateCredential, CertificateFormat, CertificateHeader, Config, Credential, DEFAULT_GRAPH,
-    DEFAULT_LOG_DIRECTORY, DEFAULT_LOG_MAX_FILES, DEFAULT_LOGIN, DEFAULT_REQUEST_SERVICE, Document,
-    Endpoints, Locale, Logging, Mode, Production, Provider, Relay, Service, Station, Tenant,
-    Updater, Verifier,
+    DEFAULT_LOG_DIRECTORY, DEFAULT_LOG_MAX_FILES, DEFAULT_LOGIN, DEFAULT_REQUEST_SERVICE,
+    DEFAULT_SERVER_LISTEN, DEFAULT_SERVER_STATE_DIR, Document, Endpoints, Locale, Logging, Mode,
+    Production, Provider, Relay, Server, Service, Station, Tenant, Updater, Verifier,
 };
 pub use secrets::{
     CERTIFICATE_PASSWORD, CLIENT_SECRET, KEYRING_SERVICE, KeyringStore, MIN_LINK_KEY_LEN,

@@ -48,6 +48,28 @@ pub struct Config {
     /// `[service]`: the recovery service a fleet kiosk is a terminal of; always `Some` in fleet
     /// mode, never in the others.
     pub service: Option<Service>,
+    /// `[server]`: this file configures the recovery service (`reclaim-service serve`), which
+    /// holds the tenant credential; only with `station.mode = "production"`.
+    pub server: Option<Server>,
+}
+
+/// Default `server.listen`.
+pub const DEFAULT_SERVER_LISTEN: &str = "127.0.0.1:8443";
+/// Default `server.state_dir`.
+pub const DEFAULT_SERVER_STATE_DIR: &str = "/var/lib/reclaim-service";
+
+/// `[server]` (the recovery service's own settings).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Server {
+    /// `listen`: where the session API listens (behind a TLS proxy; loopback by default).
+    pub listen: std::net::SocketAddr,
+    /// `public_url`: the URL kiosks are enrolled with (their assertions' audience).
+    pub public_url: Url,
+    /// `state_dir`: the station registry (`stations.json`) lives here (resolved).
+    pub state_dir: PathBuf,
+    /// `secrets_file`: the secrets as `name = "value"` lines in a file only the service's user
+    /// may read (mode 0600 or 0400); `None`: the OS keyring of the service's user.
+    pub secrets_file: Option<PathBuf>,
 }
 
 /// `[service]` (fleet mode).

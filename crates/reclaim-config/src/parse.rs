@@ -81,6 +81,7 @@ pub(crate) fn parse(src: Source<'_>) -> Result<(RawConfig, Vec<ConfigError>), Co
             "logging" => section!(logging),
             "updater" => section!(updater),
             "service" => section!(service),
+            "server" => section!(server),
             _ => section.errors.push(src.key_error(
                 key.span(),
                 name,

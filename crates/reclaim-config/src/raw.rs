@@ -22,6 +22,7 @@ pub(crate) const SECTIONS: &[&str] = &[
     "logging",
     "updater",
     "service",
+    "server",
 ];
 
 #[derive(Debug, Default, Deserialize)]
@@ -124,6 +125,15 @@ pub(crate) struct RawService {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub(crate) struct RawServer {
+    pub listen: Opt<String>,
+    pub public_url: Opt<String>,
+    pub state_dir: Opt<String>,
+    pub secrets_file: Opt<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct RawUpdater {
     pub endpoint: Opt<String>,
     pub pubkey: Opt<String>,
@@ -144,6 +154,7 @@ pub(crate) struct RawConfig {
     pub logging: Opt<RawLogging>,
     pub updater: Opt<RawUpdater>,
     pub service: Opt<RawService>,
+    pub server: Opt<RawServer>,
     /// Sections present but not deserialized (their error is recorded; not "missing").
     pub failed: Vec<String>,
     /// Key paths removed after a deserialization error (reported; not "missing").

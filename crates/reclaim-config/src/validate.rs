@@ -13,14 +13,14 @@ use uuid::Uuid;
 
 use crate::error::ConfigError;
 use crate::model::{
-    CertificateCredential, CertificateFormat, CertificateHeader, Config, Credential, Document,
-    Endpoints, Locale, Logging, Mode, Provider, Relay, Service, Station, Tenant, Updater,
-    Verifier,
+    CertificateCredential, CertificateFormat, CertificateHeader, Config, Credential,
+    DEFAULT_SERVER_LISTEN, DEFAULT_SERVER_STATE_DIR, Document, Endpoints, Locale, Logging, Mode,
+    Provider, Relay, Server, Service, Station, Tenant, Updater, Verifier,
 };
 use crate::parse::{Source, list};
 use crate::raw::{
     Opt, RawConfig, RawCredential, RawEndpoints, RawLogging, RawProvider, RawRecovery, RawRelay,
-    RawService, RawStation, RawTenant, RawTimeouts, RawUpdater, RawVerifier,
+    RawServer, RawService, RawStation, RawTenant, RawTimeouts, RawUpdater, RawVerifier,
 };
 use crate::secrets::SecretName;
 
@@ -130,7 +130,11 @@ impl Checker<'_> {
         let service = match (mode, raw.service.take()) {
             (Mode::Fleet, Some(s)) => self.service(s),
             (Mode::Fleet, None) => {
-                self.section::<RawService>(None, "service", "required when station.mode = \"fleet\"");
+                self.section::<RawService>(
+                    None,
+                    "service",
+                    "required when station.mode = \"fleet\"",
+                );
                 None
             }
             (_, Some(s)) => {
@@ -142,6 +146,18 @@ impl Checker<'_> {
         if mode == Mode::Fleet && service.is_none() {
             return None;
         }
+        let server = match (mode, raw.server.take()) {
+            (Mode::Production, Some(s)) => self.server(s),
+            (_, Some(s)) => {
+                self.err(
+                    s.span(),
+                    "server",
+                    "[server] configures the recovery service, which needs station.mode = \"production\"",
+                );
+                return None;
+            }
+            (_, None) => None,
+        };
 
         let tenant = if production { self.section(raw.tenant, "tenant", why) } else { raw.tenant };
         let tenant = tenant.map(|t| self.tenant(t));
@@ -168,7 +184,34 @@ impl Checker<'_> {
             logging: logging.unwrap_or_else(|| Some(Logging::default()))?,
             updater: updater.transpose().ok()?,
             service,
+            server,
         })
+    }
+
+    fn server(&mut self, s: Spanned<RawServer>) -> Option<Server> {
+        let at = At { span: s.span(), key: "server" };
+        let s = s.into_inner();
+        let listen = match s.listen {
+            None => DEFAULT_SERVER_LISTEN.parse().ok(),
+            Some(v) => {
+                let parsed = v.get_ref().parse::<std::net::SocketAddr>().ok();
+                if parsed.is_none() {
+                    self.err(
+                        v.span(),
+                        "server.listen",
+                        format!("not an address like 127.0.0.1:8443 ({:?})", v.get_ref()),
+                    );
+                }
+                parsed
+            }
+        };
+        let public_url = self.required(s.public_url, &at, "public_url");
+        let public_url = public_url.and_then(|u| self.url(&u, "server.public_url"));
+        let state_dir = s
+            .state_dir
+            .map_or_else(|| PathBuf::from(DEFAULT_SERVER_STATE_DIR), |d| self.resolve(d.get_ref()));
+        let secrets_file = s.secrets_file.map(|f| self.resolve(f.get_ref()));
+        Some(Server { listen: listen?, public_url: public_url?, state_dir, secrets_file })
     }
 
     fn service(&mut self, s: Spanned<RawService>) -> Option<Service> {

@@ -239,15 +239,22 @@ fn a_fleet_kiosk_names_only_the_service_and_the_station() {
 
 #[test]
 fn a_fleet_kiosk_with_a_tenant_credential_is_refused_with_its_line() {
-    let text = format!("{FLEET}\n[tenant]\nid = \"contoso.onmicrosoft.com\"\nclient_id = \"11111111-2222-4333-8444-555555555555\"\n\n[tenant.credential]\nkind = \"secret\"\n");
+    let text = format!(
+        "{FLEET}\n[tenant]\nid = \"contoso.onmicrosoft.com\"\nclient_id = \"11111111-2222-4333-8444-555555555555\"\n\n[tenant.credential]\nkind = \"secret\"\n"
+    );
     let errs = errors(&text);
     let tenant = errs.iter().find(|e| e.0 == "tenant").expect("[tenant] refused");
     assert_eq!(tenant.1, 8, "the line of [tenant]: {errs:?}");
     assert!(tenant.3.contains("fleet kiosk holds no tenant credential"), "{}", tenant.3);
     // Every section that would let the kiosk decide is refused the same way, all at once.
-    let text = format!("{FLEET}\n[relay]\nurl = \"https://relay.contoso.com\"\n\n[[providers]]\nid = \"x\"\n");
+    let text = format!(
+        "{FLEET}\n[relay]\nurl = \"https://relay.contoso.com\"\n\n[[providers]]\nid = \"x\"\n"
+    );
     let keys: Vec<String> = errors(&text).into_iter().map(|e| e.0).collect();
-    assert!(keys.contains(&"relay".to_owned()) && keys.contains(&"providers".to_owned()), "{keys:?}");
+    assert!(
+        keys.contains(&"relay".to_owned()) && keys.contains(&"providers".to_owned()),
+        "{keys:?}"
+    );
 }
 
 #[test]
@@ -259,8 +266,9 @@ fn the_service_section_belongs_to_fleet_mode_only() {
     let (key, _, _, msg) = one_error(&text);
     assert_eq!(key, "service");
     assert!(msg.contains("only for station.mode = \"fleet\""), "{msg}");
-    let (key, _, _, msg) =
-        one_error("[station]\nid = \"x\"\nmode = \"fleet\"\n[service]\nurl = \"http://recovery.example\"\n");
+    let (key, _, _, msg) = one_error(
+        "[station]\nid = \"x\"\nmode = \"fleet\"\n[service]\nurl = \"http://recovery.example\"\n",
+    );
     assert_eq!(key, "service.url");
     assert!(msg.contains("https"), "{msg}");
 }

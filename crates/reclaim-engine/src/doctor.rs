@@ -207,7 +207,15 @@ pub struct DoctorReport {
     pub station_id: String,
     /// The lines.
     pub checks: Vec<Check>,
+    /// What passes but should be known (e.g. a standalone station holds the tenant credential).
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
+
+/// The warning every standalone (`station.mode = "production"`) station gets.
+pub const STANDALONE_WARNING: &str = "standalone mode: this station holds the tenant credential \
+     that can create a Temporary Access Pass for any user the TAP policy covers; run it only where \
+     staff watch it, and make walk-up kiosks terminals of a recovery service (station.mode = \"fleet\")";
 
 /// Width of the check names in the human output.
 const LABEL_WIDTH: usize = 21;
@@ -263,6 +271,7 @@ impl DoctorReport {
             "passed": self.passed(),
             "problems": self.problems(),
             "checks": checks,
+            "warnings": self.warnings,
         })
     }
 }
@@ -277,6 +286,9 @@ impl fmt::Display for DoctorReport {
             if let (false, Some(fix)) = (c.passed, &c.fix) {
                 writeln!(f, "      {:<LABEL_WIDTH$}  fix: {fix}", "")?;
             }
+        }
+        for warning in &self.warnings {
+            writeln!(f, "WARN  {warning}")?;
         }
         let failed = self.failures().count();
         if failed == 0 {
@@ -456,7 +468,11 @@ pub async fn run(config: &Config, secrets: &dyn SecretStore) -> DoctorReport {
         file: config.file.clone(),
         station_id: config.station.id.clone(),
         checks: Vec::with_capacity(CheckId::ALL.len()),
+        warnings: Vec::new(),
     };
+    if config.station.mode == reclaim_config::Mode::Production {
+        report.warnings.push(STANDALONE_WARNING.to_owned());
+    }
     let (config_check, setup) = check_config(config, secrets);
     report.checks.push(config_check);
     let Some(setup) = setup else {
@@ -1491,6 +1507,7 @@ mod tests {
     #[test]
     fn problems_map_failures_and_ignore_skips() {
         let report = DoctorReport {
+            warnings: Vec::new(),
             file: "f".into(),
             station_id: "s".into(),
             checks: vec![

@@ -69,8 +69,14 @@ async fn over_tls_every_check_passes_and_the_same_file_completes_a_recovery() {
         "{text}"
     );
     assert!(text.ends_with("all 8 checks passed: station prod-test-1 is ready"), "{text}");
+    // A standalone station passes, and is told what it holds.
+    assert!(
+        text.contains("WARN  standalone mode: this station holds the tenant credential"),
+        "{text}"
+    );
     let json = report.to_json();
     assert_eq!(json["passed"], true);
+    assert_eq!(json["warnings"][0], doctor::STANDALONE_WARNING);
     assert_eq!(json["checks"].as_array().map(Vec::len), Some(8));
     assert_no_secret(&tenant, &report);
 

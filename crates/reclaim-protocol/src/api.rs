@@ -38,6 +38,9 @@ pub const SESSIONS: &str = "/v1/sessions";
 pub const ACTIVITY: &str = "/v1/activity";
 /// `GET`: liveness (no authentication).
 pub const HEALTH: &str = "/health";
+/// The header a station states whether it has a camera with (`present` / `absent`): it decides
+/// whether the camera path is offered there, nothing else.
+pub const CAMERA_HEADER: &str = "reclaim-camera";
 /// The SSE event name of a view update.
 pub const VIEW_EVENT: &str = "view";
 /// Largest camera shot the service takes (the providers' capture API limit).

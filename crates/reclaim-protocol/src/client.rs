@@ -55,6 +55,8 @@ pub struct ClientOptions {
     pub backoff: (Duration, Duration),
     /// How long [`ServiceClient::connect`] waits for the first view.
     pub first_view_wait: Duration,
+    /// The station has a camera (the service offers the camera path only then).
+    pub camera: bool,
 }
 
 impl Default for ClientOptions {
@@ -64,6 +66,7 @@ impl Default for ClientOptions {
             grace: Duration::from_secs(3),
             backoff: (Duration::from_millis(100), Duration::from_secs(5)),
             first_view_wait: Duration::from_secs(10),
+            camera: false,
         }
     }
 }
@@ -162,9 +165,13 @@ impl ServiceClient {
         format!("Bearer {}", self.inner.credential.assertion(OffsetDateTime::now_utc()))
     }
 
-    async fn send(&self, request: reqwest::RequestBuilder) -> Result<reqwest::Response, ClientError> {
+    async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, ClientError> {
         let response = request
             .header(reqwest::header::AUTHORIZATION, self.authorization())
+            .header(api::CAMERA_HEADER, camera_header(&self.inner.options))
             .timeout(self.inner.options.request_timeout)
             .send()
             .await
@@ -208,7 +215,11 @@ impl ServiceClient {
     }
 
     /// The provider and path the person chose.
-    pub async fn choose_provider(&self, provider: String, path: ScanPath) -> Result<(), ClientError> {
+    pub async fn choose_provider(
+        &self,
+        provider: String,
+        path: ScanPath,
+    ) -> Result<(), ClientError> {
         let url = self.session_url("/provider")?;
         self.send(self.inner.http.post(url).json(&ProviderBody { provider, path })).await.map(drop)
     }
@@ -278,6 +289,10 @@ impl Drop for Inner {
             feed.abort();
         }
     }
+}
+
+fn camera_header(options: &ClientOptions) -> &'static str {
+    if options.camera { "present" } else { "absent" }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -359,6 +374,7 @@ async fn stream_once(inner: &Arc<Inner>) -> StreamEnd {
         .get(url)
         .header(reqwest::header::AUTHORIZATION, auth)
         .header(reqwest::header::ACCEPT, "text/event-stream")
+        .header(api::CAMERA_HEADER, camera_header(&inner.options))
         .send()
         .await
     {
@@ -441,7 +457,8 @@ impl SseParser {
                 self.event.clear();
                 return None;
             }
-            let event = if self.event.is_empty() { "message".to_owned() } else { self.event.clone() };
+            let event =
+                if self.event.is_empty() { "message".to_owned() } else { self.event.clone() };
             let data = self.data.join("\n");
             self.event.clear();
             self.data.clear();
@@ -494,7 +511,10 @@ mod tests {
             default_locale: crate::view::Locale::De,
         };
         let v = offline(&station, 4, PreflightProblem::StationNotEnrolled);
-        assert_eq!(v.view, View::OutOfService { problems: vec![PreflightProblem::StationNotEnrolled] });
+        assert_eq!(
+            v.view,
+            View::OutOfService { problems: vec![PreflightProblem::StationNotEnrolled] }
+        );
         assert!(!v.station.ready);
         assert_eq!(v.station.station_id, "lobby-1");
         assert_eq!(v.station.default_locale, crate::view::Locale::De);

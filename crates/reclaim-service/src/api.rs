@@ -34,9 +34,19 @@ use crate::stations::{AuthenticatedStation, StationAuth, enroll_router};
 
 /// Starts the engine of one station (the first time the station calls).
 pub trait EngineFactory: Send + Sync + fmt::Debug {
-    /// An engine for `station_id`, or why there is none (e.g. no capacity left).
-    fn start<'a>(&'a self, station_id: &'a str) -> BoxFuture<'a, Result<Engine, ServiceError>>;
+    /// An engine for `station_id`, or why there is none (e.g. no capacity left). `camera`: the
+    /// station said it has a camera (header [`CAMERA_HEADER`]), so the camera path may be
+    /// offered there.
+    fn start<'a>(
+        &'a self,
+        station_id: &'a str,
+        camera: bool,
+    ) -> BoxFuture<'a, Result<Engine, ServiceError>>;
 }
+
+/// The header a station states its camera with (`present` or `absent`). It only decides which
+/// scan paths the station offers; it grants nothing.
+pub const CAMERA_HEADER: &str = reclaim_protocol::api::CAMERA_HEADER;
 
 /// A station's engine and its current session.
 struct Desk {
@@ -70,12 +80,12 @@ impl Sessions {
         Arc::new(Self { factory, desks: tokio::sync::Mutex::new(HashMap::new()) })
     }
 
-    async fn desk(&self, station: &str) -> Result<Arc<Desk>, ServiceError> {
+    async fn desk(&self, station: &str, camera: bool) -> Result<Arc<Desk>, ServiceError> {
         let mut desks = self.desks.lock().await;
         if let Some(desk) = desks.get(station) {
             return Ok(desk.clone());
         }
-        let engine = self.factory.start(station).await?;
+        let engine = self.factory.start(station, camera).await?;
         let session = Arc::new(Mutex::new(None));
         let follower = tokio::spawn(forget_ended_sessions(engine.clone(), session.clone()));
         let desk = Arc::new(Desk { engine, session, follower });
@@ -154,6 +164,22 @@ pub fn router(state: ApiState) -> Router {
         .with_state(state)
 }
 
+/// What the station says of its camera ([`CAMERA_HEADER`]); absent unless it says `present`.
+#[derive(Debug, Clone, Copy)]
+pub struct Camera(pub bool);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Camera {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let present = parts.headers.get(CAMERA_HEADER).is_some_and(|v| v == "present");
+        Ok(Camera(present))
+    }
+}
+
 /// A failed call.
 #[derive(Debug)]
 pub struct Failure(StatusCode, ApiError);
@@ -204,8 +230,9 @@ async fn health() -> Json<serde_json::Value> {
 async fn views(
     State(state): State<ApiState>,
     AuthenticatedStation(station): AuthenticatedStation,
+    camera: Camera,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, Failure> {
-    let desk = state.sessions.desk(station.as_str()).await?;
+    let desk = state.sessions.desk(station.as_str(), camera.0).await?;
     // Subscribed before the current view is read, so no update falls between the two.
     let mut updates = desk.engine.updates();
     let engine = desk.engine.clone();
@@ -242,24 +269,27 @@ fn view_event(update: &reclaim_protocol::ViewUpdate) -> Event {
 async fn station(
     State(state): State<ApiState>,
     AuthenticatedStation(station): AuthenticatedStation,
+    camera: Camera,
 ) -> Result<Json<StationView>, Failure> {
-    let desk = state.sessions.desk(station.as_str()).await?;
+    let desk = state.sessions.desk(station.as_str(), camera.0).await?;
     Ok(Json(desk.engine.current().station))
 }
 
 async fn preflight(
     State(state): State<ApiState>,
     AuthenticatedStation(station): AuthenticatedStation,
+    camera: Camera,
 ) -> Result<Json<StationView>, Failure> {
-    let desk = state.sessions.desk(station.as_str()).await?;
+    let desk = state.sessions.desk(station.as_str(), camera.0).await?;
     Ok(Json(desk.engine.preflight().await))
 }
 
 async fn begin(
     State(state): State<ApiState>,
     AuthenticatedStation(station): AuthenticatedStation,
+    camera: Camera,
 ) -> Result<(StatusCode, Json<SessionCreated>), Failure> {
-    let desk = state.sessions.desk(station.as_str()).await?;
+    let desk = state.sessions.desk(station.as_str(), camera.0).await?;
     desk.engine.begin().await?;
     let id = uuid::Uuid::new_v4().simple().to_string();
     let began = desk.engine.current().seq;
@@ -270,8 +300,13 @@ async fn begin(
 
 /// The station's engine, if `id` is its current session; 404 otherwise (another station's
 /// session, an ended one, a made-up one: all look the same).
-async fn current(state: &ApiState, station: &str, id: &str) -> Result<Engine, Failure> {
-    let desk = state.sessions.desk(station).await?;
+async fn current(
+    state: &ApiState,
+    station: &str,
+    camera: bool,
+    id: &str,
+) -> Result<Engine, Failure> {
+    let desk = state.sessions.desk(station, camera).await?;
     let matches = desk
         .session
         .lock()
@@ -286,10 +321,11 @@ async fn current(state: &ApiState, station: &str, id: &str) -> Result<Engine, Fa
 async fn account(
     State(state): State<ApiState>,
     AuthenticatedStation(station): AuthenticatedStation,
+    camera: Camera,
     Path(id): Path<String>,
     Json(body): Json<AccountBody>,
 ) -> Answer {
-    let engine = current(&state, station.as_str(), &id).await?;
+    let engine = current(&state, station.as_str(), camera.0, &id).await?;
     engine.submit_upn(body.upn.clone()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -297,10 +333,11 @@ async fn account(
 async fn provider(
     State(state): State<ApiState>,
     AuthenticatedStation(station): AuthenticatedStation,
+    camera: Camera,
     Path(id): Path<String>,
     Json(body): Json<ProviderBody>,
 ) -> Answer {
-    let engine = current(&state, station.as_str(), &id).await?;
+    let engine = current(&state, station.as_str(), camera.0, &id).await?;
     engine.choose_provider(body.provider, body.path).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -308,10 +345,11 @@ async fn provider(
 async fn shot(
     State(state): State<ApiState>,
     AuthenticatedStation(station): AuthenticatedStation,
+    camera: Camera,
     Path((id, shot)): Path<(String, Shot)>,
     image: Bytes,
 ) -> Answer {
-    let engine = current(&state, station.as_str(), &id).await?;
+    let engine = current(&state, station.as_str(), camera.0, &id).await?;
     engine.capture(shot, image.to_vec()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -319,25 +357,28 @@ async fn shot(
 async fn done(
     State(state): State<ApiState>,
     AuthenticatedStation(station): AuthenticatedStation,
+    camera: Camera,
     Path(id): Path<String>,
 ) -> Answer {
-    current(&state, station.as_str(), &id).await?.done().await?;
+    current(&state, station.as_str(), camera.0, &id).await?.done().await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 async fn cancel(
     State(state): State<ApiState>,
     AuthenticatedStation(station): AuthenticatedStation,
+    camera: Camera,
     Path(id): Path<String>,
 ) -> Answer {
-    current(&state, station.as_str(), &id).await?.cancel().await?;
+    current(&state, station.as_str(), camera.0, &id).await?.cancel().await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 async fn activity(
     State(state): State<ApiState>,
     AuthenticatedStation(station): AuthenticatedStation,
+    camera: Camera,
 ) -> Answer {
-    state.sessions.desk(station.as_str()).await?.engine.activity().await?;
+    state.sessions.desk(station.as_str(), camera.0).await?.engine.activity().await?;
     Ok(StatusCode::NO_CONTENT)
 }

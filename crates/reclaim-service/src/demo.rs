@@ -36,7 +36,11 @@ impl std::fmt::Debug for DemoEngines {
 }
 
 impl EngineFactory for DemoEngines {
-    fn start<'a>(&'a self, station_id: &'a str) -> BoxFuture<'a, Result<Engine, ServiceError>> {
+    fn start<'a>(
+        &'a self,
+        station_id: &'a str,
+        camera: bool,
+    ) -> BoxFuture<'a, Result<Engine, ServiceError>> {
         Box::pin(async move {
             let (ports, mut settings) = if !self.primary_taken.swap(true, Ordering::SeqCst) {
                 (self.stack.ports(), self.stack.settings())
@@ -45,6 +49,7 @@ impl EngineFactory for DemoEngines {
                     .station(station_id, &format!("{station_id}-phone"))
                     .ok_or(ServiceError::NoCapacity)?
             };
+            settings.camera_available = camera;
             if let Some(hook) = &self.hook {
                 hook(&mut settings);
             }

@@ -13,6 +13,9 @@ pub enum ServiceError {
     /// No engine can be started for one more station (the demo tenant's stations are taken).
     #[error("no capacity for another station")]
     NoCapacity,
+    /// The configuration cannot be served (missing `[server]`, a secret, an endpoint).
+    #[error("{0}")]
+    Config(String),
     /// The station registry refused or failed.
     #[error("stations: {0}")]
     Stations(String),

@@ -5,6 +5,9 @@
 //! * [`stations`] — enrolment with one-time codes, the station registry, signed assertions.
 //! * [`listener`] — the hardened HTTP listener (header-read and idle timeouts, connection caps).
 //! * [`local`] — the service inside the kiosk's process on loopback (demo, standalone).
+//! * [`mux`] — one callback intake for every station: events routed to the station that
+//!   registered the request.
+//! * [`production`] — the service on a real tenant from a configuration file.
 //! * `demo` (feature `demo`) — the service on the in-process emulated tenant.
 
 pub mod api;
@@ -13,6 +16,8 @@ pub mod demo;
 pub mod error;
 pub mod listener;
 pub mod local;
+pub mod mux;
+pub mod production;
 pub mod stations;
 
 pub use error::ServiceError;

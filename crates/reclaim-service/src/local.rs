@@ -17,8 +17,11 @@ use crate::stations::{StationAuth, StationRegistry};
 /// One station's engine from ports and settings assembled beforehand (standalone mode: the
 /// kiosk's own configuration). A second station gets [`ServiceError::NoCapacity`].
 pub struct OneStation {
-    parts: Mutex<Option<(Ports, EngineSettings, Option<Arc<dyn Preflight>>)>>,
+    parts: Mutex<Option<StationParts>>,
 }
+
+/// What one station's engine is made of.
+type StationParts = (Ports, EngineSettings, Option<Arc<dyn Preflight>>);
 
 impl std::fmt::Debug for OneStation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -29,13 +32,21 @@ impl std::fmt::Debug for OneStation {
 impl OneStation {
     /// The station's engine will run on `ports` with `settings` (and `preflight` instead of the
     /// ports' probes, when given).
-    pub fn new(ports: Ports, settings: EngineSettings, preflight: Option<Arc<dyn Preflight>>) -> Self {
+    pub fn new(
+        ports: Ports,
+        settings: EngineSettings,
+        preflight: Option<Arc<dyn Preflight>>,
+    ) -> Self {
         Self { parts: Mutex::new(Some((ports, settings, preflight))) }
     }
 }
 
 impl EngineFactory for OneStation {
-    fn start<'a>(&'a self, _station_id: &'a str) -> BoxFuture<'a, Result<Engine, ServiceError>> {
+    fn start<'a>(
+        &'a self,
+        _station_id: &'a str,
+        _camera: bool,
+    ) -> BoxFuture<'a, Result<Engine, ServiceError>> {
         Box::pin(async move {
             let parts = self.parts.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
             let (ports, settings, preflight) = parts.ok_or(ServiceError::NoCapacity)?;

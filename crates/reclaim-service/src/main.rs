@@ -37,6 +37,13 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Serve a real tenant: the configuration file with a `[server]` section (its secrets from
+    /// `server.secrets_file` or the service user's keyring).
+    Serve {
+        /// The configuration file.
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+    },
     /// Enrol, revoke and list kiosk stations (run as the service's user).
     #[command(subcommand)]
     Stations(StationsCommand),
@@ -46,6 +53,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Stations(command)) => stations::cli(command),
+        Some(Command::Serve { config }) => serve(&config),
         None if cli.demo => demo(cli),
         None => {
             eprintln!(
@@ -57,7 +65,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn demo(cli: Cli) -> ExitCode {
+fn init_tracing() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("RECLAIM_LOG")
@@ -65,6 +73,52 @@ fn demo(cli: Cli) -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .try_init();
+}
+
+fn serve(file: &std::path::Path) -> ExitCode {
+    let config = match reclaim_config::Config::load(file) {
+        Ok(config) => config,
+        Err(e) => {
+            // Names the file, the line and column, and the key.
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    init_tracing();
+    let secrets = match reclaim_service::production::secret_store(&config) {
+        Ok(store) => store,
+        Err(e) => {
+            eprintln!("reclaim-service: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("reclaim-service: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let served = runtime.block_on(async {
+        let limits = reclaim_service::listener::Limits::default();
+        let running = reclaim_service::production::serve(&config, secrets.as_ref(), limits)
+            .await
+            .map_err(|e| e.to_string())?;
+        shutdown_signal().await;
+        running.shutdown().await;
+        Ok::<(), String>(())
+    });
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("reclaim-service: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn demo(cli: Cli) -> ExitCode {
+    init_tracing();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -109,8 +163,22 @@ async fn serve_demo(cli: Cli) -> Result<(), String> {
     {
         println!("{line}");
     }
-    let _ = tokio::signal::ctrl_c().await;
+    shutdown_signal().await;
     service.shutdown().await;
     let _ = std::fs::remove_file(&file);
     Ok(())
+}
+
+/// Ctrl-C, or SIGTERM (what systemd sends on stop).
+async fn shutdown_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = async {
+            match term.as_mut() {
+                Some(term) => { term.recv().await; }
+                None => std::future::pending::<()>().await,
+            }
+        } => {}
+    }
 }

@@ -292,9 +292,8 @@ fn resource_of(scope: &str, tenant_domain: &str) -> Result<Resource, TokenError>
     let scopes: Vec<&str> = all
         .iter()
         .copied()
-        .filter(|s| s.is_empty() && IGNORED_OIDC_SCOPES.is_empty())
+        .filter(|s| !IGNORED_OIDC_SCOPES.iter().any(|o| o.eq_ignore_ascii_case(s)))
         .collect();
-    let scopes = all.clone();
     if scopes.is_empty() {
         // Only OpenID Connect scopes: no resource at all.
         return Err(TokenError::ScopeNotDefault(scope.to_owned()));

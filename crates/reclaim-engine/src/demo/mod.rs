@@ -250,7 +250,8 @@ impl DemoStack {
         for i in 0..options.extra_stations {
             let credential =
                 format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
-            stations.push(StationConfig { id: format!("slot-{i}"), credential: credential.clone() });
+            stations
+                .push(StationConfig { id: format!("slot-{i}"), credential: credential.clone() });
             free.push(credential);
         }
         free.reverse();
@@ -400,7 +401,11 @@ impl DemoStack {
         let ports = Ports {
             directory: w.directory.clone(),
             presentations: w.presentations.clone(),
-            provider: Arc::new(HttpProviders::new(w.http.clone(), station_id.to_owned(), providers)),
+            provider: Arc::new(HttpProviders::new(
+                w.http.clone(),
+                station_id.to_owned(),
+                providers,
+            )),
             events: Arc::new(RelayEvents::split(control, stream, &w.link_url)),
             clock: Arc::new(SystemClock),
             audit: Arc::new(TracingAudit),

@@ -1,0 +1,362 @@
+//! The recovery service with many stations recovering at once (issue 12): the demo service
+//! (`DemoService`, the in-process emulated tenant) with N enrolled stations, N kiosk clients
+//! (`ServiceClient`, HTTP + SSE on loopback, each with its own signed assertions) and N phones
+//! played through the emulator's control API, every station running whole phone-path recoveries
+//! (production profile, TAP) back to back for a bounded time. Prints one JSON line:
+//!
+//! * `recoveriesPerSec` — whole recoveries (begin → … → TAP → done → attract) completed per
+//!   second over the timed phase, all stations together;
+//! * `commandToViewMs` — from a kiosk command being sent (`POST /v1/sessions`, `…/account`,
+//!   `…/provider`, `…/done`) to the first new view it causes arriving on that station's SSE stream
+//!   (as the kiosk's client publishes it): the goal is p99 ≤ 30 ms on loopback; `byCommand` splits it;
+//! * `phoneToViewMs` — from the phone's action (the hosted flow completed; the presentation made)
+//!   to the view it causes on the station (provider / Request Service callback → relay → engine →
+//!   SSE), for information;
+//! * `recoveryMs` — one whole recovery's wall time.
+//!
+//! The load generator (clients and phones) shares the process and the machine's cores with the
+//! service, the emulator and the relay. Each station plays one of the personas that get a TAP
+//! (`--personas`), round robin, on its own phone (`{stationId}-phone`), so concurrent recoveries
+//! never share a phone (two stations may recover the same account at once: the tenant keeps one
+//! TAP per user, the newer replaces the older). Limits that would refuse a benchmark's repetition
+//! are lifted through the settings hook, not in product code: unlimited attempts per account and
+//! station, no result dwell, no periodic pre-flight, a long idle timer. All stations connect from
+//! 127.0.0.1, so the listener's per-address cap is raised to fit them (a fleet's kiosks have one
+//! address each).
+//!
+//! ```sh
+//! cargo build --release -p reclaim-service --features demo --example stations_load
+//! target/release/examples/stations_load --stations 100 --duration 20
+//! ```
+#![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use reclaim_engine::RateLimits;
+use reclaim_engine::demo::DemoOptions;
+use reclaim_protocol::client::{ClientOptions, ServiceClient};
+use reclaim_protocol::{ScanPath, StationView, View, ViewUpdate};
+use reclaim_service::demo::{DemoService, DemoServiceOptions};
+use reclaim_service::listener::Limits;
+use serde_json::{Value, json};
+use tokio::sync::Mutex;
+
+#[derive(Debug, Parser)]
+struct Args {
+    /// Stations enrolled, connected and recovering at once.
+    #[arg(long, default_value_t = 100)]
+    stations: usize,
+    /// Seconds of the timed phase (each station starts no new recovery after it).
+    #[arg(long, default_value_t = 20.0)]
+    duration: f64,
+    /// At most this many timed recoveries per station (0: as many as fit the duration).
+    #[arg(long, default_value_t = 0)]
+    max_per_station: usize,
+    /// Untimed recoveries per station first (all stations at once).
+    #[arg(long, default_value_t = 1)]
+    warmup: usize,
+    /// Personas recovered, round robin over the stations (the fixture's production-profile
+    /// personas, which get a TAP).
+    #[arg(long, value_delimiter = ',', default_value = "ana,maria,zoe,siobhan")]
+    personas: Vec<String>,
+    /// Face Check score the phones present with.
+    #[arg(long, default_value_t = 92.0)]
+    score: f64,
+}
+
+/// One timed measurement: what, how long.
+type Sample = (&'static str, Duration);
+
+#[derive(Debug, Default)]
+struct Samples {
+    command: Vec<Sample>,
+    phone: Vec<Sample>,
+    recovery: Vec<Duration>,
+    failures: Vec<String>,
+}
+
+/// Waits (60 s at most) for the station's view to satisfy `pred`.
+async fn wait(
+    client: &ServiceClient,
+    what: &str,
+    pred: impl FnMut(&ViewUpdate) -> bool,
+) -> Result<ViewUpdate, String> {
+    let mut rx = client.subscribe();
+    match tokio::time::timeout(Duration::from_secs(60), rx.wait_for(pred)).await {
+        Ok(Ok(v)) => Ok(v.clone()),
+        _ => Err(format!(
+            "timed out waiting for {what}; last view: {:?}",
+            screen(&client.current().view)
+        )),
+    }
+}
+
+/// Runs `action` and times it until the first view published after it began (the station's
+/// SSE stream as its client reads it). Answers the action's outcome and that time.
+async fn timed<T, E: std::fmt::Display>(
+    client: &ServiceClient,
+    action: impl std::future::Future<Output = Result<T, E>>,
+) -> Result<(T, Duration), String> {
+    let mut updates = client.updates();
+    let sent = Instant::now();
+    let out = action.await.map_err(|e| e.to_string())?;
+    tokio::time::timeout(Duration::from_secs(60), updates.recv())
+        .await
+        .map_err(|_| "no view after the command".to_owned())?
+        .map_err(|e| format!("view stream: {e}"))?;
+    Ok((out, sent.elapsed()))
+}
+
+fn screen(view: &View) -> String {
+    serde_json::to_value(view)
+        .ok()
+        .and_then(|v| v.get("screen").and_then(Value::as_str).map(str::to_owned))
+        .unwrap_or_else(|| "?".into())
+}
+
+/// One whole phone-path recovery of `persona` at `client`'s station, its phone played by `phone`.
+async fn recover(
+    client: &ServiceClient,
+    phone: &reclaim_engine::demo::Phone,
+    persona: &str,
+    upn: &str,
+    score: f64,
+    out: &mut Samples,
+) -> Result<(), String> {
+    let start = Instant::now();
+    let (_, t) = timed(client, client.begin()).await?;
+    out.command.push(("begin", t));
+    wait(client, "identify", |v| matches!(v.view, View::Identify { .. })).await?;
+    let (_, t) = timed(client, client.submit_upn(upn.to_owned())).await?;
+    out.command.push(("account", t));
+    wait(client, "choose provider", |v| matches!(v.view, View::ChooseProvider { .. })).await?;
+    let (_, t) = timed(client, client.choose_provider("trueid".into(), ScanPath::Phone)).await?;
+    out.command.push(("provider", t));
+    let scan =
+        wait(client, "the link", |v| matches!(v.view, View::ScanId { link: Some(_), .. })).await?;
+    let View::ScanId { link: Some(link), .. } = scan.view else { unreachable!() };
+    let (_, t) = timed(client, phone.complete_hosted_flow("trueid", &link.url, persona)).await?;
+    out.phone.push(("hostedFlow", t));
+    let ask = wait(client, "the QR", |v| matches!(v.view, View::OpenAuthenticator { qr: Some(_) }))
+        .await?;
+    let View::OpenAuthenticator { qr: Some(qr) } = ask.view else { unreachable!() };
+    phone.open(&qr.url).await.map_err(|e| e.to_string())?;
+    let (_, t) = timed(client, phone.present(score)).await?;
+    out.phone.push(("present", t));
+    let end = wait(client, "the TAP", |v| {
+        matches!(v.view, View::Tap { .. } | View::CouldNotComplete { .. } | View::EvaluationResult)
+    })
+    .await?;
+    if !matches!(end.view, View::Tap { .. }) {
+        return Err(format!("{persona} ended on {}", screen(&end.view)));
+    }
+    let (_, t) = timed(client, client.done()).await?;
+    out.command.push(("done", t));
+    wait(client, "attract", |v| matches!(v.view, View::Attract)).await?;
+    out.recovery.push(start.elapsed());
+    Ok(())
+}
+
+/// After a failed recovery: back to attract.
+async fn reset(client: &ServiceClient) {
+    let _ = client.cancel().await;
+    let _ = wait(client, "attract after a failure", |v| matches!(v.view, View::Attract)).await;
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn pct(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    (sorted[i.min(sorted.len() - 1)] * 100.0).round() / 100.0
+}
+
+fn summary(values: impl IntoIterator<Item = Duration>) -> Value {
+    let mut v: Vec<f64> = values.into_iter().map(ms).collect();
+    v.sort_by(f64::total_cmp);
+    json!({
+        "n": v.len(),
+        "p50": pct(&v, 0.5),
+        "p99": pct(&v, 0.99),
+        "max": v.last().map_or(f64::NAN, |m| (m * 100.0).round() / 100.0),
+    })
+}
+
+fn by_kind(samples: &[Sample]) -> Value {
+    let mut kinds: BTreeMap<&str, Vec<Duration>> = BTreeMap::new();
+    for (k, d) in samples {
+        kinds.entry(k).or_default().push(*d);
+    }
+    Value::Object(kinds.into_iter().map(|(k, v)| (k.to_owned(), summary(v))).collect())
+}
+
+fn offline(id: &str) -> StationView {
+    StationView {
+        mode: reclaim_protocol::StationMode::Demo,
+        station_id: id.into(),
+        ready: false,
+        problems: vec![],
+        default_locale: reclaim_protocol::Locale::En,
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let args = Args::parse();
+    assert!(args.stations >= 1 && !args.personas.is_empty());
+    let started = Instant::now();
+    let service = DemoService::start(DemoServiceOptions {
+        stack: DemoOptions { extra_stations: args.stations - 1, ..DemoOptions::default() },
+        limits: Limits { max_per_address: 4 * args.stations + 64, ..Limits::default() },
+        settings: Some(Arc::new(|s: &mut reclaim_engine::EngineSettings| {
+            s.rate_limits = RateLimits::unlimited();
+            s.result_dwell = Duration::ZERO;
+            s.preflight_interval = None;
+            s.config.idle_timeout_secs = 3600;
+            let t = &mut s.config.timeouts;
+            t.eligibility_secs = 60;
+            t.scan_id_secs = 120;
+            t.issuance_secs = 120;
+            t.presentation_secs = 120;
+            t.verifying_secs = 60;
+            t.issuing_tap_secs = 60;
+        })),
+        ..Default::default()
+    })
+    .await
+    .expect("the demo service starts");
+    let service_start = started.elapsed();
+    let stack = service.stack().clone();
+    let fixture = stack.emulator().state.fixture();
+    let upns: Vec<(String, String)> = args
+        .personas
+        .iter()
+        .map(|p| {
+            let persona = fixture.persona(p).unwrap_or_else(|| panic!("no persona {p}"));
+            (p.clone(), persona.user_principal_name.clone())
+        })
+        .collect();
+
+    // Enrol and connect every station (each client: its own HTTP connections and view stream).
+    let enrolled = Instant::now();
+    let credentials: Vec<_> = (0..args.stations)
+        .map(|k| service.enroll(&format!("load-{k:03}")).expect("enrol"))
+        .collect();
+    let options =
+        ClientOptions { request_timeout: Duration::from_secs(60), ..ClientOptions::default() };
+    let clients: Vec<ServiceClient> = futures::future::join_all(credentials.into_iter().map(|c| {
+        let id = c.station_id.clone();
+        ServiceClient::connect(c, offline(&id), options.clone())
+    }))
+    .await
+    .into_iter()
+    .map(|c| c.expect("connect"))
+    .collect();
+    for c in &clients {
+        wait(c, "a ready station", |v| v.station.ready).await.expect("ready");
+    }
+    let connect_time = enrolled.elapsed();
+
+    // Warm-up, then the timed phase: every station recovers back to back until the deadline.
+    let stations: Vec<_> = clients
+        .into_iter()
+        .enumerate()
+        .map(|(k, client)| {
+            let phone = stack.phone_named(&format!("{}-phone", client.station_id()));
+            let (persona, upn) = upns[k % upns.len()].clone();
+            (client, phone, persona, upn)
+        })
+        .collect();
+    let stations = Arc::new(stations);
+    let all = Arc::new(Mutex::new(Samples::default()));
+    let mut elapsed = Duration::ZERO;
+    for timed_phase in [false, true] {
+        let t0 = Instant::now();
+        let deadline = t0 + Duration::from_secs_f64(args.duration);
+        let tasks: Vec<_> = (0..stations.len())
+            .map(|k| {
+                let stations = stations.clone();
+                let all = all.clone();
+                let (warmup, max, score) = (args.warmup, args.max_per_station, args.score);
+                tokio::spawn(async move {
+                    let (client, phone, persona, upn) = &stations[k];
+                    let mut mine = Samples::default();
+                    let mut n = 0;
+                    loop {
+                        let more = if timed_phase {
+                            Instant::now() < deadline && (max == 0 || n < max)
+                        } else {
+                            n < warmup
+                        };
+                        if !more {
+                            break;
+                        }
+                        n += 1;
+                        if let Err(e) = recover(client, phone, persona, upn, score, &mut mine).await
+                        {
+                            mine.failures.push(e);
+                            reset(client).await;
+                        }
+                    }
+                    if timed_phase {
+                        let mut all = all.lock().await;
+                        all.command.extend(mine.command);
+                        all.phone.extend(mine.phone);
+                        all.recovery.extend(mine.recovery);
+                        all.failures.extend(mine.failures);
+                    }
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.expect("a station's task");
+        }
+        if timed_phase {
+            elapsed = t0.elapsed();
+        }
+    }
+
+    let all = all.lock().await;
+    let recoveries = all.recovery.len();
+    let commands = summary(all.command.iter().map(|(_, d)| *d));
+    let p99 = commands["p99"].as_f64().unwrap_or(f64::NAN);
+    let mut failures: BTreeMap<&str, usize> = BTreeMap::new();
+    for f in &all.failures {
+        *failures.entry(f.as_str()).or_default() += 1;
+    }
+    let stats = service.service().server().stats();
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let out = json!({
+        "bench": "stations_load",
+        "stations": args.stations,
+        "personas": args.personas,
+        "serviceStartMs": (ms(service_start) * 10.0).round() / 10.0,
+        "enrolAndConnectMs": (ms(connect_time) * 10.0).round() / 10.0,
+        "timedSeconds": (elapsed.as_secs_f64() * 100.0).round() / 100.0,
+        "recoveries": recoveries,
+        "recoveriesPerSec": (recoveries as f64 / elapsed.as_secs_f64() * 100.0).round() / 100.0,
+        "failures": all.failures.len(),
+        "failureKinds": failures,
+        "commandToViewMs": commands,
+        "byCommand": by_kind(&all.command),
+        "phoneToViewMs": by_kind(&all.phone),
+        "recoveryMs": summary(all.recovery.iter().copied()),
+        "refusedConnections": stats.refused_total() + stats.refused_per_address(),
+        "goalP99Ms": 30,
+        "meetsGoal": p99 <= 30.0 && all.failures.is_empty(),
+        "loadAvg": load.split_whitespace().take(3).collect::<Vec<_>>().join(" "),
+    });
+    println!("{out}");
+    for (client, ..) in stations.iter() {
+        client.close();
+    }
+    drop(all);
+    service.shutdown().await;
+}

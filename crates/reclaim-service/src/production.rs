@@ -1,0 +1,117 @@
+//! The service on a real tenant (`reclaim-service serve --config FILE`): the configuration is
+//! the production file a standalone kiosk uses (`reclaim-config`'s format, validated with the
+//! key path and line of every error) plus a `[server]` section; the service holds the tenant
+//! credential and the providers' secrets (from `server.secrets_file` or the service user's
+//! keyring), the station registry lives in `server.state_dir`, and every enrolled station gets an
+//! engine on the same tenant clients, its events routed through one [`EventsMux`].
+
+use std::sync::Arc;
+
+use reclaim_config::{Config, FileStore, KeyringStore, SecretStore};
+use reclaim_engine::ports::BoxFuture;
+use reclaim_engine::{Engine, EngineSettings, Ports};
+
+use crate::api::{ApiState, EngineFactory, Sessions, router};
+use crate::error::ServiceError;
+use crate::listener::{self, Limits, Server};
+use crate::mux::EventsMux;
+use crate::stations::{StationAuth, StationRegistry};
+
+/// Engines on the tenant of a production configuration.
+#[derive(Debug)]
+pub struct TenantEngines {
+    ports: Ports,
+    settings: EngineSettings,
+    mux: Arc<EventsMux>,
+}
+
+impl TenantEngines {
+    /// Every station's engine runs on `ports` (one set of tenant clients), with its own events
+    /// through a mux over `ports.events`, and `settings` with its own station id.
+    pub fn new(ports: Ports, settings: EngineSettings) -> Self {
+        let mux = EventsMux::new(ports.events.clone());
+        Self { ports, settings, mux }
+    }
+}
+
+impl EngineFactory for TenantEngines {
+    fn start<'a>(
+        &'a self,
+        station_id: &'a str,
+        camera: bool,
+    ) -> BoxFuture<'a, Result<Engine, ServiceError>> {
+        Box::pin(async move {
+            let mut ports = self.ports.clone();
+            ports.events = self.mux.station(station_id);
+            let mut settings = self.settings.clone();
+            settings.station_id = station_id.to_owned();
+            settings.camera_available = camera;
+            let engine = Engine::spawn(ports, settings);
+            engine.preflight().await;
+            Ok(engine)
+        })
+    }
+}
+
+/// The secret store a `[server]` names: its `secrets_file`, else the keyring.
+pub fn secret_store(config: &Config) -> Result<Arc<dyn SecretStore>, ServiceError> {
+    match config.server.as_ref().and_then(|s| s.secrets_file.as_deref()) {
+        Some(file) => {
+            Ok(Arc::new(FileStore::open(file).map_err(|e| ServiceError::Config(e.to_string()))?))
+        }
+        None => Ok(Arc::new(KeyringStore::new())),
+    }
+}
+
+/// The running service.
+#[derive(Debug)]
+pub struct RunningService {
+    server: Server,
+    sessions: Arc<Sessions>,
+    registry: StationRegistry,
+}
+
+impl RunningService {
+    /// The listener.
+    pub fn server(&self) -> &Server {
+        &self.server
+    }
+
+    /// The station registry.
+    pub fn registry(&self) -> &StationRegistry {
+        &self.registry
+    }
+
+    /// Stops the API and every engine.
+    pub async fn shutdown(self) {
+        self.server.shutdown().await;
+        self.sessions.shutdown().await;
+    }
+}
+
+/// Serves `config` (with a `[server]` section) with secrets from `secrets`. Reads files and the
+/// secret store (which may block: the keyring) before it serves. Needs a tokio runtime.
+pub async fn serve(
+    config: &Config,
+    secrets: &dyn SecretStore,
+    limits: Limits,
+) -> Result<RunningService, ServiceError> {
+    let server = config.server.as_ref().ok_or_else(|| {
+        ServiceError::Config(format!(
+            "{}: no [server] section: this file configures a kiosk, not the recovery service",
+            config.file
+        ))
+    })?;
+    let station = reclaim_engine::production::assemble(config, secrets)
+        .map_err(|e| ServiceError::Config(e.to_string()))?;
+    let registry = StationRegistry::open(&server.state_dir)
+        .map_err(|e| ServiceError::Stations(e.to_string()))?;
+    let factory = Arc::new(TenantEngines::new(station.ports, station.settings));
+    let sessions = Sessions::new(factory);
+    let auth = StationAuth::new(registry.clone(), server.public_url.as_str());
+    let app = router(ApiState { sessions: sessions.clone(), auth });
+    let listener = tokio::net::TcpListener::bind(server.listen).await?;
+    let server = listener::serve(listener, app, limits)?;
+    tracing::info!(listen = %server.local_addr(), "recovery service listening");
+    Ok(RunningService { server, sessions, registry })
+}
