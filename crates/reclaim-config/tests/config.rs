@@ -238,6 +238,22 @@ fn a_fleet_kiosk_names_only_the_service_and_the_station() {
 }
 
 #[test]
+fn the_shipped_fleet_and_service_examples_validate() {
+    let text = std::fs::read_to_string(docs_dir().join("fleet.example.toml")).expect("read");
+    let fleet = Config::from_toml(&text, "fleet.example.toml", &docs_dir()).expect("fleet example");
+    assert_eq!(fleet.station.mode, Mode::Fleet);
+    assert!(fleet.tenant.is_none() && fleet.server.is_none());
+    let service_dir = docs_dir().join("../service");
+    let text = std::fs::read_to_string(service_dir.join("service.example.toml")).expect("read");
+    let service =
+        Config::from_toml(&text, "service.example.toml", &service_dir).expect("service example");
+    let server = service.server.as_ref().expect("[server]");
+    assert_eq!(server.public_url.as_str(), "https://recovery.contoso.example/");
+    assert_eq!(server.listen.to_string(), "127.0.0.1:8443");
+    assert!(service.production().is_some(), "the service runs the tenant");
+}
+
+#[test]
 fn a_fleet_kiosk_with_a_tenant_credential_is_refused_with_its_line() {
     let text = format!(
         "{FLEET}\n[tenant]\nid = \"contoso.onmicrosoft.com\"\nclient_id = \"11111111-2222-4333-8444-555555555555\"\n\n[tenant.credential]\nkind = \"secret\"\n"
