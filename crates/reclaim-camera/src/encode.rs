@@ -105,7 +105,7 @@ impl PreviewEncoder {
 }
 
 /// Half width and height by averaging 2×2 blocks (odd last row/column dropped).
-fn half_size(img: &RgbImage) -> RgbImage {
+pub(crate) fn half_size(img: &RgbImage) -> RgbImage {
     let (w, h) = (img.width() / 2, img.height() / 2);
     let src = img.as_raw();
     let stride = img.width() as usize * 3;

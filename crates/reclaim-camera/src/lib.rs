@@ -29,6 +29,7 @@ mod error;
 mod frame;
 mod preview_stream;
 mod probe;
+pub mod quality;
 mod source;
 mod synthetic;
 
@@ -40,6 +41,10 @@ pub use encode::{
 pub use error::CameraError;
 pub use frame::Frame;
 pub use preview_stream::{CAPTURE_TIMEOUT, PreviewStats, PreviewStream};
+pub use quality::{
+    Advice, CARD_GUIDE, Check, FACE_GUIDE, FrameQuality, Guide, QualityMetrics, advise, assess,
+    measure,
+};
 pub use probe::{DeviceInfo, ProbeReport, open_device, probe};
 pub use source::{
     DocumentSide, FRAME_HEIGHT, FRAME_RATE, FRAME_WIDTH, FrameSource, Scene, SourceInfo,

@@ -130,6 +130,29 @@ pub enum AuditKind {
     },
     /// Verified in evaluation mode; nothing issued.
     EvaluationOnly,
+    /// The account holds a directory role on the refusal list: refused with the neutral answer.
+    PrivilegedRoleRefused {
+        /// When the role was seen.
+        stage: RoleCheckStage,
+    },
+    /// A TAP that was created (or may have been) was not confirmed noted: it is to be deleted.
+    TapDeletionRequested {
+        /// The method id is known (`false`: the creation's answer is missing, so the user's
+        /// passes created since this session's attempt are looked up and deleted).
+        method_known: bool,
+    },
+    /// The unconfirmed TAP was deleted through Graph (or was already gone).
+    TapDeleted {
+        /// How many passes were deleted (0: nothing was left to delete).
+        deleted: u32,
+    },
+    /// Deleting the unconfirmed TAP failed.
+    TapDeletionFailed {
+        /// Attempts made so far.
+        attempts: u32,
+        /// No more attempts will be made (the pass stays valid until it expires).
+        gave_up: bool,
+    },
     /// The session ended.
     Ended {
         /// Why.
@@ -139,6 +162,16 @@ pub enum AuditKind {
     },
     /// The session's memory was wiped.
     Wiped,
+}
+
+/// When a refused directory role was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RoleCheckStage {
+    /// At eligibility, before any paid step.
+    Eligibility,
+    /// Read again right before the TAP would be created.
+    BeforeTap,
 }
 
 /// One audit record.

@@ -65,6 +65,10 @@ pub struct EngineConfig {
     pub max_presentation_attempts: u8,
     /// Longest UPN accepted.
     pub max_upn_len: usize,
+    /// Role template ids whose holders (active, through a group, or eligible) never get a TAP
+    /// here: the session ends with the neutral `not_eligible`. Default:
+    /// [`crate::roles::DEFAULT_REFUSED_ROLES`].
+    pub refused_role_template_ids: Vec<String>,
 }
 
 impl Default for EngineConfig {
@@ -77,6 +81,7 @@ impl Default for EngineConfig {
             tap_usable_once: true,
             max_presentation_attempts: 3,
             max_upn_len: 113,
+            refused_role_template_ids: crate::roles::default_refused_role_ids(),
         }
     }
 }
@@ -118,6 +123,10 @@ impl EngineConfig {
         }
         if !(3..=1024).contains(&self.max_upn_len) {
             return bad("max_upn_len", "must be 3–1024");
+        }
+        if !self.refused_role_template_ids.iter().all(|id| crate::roles::is_template_id(id.trim()))
+        {
+            return bad("refused_role_template_ids", "must be role template ids (GUIDs)");
         }
         Ok(())
     }

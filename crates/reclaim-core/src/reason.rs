@@ -167,6 +167,8 @@ pub enum EligibilityCause {
     Disabled,
     /// No station provider issues what the profile accepts.
     NoProvider,
+    /// Holds a directory role on the refusal list (active, through a group, or eligible).
+    PrivilegedRole,
 }
 
 /// RFC 4648 base32 of the first 40 bits of the session id: 8 characters.

@@ -21,7 +21,9 @@ use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 use crate::CoreError;
-use crate::audit::{AccountRef, AuditEvent, AuditKey, AuditKind, ScanPath, sanitize_code};
+use crate::audit::{
+    AccountRef, AuditEvent, AuditKey, AuditKind, RoleCheckStage, ScanPath, sanitize_code,
+};
 use crate::config::EngineConfig;
 use crate::matching::{
     DirectoryAttribute, MatchOutcome, credential_value, exact_form, is_blank, match_user, tidy,
@@ -31,6 +33,7 @@ use crate::model::{
 };
 use crate::profile::{Resolution, resolve};
 use crate::reason::{EligibilityCause, ReasonCode};
+use crate::roles::holds_refused_role;
 use crate::secret::{PersonName, TapCode, Upn};
 use crate::tap::{TapRequest, fit};
 
@@ -80,6 +83,9 @@ pub struct EligibilityFacts {
     pub profiles: Vec<VerifiedIdProfile>,
     /// TemporaryAccessPass method policy.
     pub tap_policy: TapPolicy,
+    /// Template ids of every directory role the user holds: active (directly or through a
+    /// role-assignable group) and eligible (PIM).
+    pub role_template_ids: Vec<String>,
 }
 
 /// Progress reported by the provider adapter or the relay.
@@ -166,8 +172,16 @@ pub enum Input {
     },
     /// Answer to [`Effect::FindUsersByName`].
     UsersByName(Result<Vec<DirectoryUser>, AdapterFailure>),
+    /// Answer to [`Effect::CheckRoles`]: the role template ids the user holds now (active,
+    /// through a group, eligible).
+    Roles(Result<Vec<String>, AdapterFailure>),
     /// Answer to [`Effect::CreateTap`].
-    TapCreated(TapCode),
+    TapCreated {
+        /// The pass.
+        code: TapCode,
+        /// Its authentication method id (to delete it if it is not confirmed noted).
+        method_id: String,
+    },
     /// [`Effect::CreateTap`] failed.
     TapFailed(TapFailure),
     /// The person is done (TAP noted / evaluation result read).
@@ -300,6 +314,14 @@ pub enum Effect {
         /// One or two name pairs.
         queries: Vec<NameQuery>,
     },
+    /// Read the user's directory roles again right before the TAP; answer [`Input::Roles`].
+    CheckRoles {
+        /// Graph user id.
+        user_id: String,
+    },
+    /// Delete a TAP that was created, or may have been, and was not confirmed noted. Emitted
+    /// before the session's `Wipe`; the orchestrator carries it out after the wipe (retrying).
+    DeleteTap(TapCleanup),
     /// Create the TAP; answer [`Input::TapCreated`] / [`Input::TapFailed`].
     CreateTap {
         /// Graph user id.
@@ -309,6 +331,23 @@ pub enum Effect {
     },
     /// Drop and zero everything of this session: UI, camera, pending requests.
     Wipe,
+}
+
+/// A TAP to delete: by its method id when known, and/or every pass of the user created since
+/// this session's creation attempt (a creation that was interrupted or whose answer was lost).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TapCleanup {
+    /// Graph user id.
+    pub user_id: String,
+    /// The created pass's method id, when the creation's answer arrived.
+    pub method_id: Option<String>,
+    /// When this session asked for the TAP: passes created at or after it (less a clock-skew
+    /// allowance) are this session's. `None` when the method id is known.
+    pub created_since: Option<OffsetDateTime>,
+    /// The session (for the audit of the deletion).
+    pub session_id: Uuid,
+    /// The account pseudonym (for the audit of the deletion).
+    pub account_ref: Option<AccountRef>,
 }
 
 /// A first + last name pair to search the directory for (personal data).
@@ -397,17 +436,30 @@ pub enum State {
         /// The credential (to re-match against the fresh directory record).
         credential: Box<PresentedCredential>,
     },
+    /// Matched: reading the user's directory roles again before the TAP.
+    CheckingRoles {
+        /// Subject.
+        subject: Box<Subject>,
+        /// What will be asked.
+        request: TapRequest,
+    },
     /// Waiting for the TAP.
     IssuingTap {
         /// Subject.
         subject: Box<Subject>,
         /// What was asked.
         request: TapRequest,
+        /// When it was asked (passes created since then are this session's).
+        requested_at: OffsetDateTime,
     },
-    /// Showing the TAP.
+    /// Showing the TAP; `Done` confirms it was noted.
     ShowingTap {
         /// The code.
         tap: TapCode,
+        /// Graph user id.
+        user_id: String,
+        /// The pass's method id.
+        method_id: String,
     },
     /// Showing "verified, evaluation mode".
     EvaluationResult,
@@ -433,6 +485,7 @@ impl State {
             Self::AwaitingPresentation { .. } => "awaiting_presentation",
             Self::PresentationRetrieved { .. } => "presentation_retrieved",
             Self::Verifying { .. } => "verifying",
+            Self::CheckingRoles { .. } => "checking_roles",
             Self::IssuingTap { .. } => "issuing_tap",
             Self::ShowingTap { .. } => "showing_tap",
             Self::EvaluationResult => "evaluation_result",
@@ -551,22 +604,55 @@ impl Session {
             State::AwaitingPresentation { .. } | State::PresentationRetrieved { .. } => {
                 ReasonCode::PresentationExpired
             }
-            State::ResolvingEligibility { .. } | State::Verifying { .. } => {
-                ReasonCode::ServiceUnavailable
-            }
+            State::ResolvingEligibility { .. }
+            | State::Verifying { .. }
+            | State::CheckingRoles { .. } => ReasonCode::ServiceUnavailable,
             State::IssuingTap { .. } => ReasonCode::TapCreationFailed,
             State::ScanningId { .. } | State::AwaitingIssuance { .. } => ReasonCode::StepTimeout,
             _ => self.interrupt_reason(ReasonCode::IdleTimeout),
         }
     }
 
-    /// The reason for Cancel/idle: once the outcome was reached, the outcome stands.
+    /// The reason for Cancel/idle: once the evaluation result was reached, it stands. A TAP on
+    /// screen that was not confirmed noted (`Done`) is deleted, so the session did not succeed.
     fn interrupt_reason(&self, default: ReasonCode) -> ReasonCode {
         match self.state {
-            State::ShowingTap { .. } => ReasonCode::TapIssued,
             State::EvaluationResult => ReasonCode::EvaluationModeVerified,
             _ => default,
         }
+    }
+
+    /// When the session ends now, without the person's confirmation: the delete effect for a
+    /// TAP that exists or may exist (being created, or shown but not confirmed), and its audit.
+    fn unconfirmed_tap(&self, now: OffsetDateTime) -> Vec<Effect> {
+        let cleanup = match &self.state {
+            State::IssuingTap { subject, requested_at, .. } => TapCleanup {
+                user_id: subject.user.id.clone(),
+                method_id: None,
+                created_since: Some(*requested_at),
+                session_id: self.id,
+                account_ref: self.account_ref.clone(),
+            },
+            State::ShowingTap { user_id, method_id, .. } => TapCleanup {
+                user_id: user_id.clone(),
+                method_id: Some(method_id.clone()),
+                created_since: None,
+                session_id: self.id,
+                account_ref: self.account_ref.clone(),
+            },
+            _ => return Vec::new(),
+        };
+        self.tap_cleanup(cleanup, now)
+    }
+
+    fn tap_cleanup(&self, cleanup: TapCleanup, now: OffsetDateTime) -> Vec<Effect> {
+        vec![
+            self.audit(
+                now,
+                AuditKind::TapDeletionRequested { method_known: cleanup.method_id.is_some() },
+            ),
+            Effect::DeleteTap(cleanup),
+        ]
     }
 
     fn presentation_spec(&self, subject: &Subject) -> PresentationSpec {
@@ -666,16 +752,19 @@ pub fn step(session: Session, input: Input, now: OffsetDateTime) -> (Session, Ve
         && now >= deadline
     {
         let reason = session.deadline_reason();
-        return session.end(reason, now, Vec::new());
+        let cleanup = session.unconfirmed_tap(now);
+        return session.end(reason, now, cleanup);
     }
     match input {
         Input::Cancel => {
             let reason = session.interrupt_reason(ReasonCode::Cancelled);
-            session.end(reason, now, Vec::new())
+            let cleanup = session.unconfirmed_tap(now);
+            session.end(reason, now, cleanup)
         }
         Input::IdleTimeout => {
             let reason = session.interrupt_reason(ReasonCode::IdleTimeout);
-            session.end(reason, now, Vec::new())
+            let cleanup = session.unconfirmed_tap(now);
+            session.end(reason, now, cleanup)
         }
         Input::Tick => unchanged(session),
         input => transition(session, input, now),
@@ -823,13 +912,21 @@ fn transition(mut s: Session, input: Input, now: OffsetDateTime) -> (Session, Ve
         (State::Verifying { subject, credential }, Input::UsersByName(result)) => {
             users_by_name(s, subject, credential, result, now)
         }
-        (State::IssuingTap { subject, request }, Input::TapCreated(tap)) => {
+        (State::CheckingRoles { subject, request }, Input::Roles(result)) => {
+            checked_roles(s, subject, request, result, now)
+        }
+        (State::IssuingTap { subject, request, .. }, Input::TapCreated { code: tap, method_id }) => {
             let e_audit = AuditKind::TapIssued {
                 lifetime_in_minutes: request.lifetime_in_minutes,
                 is_usable_once: request.is_usable_once,
             };
+            let user_id = subject.user.id.clone();
             drop(subject);
-            s.enter(State::ShowingTap { tap: tap.clone() }, now, Some(t.show_tap_secs));
+            s.enter(
+                State::ShowingTap { tap: tap.clone(), user_id, method_id },
+                now,
+                Some(t.show_tap_secs),
+            );
             let e = vec![
                 s.audit(now, e_audit),
                 Effect::Show(Screen::Tap {
@@ -839,14 +936,24 @@ fn transition(mut s: Session, input: Input, now: OffsetDateTime) -> (Session, Ve
             ];
             (s, e)
         }
-        (State::IssuingTap { subject, .. }, Input::TapFailed(f)) => {
+        (State::IssuingTap { subject, requested_at, .. }, Input::TapFailed(f)) => {
+            // A failed creation may still have created a pass (its answer lost): look for
+            // this session's passes and delete them.
+            let cleanup = TapCleanup {
+                user_id: subject.user.id.clone(),
+                method_id: None,
+                created_since: Some(requested_at),
+                session_id: s.id,
+                account_ref: s.account_ref.clone(),
+            };
             drop(subject);
             let reason = match f {
                 TapFailure::PolicyRefused => ReasonCode::TapPolicyRefused,
                 TapFailure::Failed(AdapterFailure::RateLimited) => ReasonCode::RateLimited,
                 TapFailure::Failed(_) => ReasonCode::TapCreationFailed,
             };
-            s.end(reason, now, Vec::new())
+            let e = s.tap_cleanup(cleanup, now);
+            s.end(reason, now, e)
         }
         (State::ShowingTap { tap, .. }, Input::Done) => {
             drop(tap);
@@ -932,17 +1039,31 @@ fn eligibility(
         }
         EligibilityResult::Found(f) => f,
     };
-    let EligibilityFacts { user, member_groups, vc_policy, profiles, tap_policy } = *facts;
+    let EligibilityFacts { user, member_groups, vc_policy, profiles, tap_policy, role_template_ids } =
+        *facts;
     let cause = if !user.user_principal_name.expose().eq_ignore_ascii_case(upn.expose()) {
         Some(EligibilityCause::UnknownUser)
     } else if !user.is_enabled() {
         Some(EligibilityCause::Disabled)
     } else if !user.is_member() {
         Some(EligibilityCause::Guest)
+    } else if holds_refused_role(&role_template_ids, &s.config.refused_role_template_ids) {
+        Some(EligibilityCause::PrivilegedRole)
     } else {
         None
     };
     drop(upn);
+    if cause == Some(EligibilityCause::PrivilegedRole) {
+        // The same neutral answer as any ineligible account; the audit says why.
+        let e = vec![s.audit(
+            now,
+            AuditKind::PrivilegedRoleRefused { stage: RoleCheckStage::Eligibility },
+        )];
+        let (s, mut rest) = not_eligible(s, cause, ReasonCode::NotEligible, now);
+        let mut all = e;
+        all.append(&mut rest);
+        return (s, all);
+    }
     if let Some(cause) = cause {
         return not_eligible(s, Some(cause), ReasonCode::NotEligible, now);
     }
@@ -1186,8 +1307,41 @@ fn users_by_name(
         drop(subject);
         return s.end(ReasonCode::TapPolicyRefused, now, effects);
     };
+    effects.push(Effect::CheckRoles { user_id: subject.user.id.clone() });
+    s.enter(State::CheckingRoles { subject, request }, now, Some(t.verifying_secs));
+    (s, effects)
+}
+
+/// The roles read again right before the TAP: none refused → create it (at most once).
+fn checked_roles(
+    mut s: Session,
+    subject: Box<Subject>,
+    request: TapRequest,
+    result: Result<Vec<String>, AdapterFailure>,
+    now: OffsetDateTime,
+) -> (Session, Vec<Effect>) {
+    let roles = match result {
+        Ok(roles) => roles,
+        Err(f) => {
+            drop(subject);
+            return s.end(failure_reason(f), now, Vec::new());
+        }
+    };
+    if holds_refused_role(&roles, &s.config.refused_role_template_ids) {
+        drop(subject);
+        let e = vec![s.audit(
+            now,
+            AuditKind::PrivilegedRoleRefused { stage: RoleCheckStage::BeforeTap },
+        )];
+        return s.end(ReasonCode::NotEligible, now, e);
+    }
+    if s.taps_requested != 0 {
+        drop(subject);
+        return s.end(ReasonCode::TapPolicyRefused, now, Vec::new());
+    }
     s.taps_requested = s.taps_requested.saturating_add(1);
-    effects.push(Effect::CreateTap { user_id: subject.user.id.clone(), request });
-    s.enter(State::IssuingTap { subject, request }, now, Some(t.issuing_tap_secs));
+    let effects = vec![Effect::CreateTap { user_id: subject.user.id.clone(), request }];
+    let secs = s.config.timeouts.issuing_tap_secs;
+    s.enter(State::IssuingTap { subject, request, requested_at: now }, now, Some(secs));
     (s, effects)
 }

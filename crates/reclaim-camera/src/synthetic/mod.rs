@@ -307,6 +307,80 @@ impl SyntheticCamera {
     }
 }
 
+/// How [`SyntheticCamera::render_staged`] films a scene: the picture faults the quality check
+/// must catch. The default is what the live camera films (sharp, no glare, card centred at its
+/// own size), without motion.
+#[cfg(test)]
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Staging {
+    /// Gaussian blur of [`BLUR_SIGMA`] over the whole picture (out of focus, or moving).
+    pub blurred: bool,
+    /// A lamp's reflection on the card: a clipped white highlight about 220×150 pixels.
+    pub glare: bool,
+    /// The card moved this far (pixels) from the guide's centre.
+    pub offset: (i32, i32),
+    /// The card's size relative to its own (below 1: held too far away).
+    pub scale: f32,
+}
+
+#[cfg(test)]
+impl Default for Staging {
+    fn default() -> Self {
+        Self { blurred: false, glare: false, offset: (0, 0), scale: 1.0 }
+    }
+}
+
+#[cfg(test)]
+impl SyntheticCamera {
+    /// One frame of `scene` filmed as `staging` says, with sensor noise (test-only: the unit
+    /// tests of the quality check film sharp, blurred, glare and off-frame cards with it).
+    pub(crate) fn render_staged(&self, scene: Scene, staging: Staging) -> Frame {
+        let backdrop = backdrop::render();
+        let (pw, ph) = backdrop::plate_size();
+        let mut plate = match scene {
+            Scene::Selfie => cover(&self.face, pw, ph),
+            Scene::Empty => backdrop.clone(),
+            Scene::Document(side) => {
+                let card = self.card(side);
+                let card = if (staging.scale - 1.0).abs() > f32::EPSILON {
+                    let (w, h) = card.dimensions();
+                    let (nw, nh) = (
+                        ((w as f32 * staging.scale).round() as u32).max(1),
+                        ((h as f32 * staging.scale).round() as u32).max(1),
+                    );
+                    image::imageops::resize(card, nw, nh, FilterType::CatmullRom)
+                } else {
+                    card.clone()
+                };
+                let sprite = card_sprite::render(&card);
+                let mut plate = backdrop.clone();
+                let (cx, cy) = (pw as i32 / 2 + staging.offset.0, ph as i32 / 2 + staging.offset.1);
+                card_sprite::blit(&mut plate, pw, ph, &sprite, cx, cy);
+                plate
+            }
+        };
+        if staging.glare {
+            // A specular highlight: clipped in its core, fading out over its rim.
+            let (gx, gy, rx, ry) = (pw as f32 * 0.62, ph as f32 * 0.42, 110.0f32, 75.0f32);
+            for (x, y, p) in plate.enumerate_pixels_mut() {
+                let d = ((x as f32 - gx) / rx).powi(2) + ((y as f32 - gy) / ry).powi(2);
+                let a = (1.6 - d).clamp(0.0, 1.0);
+                if a > 0.0 {
+                    p.0 = p.0.map(|c| (f32::from(c) + a * 400.0).min(255.0) as u8);
+                }
+            }
+        }
+        if staging.blurred {
+            plate = image::imageops::fast_blur(&plate, BLUR_SIGMA);
+        }
+        let m = SHAKE_MAX as u32;
+        let mut frame =
+            image::imageops::crop_imm(&plate, m, m, FRAME_WIDTH, FRAME_HEIGHT).to_image();
+        SensorNoise::new(FRAME_WIDTH, self.seed).apply(&mut frame, 7);
+        Frame::from_image(frame, Duration::ZERO, 0)
+    }
+}
+
 /// `img` scaled to cover `w`×`h` and centre-cropped.
 fn cover(img: &RgbImage, w: u32, h: u32) -> RgbImage {
     let (iw, ih) = (img.width().max(1) as f32, img.height().max(1) as f32);

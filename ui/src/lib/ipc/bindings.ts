@@ -205,7 +205,7 @@ export type StationMode = "demo" | "production";
 
 export type Locale = "en" | "de" | "fr" | "es" | "pl";
 
-export type PreflightProblem = "network" | "clockSkew" | "relayUnreachable" | "tenantUnreachable" | "configInvalid" | "switchedOff";
+export type PreflightProblem = "network" | "clockSkew" | "relayUnreachable" | "tenantUnreachable" | "configInvalid" | "switchedOff" | "serviceUnreachable" | "stationNotEnrolled";
 
 export type ErrorView = { 
 /**
