@@ -4,7 +4,9 @@
 # a key it makes a throwaway one under target/package-key/ (never committed, never for production), so CI can
 # prove the package builds and its signature verifies. Then checks the .deb with reclaim-updater
 # exactly as a kiosk would, and a tampered copy, which must be refused.
-# Prints: `package: FILE BYTES bytes; signature verified; tampered copy refused`.
+# Then extracts the packaged binary and checks, with no camera device, that its camera path is
+# hidden and the station says why (`--check-camera`, and the kiosk itself under Xvfb + WebDriver).
+# Prints: `package: FILE BYTES bytes; signature verified; tampered copy refused; camera: …`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build-ui.sh >/dev/null
@@ -25,7 +27,8 @@ else
   PUBKEY="${RECLAIM_UPDATER_PUBKEY_FILE:?set RECLAIM_UPDATER_PUBKEY_FILE to the .pub of TAURI_SIGNING_PRIVATE_KEY}"
 fi
 
-"$TAURI" build --bundles deb --ci
+# With the real webcam (nokhwa, Video4Linux; needs libclang-dev, see scripts/setup.sh).
+"$TAURI" build --bundles deb --ci --features device-camera
 DEB=$(ls -t target/release/bundle/deb/*.deb | head -1)
 # The updater signature (`DEB.sig`, base64 of a minisign signature), as `createUpdaterArtifacts`
 # would write it; signed here because that option also wants the updater plugin's config, and
@@ -47,4 +50,32 @@ if "$VERIFY" "$PUBKEY" "$TAMPERED" "$SIG" >/dev/null; then
   exit 1
 fi
 dpkg-deb --info "$DEB" >/dev/null
-echo "package: $DEB $(stat -c %s "$DEB") bytes; signature verified; tampered copy refused"
+
+# The packaged binary itself, with no camera device: its camera discovery (nokhwa compiled in,
+# so the backend is Video4Linux) finds no camera, so the camera path is hidden and the station
+# says `absent`. First `--check-camera` (the discovery as JSON, no window), then the kiosk on a
+# virtual screen driven over WebDriver as tests/e2e/run.sh does, with `--device-camera` (demo
+# tenant, the station's real camera instead of the synthetic one).
+EXTRACT=target/package-check
+rm -rf "$EXTRACT"
+dpkg-deb -x "$DEB" "$EXTRACT"
+BIN="$EXTRACT/usr/bin/reclaim-kiosk"
+[ -x "$BIN" ] || { echo "package: no $BIN in the package" >&2; exit 1; }
+CAMERA_JSON=$("$BIN" --check-camera)
+if ls /dev/video* >/dev/null 2>&1; then
+  echo "package: this machine has a camera device; the no-camera check needs one without" >&2
+  exit 1
+fi
+python3 - "$CAMERA_JSON" <<'PY' || { echo "package: camera discovery of the packaged binary: $CAMERA_JSON" >&2; exit 1; }
+import json, sys
+report = json.loads(sys.argv[1])
+assert report["backend"] == "Video4Linux", report  # the package has the real webcam
+assert report["status"] == "absent" and report["chosen"] is None, report
+PY
+RECLAIM_KIOSK_BIN="$PWD/$BIN" bash tests/e2e/run.sh device_camera >target/package-check.log 2>&1 || {
+  tail -20 target/package-check.log >&2
+  echo "package: the packaged kiosk without a camera failed its E2E check (target/package-check.log)" >&2
+  exit 1
+}
+grep -qE '^e2e: [1-9][0-9]* passed, 0 failed$' target/package-check.log || { echo "package: no E2E check ran" >&2; exit 1; }
+echo "package: $DEB $(stat -c %s "$DEB") bytes; signature verified; tampered copy refused; camera: nokhwa (Video4Linux), no device -> camera path hidden, station says absent"

@@ -9,6 +9,7 @@ use base64::Engine as _;
 use reclaim_camera::{
     CameraError, DocumentSide, FrameSource, PreviewEncoder, PreviewStream, Scene,
 };
+use reclaim_engine::view::{CameraStatus, CaptureAdvice, FrameQuality};
 use reclaim_engine::{CaptureStage, PreviewFrame, ScanPath, Shot, View};
 
 /// Opens the station's camera (a real device, or the demo's synthetic one) for one preview.
@@ -110,16 +111,124 @@ impl CameraDesk {
     }
 }
 
-/// The station's real camera, if this build has a camera backend (cargo feature
-/// `device-camera`) and a camera is plugged in; `None` hides the camera path.
-pub fn station_camera() -> Option<CameraDesk> {
-    let report = reclaim_camera::probe();
+/// What the kiosk found at start: the camera it uses (if any), what the attract screen says of
+/// it, and what `--check-camera` prints.
+#[derive(Debug, Clone)]
+pub struct StationCamera {
+    /// The camera the camera path uses; `None` hides the camera path (the phone path remains).
+    pub desk: Option<CameraDesk>,
+    /// `present`, `absent` or `refusedVirtual`.
+    pub status: CameraStatus,
+    /// What was probed.
+    pub report: CameraReport,
+}
+
+/// The discovery as `reclaim-kiosk --check-camera` prints it (JSON).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CameraReport {
+    /// `present`, `absent` or `refusedVirtual`.
+    pub status: CameraStatus,
+    /// The camera backend compiled in (`Video4Linux` with the `device-camera` feature).
+    pub backend: Option<String>,
+    /// Whether the configuration allows virtual cameras.
+    pub allow_virtual: bool,
+    /// The camera used, if any.
+    pub chosen: Option<CameraDevice>,
+    /// Every camera found.
+    pub devices: Vec<CameraDevice>,
+    /// Why listing the cameras failed, if it did.
+    pub error: Option<String>,
+}
+
+/// One camera in a [`CameraReport`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CameraDevice {
+    /// Backend index (`/dev/video{index}`).
+    pub index: u32,
+    /// The V4L2 card name.
+    pub name: String,
+    /// The kernel driver, when sysfs names it.
+    pub driver: Option<String>,
+    /// Why it counts as virtual (`None`: a real camera).
+    pub virtual_marker: Option<String>,
+}
+
+impl From<&reclaim_camera::DeviceInfo> for CameraDevice {
+    fn from(d: &reclaim_camera::DeviceInfo) -> Self {
+        Self {
+            index: d.index,
+            name: d.name.clone(),
+            driver: d.driver.clone(),
+            virtual_marker: d.virtual_marker.map(str::to_owned),
+        }
+    }
+}
+
+impl StationCamera {
+    /// No camera path (`--no-camera`).
+    pub fn none() -> Self {
+        Self {
+            desk: None,
+            status: CameraStatus::Absent,
+            report: CameraReport {
+                status: CameraStatus::Absent,
+                backend: None,
+                allow_virtual: false,
+                chosen: None,
+                devices: Vec::new(),
+                error: None,
+            },
+        }
+    }
+}
+
+/// The station's real camera: probes the backend (cargo feature `device-camera`; without it
+/// there is none) and takes the first real camera, refusing virtual ones (v4l2loopback, OBS
+/// Virtual Camera, akvcam, …) unless `allow_virtual` (`[station] allow_virtual_camera`).
+pub fn station_camera(allow_virtual: bool) -> StationCamera {
+    discover(&reclaim_camera::probe(), allow_virtual)
+}
+
+/// [`station_camera`] on a given probe report.
+pub fn discover(report: &reclaim_camera::ProbeReport, allow_virtual: bool) -> StationCamera {
     if let Some(error) = &report.error {
         tracing::info!(%error, "no camera backend");
     }
-    let index = report.devices.first()?.index;
-    tracing::info!(cameras = report.devices.len(), "camera found");
-    Some(CameraDesk::new(Arc::new(move || reclaim_camera::open_device(index))))
+    let choice = report.choose(allow_virtual);
+    for refused in &choice.refused {
+        tracing::warn!(
+            camera = %refused.name,
+            marker = refused.virtual_marker.unwrap_or_default(),
+            "virtual camera refused (set [station] allow_virtual_camera = true to allow it)"
+        );
+    }
+    let status = match (&choice.device, choice.refused_virtual()) {
+        (Some(_), _) => CameraStatus::Present,
+        (None, true) => CameraStatus::RefusedVirtual,
+        (None, false) => CameraStatus::Absent,
+    };
+    let desk = choice.device.as_ref().map(|device| {
+        tracing::info!(camera = %device.name, cameras = report.devices.len(), "camera found");
+        let index = device.index;
+        CameraDesk::new(Arc::new(move || reclaim_camera::open_device(index)))
+    });
+    if desk.is_none() {
+        tracing::info!(?status, "no camera: the camera path is hidden");
+    }
+    StationCamera {
+        desk,
+        status,
+        report: CameraReport {
+            status,
+            backend: report.backend.clone(),
+            allow_virtual,
+            chosen: choice.device.as_ref().map(CameraDevice::from),
+            devices: report.devices.iter().map(CameraDevice::from).collect(),
+            error: report.error.clone(),
+        },
+    }
 }
 
 /// The capture stage when `view` is the camera path's scan screen.
@@ -155,11 +264,25 @@ pub fn scene_of(shot: Shot) -> Scene {
 /// A camera preview frame as the UI takes it (a `data:` URL, allowed by the CSP's `img-src`).
 fn preview_frame(frame: reclaim_camera::PreviewFrame) -> PreviewFrame {
     let (seq, width, height) = (frame.sequence, frame.width, frame.height);
+    let quality = frame_quality(frame.quality.as_ref());
     let jpeg = frame.into_jpeg();
     let mut data_url = String::with_capacity(23 + jpeg.len() * 4 / 3 + 4);
     data_url.push_str("data:image/jpeg;base64,");
     base64::engine::general_purpose::STANDARD.encode_string(&jpeg, &mut data_url);
-    PreviewFrame { seq, width, height, data_url }
+    PreviewFrame { seq, width, height, data_url, quality }
+}
+
+/// The quality check's verdict as the UI takes it. A frame without one (never, from a running
+/// stream) does not pass.
+fn frame_quality(q: Option<&reclaim_camera::FrameQuality>) -> FrameQuality {
+    let Some(q) = q else { return FrameQuality { ok: false, advice: None } };
+    let advice = q.advice.map(|a| match a {
+        reclaim_camera::Advice::HoldStill => CaptureAdvice::HoldStill,
+        reclaim_camera::Advice::ReduceGlare => CaptureAdvice::ReduceGlare,
+        reclaim_camera::Advice::MoveCloser => CaptureAdvice::MoveCloser,
+        reclaim_camera::Advice::FitInFrame => CaptureAdvice::FitInFrame,
+    });
+    FrameQuality { ok: q.ok, advice }
 }
 
 #[cfg(test)]
@@ -212,6 +335,76 @@ mod tests {
         let desk = CameraDesk::new(Arc::new(|| Err(CameraError::NoSuchDevice(0))));
         assert!(matches!(desk.start(None, |_| true), Err(CameraError::NoSuchDevice(0))));
         assert!(!desk.is_running());
+    }
+
+    #[test]
+    fn preview_frames_carry_the_quality_verdict() {
+        let desk = CameraDesk::new(synthetic());
+        let (tx, rx) = mpsc::channel();
+        desk.start(None, move |f| tx.send(f).is_ok()).unwrap();
+        let frame = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+        // A flat grey card with nothing on it is no document: the frame does not pass.
+        assert!(!frame.quality.ok && frame.quality.advice.is_some(), "{:?}", frame.quality);
+        desk.release();
+        assert_eq!(frame_quality(None), FrameQuality { ok: false, advice: None });
+    }
+
+    fn device(
+        index: u32,
+        card: &str,
+        driver: Option<&str>,
+        sysfs_virtual: bool,
+    ) -> reclaim_camera::DeviceInfo {
+        reclaim_camera::DeviceInfo {
+            index,
+            name: card.to_owned(),
+            description: format!("Video4Linux Device @ /dev/video{index}"),
+            driver: driver.map(str::to_owned),
+            virtual_marker: reclaim_camera::virtual_marker(card, driver, sysfs_virtual),
+        }
+    }
+
+    #[test]
+    fn with_no_camera_device_the_camera_path_is_hidden_and_the_station_says_why() {
+        // This machine has no /dev/video*: the real probe finds nothing (with or without the
+        // `device-camera` feature), so the camera path is hidden and the station says `absent`.
+        let found = station_camera(false);
+        assert!(found.desk.is_none(), "{:?}", found.report);
+        assert_eq!(found.status, CameraStatus::Absent);
+        assert_eq!(found.report.status, CameraStatus::Absent);
+        assert!(found.report.devices.is_empty() && found.report.chosen.is_none());
+        let json = serde_json::to_value(&found.report).unwrap();
+        assert_eq!(json["status"], "absent");
+        assert_eq!(json["allowVirtual"], false);
+    }
+
+    #[test]
+    fn virtual_cameras_are_refused_unless_allowed() {
+        let report = reclaim_camera::ProbeReport {
+            backend: Some("Video4Linux".into()),
+            devices: vec![device(0, "Dummy video device (0x0000)", None, true)],
+            error: None,
+        };
+        let refused = discover(&report, false);
+        assert!(refused.desk.is_none());
+        assert_eq!(refused.status, CameraStatus::RefusedVirtual);
+        let json = serde_json::to_value(&refused.report).unwrap();
+        assert_eq!(json["status"], "refusedVirtual");
+        assert_eq!(json["devices"][0]["virtualMarker"], "dummy video device");
+        let allowed = discover(&report, true);
+        assert!(allowed.desk.is_some());
+        assert_eq!(allowed.status, CameraStatus::Present);
+
+        let mixed = reclaim_camera::ProbeReport {
+            devices: vec![
+                device(0, "OBS Virtual Camera", Some("v4l2 loopback"), true),
+                device(2, "HD Pro Webcam C920", Some("uvcvideo"), false),
+            ],
+            ..report
+        };
+        let found = discover(&mixed, false);
+        assert_eq!(found.status, CameraStatus::Present);
+        assert_eq!(found.report.chosen.as_ref().map(|d| d.index), Some(2));
     }
 
     #[test]

@@ -9,6 +9,7 @@
 use std::sync::{Arc, Mutex};
 
 use reclaim_engine::demo::DemoOptions;
+use reclaim_engine::view::CameraStatus;
 use reclaim_engine::{EngineSettings, Ports, Preflight, Shot, StationView, View, ViewUpdate};
 use reclaim_protocol::client::{ClientOptions, ServiceClient};
 use reclaim_service::listener::Limits;
@@ -78,6 +79,8 @@ pub struct Kiosk {
     service: ServiceClient,
     local: Option<LocalService>,
     camera: Option<CameraDesk>,
+    /// What the attract screen says of the camera (the kiosk's own finding, over the service's).
+    camera_status: CameraStatus,
     demo: Option<Arc<Demo>>,
     subscription: Mutex<Option<JoinHandle<()>>>,
     follower: JoinHandle<()>,
@@ -99,6 +102,9 @@ pub struct DemoLaunch {
     pub options: DemoOptions,
     /// Offer the camera path with the synthetic camera.
     pub camera: bool,
+    /// Film with the station's real camera as discovery found it, instead of the synthetic one
+    /// (`--device-camera`; `camera` is then ignored).
+    pub device_camera: Option<crate::camera::StationCamera>,
     /// Seconds without input before "Are you still there?" (`None`: the default).
     pub idle_seconds: Option<u32>,
     /// Seconds of the countdown before the wipe (`None`: the default).
@@ -110,6 +116,7 @@ impl Default for DemoLaunch {
         Self {
             options: DemoOptions::default(),
             camera: true,
+            device_camera: None,
             idle_seconds: None,
             countdown_seconds: None,
         }
@@ -154,12 +161,31 @@ impl Kiosk {
         let demo = demo.map(Arc::new);
         let follower =
             spawn(follow(service.clone(), service.updates(), camera.clone(), demo.clone()));
-        Kiosk { service, local, camera, demo, subscription: Mutex::new(None), follower }
+        let camera_status = CameraStatus::from_available(camera.is_some());
+        Kiosk {
+            service,
+            local,
+            camera,
+            camera_status,
+            demo,
+            subscription: Mutex::new(None),
+            follower,
+        }
+    }
+
+    /// Says why the camera path is hidden (e.g. `refusedVirtual`), as discovery found it.
+    #[must_use]
+    pub fn with_camera_status(mut self, status: CameraStatus) -> Kiosk {
+        self.camera_status = status;
+        self
     }
 
     /// A kiosk on the in-process demo tenant, through the in-process recovery service.
     pub async fn start_demo(launch: DemoLaunch) -> Result<Kiosk, reclaim_service::ServiceError> {
-        let camera_available = launch.camera;
+        let camera_available = match &launch.device_camera {
+            Some(found) => found.desk.is_some(),
+            None => launch.camera,
+        };
         let (idle, countdown) = (launch.idle_seconds, launch.countdown_seconds);
         let hook: reclaim_service::demo::SettingsHook = Arc::new(move |settings| {
             settings.camera_available = camera_available;
@@ -182,8 +208,15 @@ impl Kiosk {
         let client = connect(credential, offline, camera_available).await?;
         let (stack, local) = service.into_parts();
         let demo = Demo::new(stack);
-        let camera = launch.camera.then(|| CameraDesk::new(demo.camera()));
-        Ok(Kiosk::assemble(client, Some(local), camera, Some(demo)))
+        let (camera, status) = match launch.device_camera {
+            Some(found) => (found.desk, found.status),
+            None => {
+                let camera = launch.camera.then(|| CameraDesk::new(demo.camera()));
+                let status = CameraStatus::from_available(camera.is_some());
+                (camera, status)
+            }
+        };
+        Ok(Kiosk::assemble(client, Some(local), camera, Some(demo)).with_camera_status(status))
     }
 
     /// The kiosk's client of the recovery service.
@@ -208,7 +241,7 @@ impl Kiosk {
 
     /// The station as the attract screen shows it.
     pub fn station(&self) -> StationView {
-        self.service.station()
+        StationView { camera: self.camera_status, ..self.service.station() }
     }
 
     /// Sends the current view to `send` at once, then every update, until `send` answers
@@ -221,6 +254,11 @@ impl Kiosk {
         // Subscribed before the current view is read, so no update falls between the two.
         let mut updates = self.service.updates();
         let service = self.service.clone();
+        let camera = self.camera_status;
+        let mut send = move |mut update: ViewUpdate| {
+            update.station.camera = camera;
+            send(update)
+        };
         let task = spawn(async move {
             if !send(service.current()) {
                 return;
@@ -353,6 +391,7 @@ fn offline_station(settings: &EngineSettings) -> StationView {
         ready: false,
         problems: Vec::new(),
         default_locale: settings.default_locale,
+        camera: reclaim_engine::view::CameraStatus::from_available(settings.camera_available),
     }
 }
 

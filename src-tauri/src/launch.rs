@@ -49,6 +49,15 @@ pub struct Launch {
     /// No camera path (only the phone path is offered).
     #[arg(long)]
     pub no_camera: bool,
+    /// Demo: film with the station's real camera (found and checked as in production: virtual
+    /// cameras refused) instead of the synthetic one; without one the camera path is hidden.
+    #[arg(long, conflicts_with = "no_camera")]
+    pub device_camera: bool,
+    /// Print what camera discovery finds (the camera used, virtual cameras refused, the
+    /// backend) as JSON and exit, without a window. With `--config`, its
+    /// `[station] allow_virtual_camera` applies.
+    #[arg(long)]
+    pub check_camera: bool,
     /// Seconds without input before "Are you still there?", 5–3600 (default 90).
     #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u32).range(5..=3600))]
     pub idle_seconds: Option<u32>,
@@ -130,7 +139,7 @@ impl Launch {
                     let credential = reclaim_protocol::station::StationCredential::read_file(file)
                         .map_err(|e| LaunchError::Credential(e.to_string()))?;
                     let offline = offline_station(&credential.station_id, Default::default());
-                    self.connect(credential, offline).await
+                    self.connect(credential, offline, false).await
                 }
                 None => self.start_demo().await,
             },
@@ -151,7 +160,7 @@ impl Launch {
             &config.station.id,
             reclaim_engine::production::view_locale(config.station.locale),
         );
-        let kiosk = self.connect(credential, offline).await?;
+        let kiosk = self.connect(credential, offline, config.station.allow_virtual_camera).await?;
         if let Some(updater) = self.updater(&config) {
             let (service, dir) = (kiosk.service().clone(), self.update_dir.clone());
             tauri::async_runtime::spawn(crate::update::run(
@@ -168,17 +177,27 @@ impl Launch {
         &self,
         credential: reclaim_protocol::station::StationCredential,
         offline: reclaim_engine::StationView,
+        allow_virtual_camera: bool,
     ) -> Result<Kiosk, LaunchError> {
         tracing::info!(service = %credential.service_url, station = %credential.station_id, "fleet station");
-        let camera = if self.no_camera { None } else { crate::camera::station_camera() };
+        let camera = self.station_camera(allow_virtual_camera);
         let options = reclaim_protocol::client::ClientOptions {
-            camera: camera.is_some(),
+            camera: camera.desk.is_some(),
             ..Default::default()
         };
         let client = reclaim_protocol::client::ServiceClient::connect(credential, offline, options)
             .await
             .map_err(|e| LaunchError::Credential(e.to_string()))?;
-        Ok(Kiosk::with_service(client, camera))
+        Ok(Kiosk::with_service(client, camera.desk).with_camera_status(camera.status))
+    }
+
+    /// The station's real camera (none with `--no-camera`).
+    pub fn station_camera(&self, allow_virtual: bool) -> crate::camera::StationCamera {
+        if self.no_camera {
+            crate::camera::StationCamera::none()
+        } else {
+            crate::camera::station_camera(allow_virtual)
+        }
     }
 
     /// A real tenant: the configuration validated, its secrets read from the OS keyring.
@@ -198,18 +217,19 @@ impl Launch {
         if let Some(seconds) = self.countdown_seconds {
             settings.idle_countdown_secs = seconds;
         }
-        let camera = if self.no_camera { None } else { crate::camera::station_camera() };
+        let camera = self.station_camera(config.station.allow_virtual_camera);
         // The doctor's checks decide "out of service", at start and every minute; they make about
         // ten calls, so they get longer than the probes' default.
         settings.preflight_timeout =
             settings.preflight_timeout.max(std::time::Duration::from_secs(30));
-        let doctor = reclaim_engine::doctor::Doctor::new(
+        let doctor = reclaim_service::doctor::Doctor::new(
             config,
             std::sync::Arc::new(reclaim_config::KeyringStore::new()),
         );
         let kiosk =
-            Kiosk::start(station.ports, settings, camera, Some(std::sync::Arc::new(doctor)))
-                .await?;
+            Kiosk::start(station.ports, settings, camera.desk, Some(std::sync::Arc::new(doctor)))
+                .await?
+                .with_camera_status(camera.status);
         if let Some(updater) = updater {
             let (engine, dir) = (kiosk.service().clone(), self.update_dir.clone());
             tauri::async_runtime::spawn(crate::update::run(
@@ -251,6 +271,7 @@ impl Launch {
         let kiosk = Kiosk::start_demo(DemoLaunch {
             options,
             camera: !self.no_camera,
+            device_camera: self.device_camera.then(|| self.station_camera(false)),
             idle_seconds: self.idle_seconds,
             countdown_seconds: self.countdown_seconds,
         })
@@ -279,6 +300,7 @@ fn offline_station(id: &str, locale: reclaim_engine::Locale) -> reclaim_engine::
         ready: false,
         problems: Vec::new(),
         default_locale: locale,
+        camera: Default::default(),
     }
 }
 

@@ -101,6 +101,13 @@ pub fn run() {
             std::process::exit(1);
         }
     };
+    if launch.check_camera {
+        // What discovery decides, for the package test and the installer: no window, no display.
+        let allow = config.as_ref().is_some_and(|c| c.station.allow_virtual_camera);
+        let found = launch.station_camera(allow);
+        println!("{}", serde_json::to_string(&found.report).unwrap_or_default());
+        std::process::exit(0);
+    }
     // Only demo mode has a demo tenant, hence a phone page to show.
     let phone_window = !launch.no_phone_window && config.is_none();
     tracing::debug!("building the app");

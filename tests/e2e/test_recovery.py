@@ -2,6 +2,7 @@
 through the UI (clicks and keys over WebDriver), the phone's side through the emulator's control
 API. Each test asserts what the person at the kiosk sees."""
 
+import glob
 import time
 
 QR = ".qr-code[data-url]"
@@ -124,6 +125,49 @@ def test_idle_countdown_then_wipe_returns_to_attract(s):
 test_idle_countdown_then_wipe_returns_to_attract.args = ["--idle-seconds", "5", "--countdown-seconds", "5"]
 
 
+def camera_hidden_and_explained(s, expected):
+    d = s.demo()
+    s.wait_heading("Recover your account")
+    status = s.attr("[data-testid=station-camera]", "data-camera")
+    assert status in expected, status
+    station = s.invoke("station_status")["ok"]
+    assert (station["camera"], station["ready"]) == (status, True), station
+    if status == "present":
+        return status
+    assert "use your phone" in s.text("[data-testid=station-camera]")
+    s.click(".btn-start")
+    s.wait_heading("Enter your work account")
+    s.type_into("#upn", d.upn("ana"))
+    s.click(".identify-form button[type=submit]")
+    s.wait_heading("Choose how to prove who you are")
+    assert not s.exists(".btn-path.btn-secondary"), "the camera path is offered without a camera"
+    assert s.exists(".btn-path.btn-primary"), "the phone path is not offered"
+    s.screenshot(s.screens / f"{s.test_name}.png")
+    return status
+
+
+def test_without_a_camera_the_camera_path_is_hidden_and_the_station_says_why(s):
+    """No camera: the attract screen says so, the station reports it (and stays in service), and
+    only the phone path is offered."""
+    camera_hidden_and_explained(s, ("absent",))
+
+
+test_without_a_camera_the_camera_path_is_hidden_and_the_station_says_why.args = ["--no-camera"]
+
+
+def test_device_camera_discovery_hides_the_path_without_a_device(s):
+    """The station's real camera discovery (nokhwa, Video4Linux) instead of the synthetic camera:
+    on a machine with no /dev/video* the camera path is hidden and the station says `absent`
+    (scripts/package.sh runs this against the packaged binary). With a device, whatever discovery
+    decided must match what is offered."""
+    devices = glob.glob("/dev/video*")
+    status = camera_hidden_and_explained(s, ("present", "refusedVirtual") if devices else ("absent",))
+    assert devices or status == "absent"
+
+
+test_device_camera_discovery_hides_the_path_without_a_device.args = ["--device-camera"]
+
+
 def test_camera_path_films_the_id_and_reaches_the_tap(s):
     """The kiosk camera (the demo's synthetic one, filming the typed persona's test card): live
     preview, three shots uploaded to the provider, the credential added to Authenticator by QR,
@@ -142,14 +186,24 @@ def test_camera_path_films_the_id_and_reaches_the_tap(s):
     s.wait_for(lambda: s.execute(
         "const c = document.querySelector('canvas'); return !!c && c.width === 640 && c.height === 360;"),
         20, "a live preview")
+    # The local quality check's advice is live: the synthetic camera's sharp card passes, so
+    # the advice turns to "Looks good" and "Take photo" is enabled.
+    assert s.exists("[data-testid=capture-advice][aria-live=polite]"), "no live advice area"
+    s.wait_for(lambda: s.attr("[data-testid=capture-advice]", "data-advice") == "ok", 20,
+               "the quality check passing the synthetic card")
+    assert "Looks good" in s.text("[data-testid=capture-advice]")
     s.screenshot(s.screens / f"{s.test_name}-preview.png")
+    advice_seen = set()
     deadline = time.monotonic() + 90
     while s.heading() == "Scan your ID with this kiosk's camera":
+        # None while the shots upload (the advice is hidden then).
+        advice_seen.add(s.attr("[data-testid=capture-advice]", "data-advice"))
         if s.exists(".split-camera .btn-huge:not([disabled])"):
             s.click(".split-camera .btn-huge")
             time.sleep(0.5)
         assert time.monotonic() < deadline, "the camera path never ended"
         time.sleep(0.2)
+    assert "ok" in advice_seen, advice_seen
     s.wait_heading("Add your verified ID to Microsoft Authenticator")
     offer = s.wait_for(lambda: s.attr(QR, "data-url"), 30, "the issuance QR")
     d.open(offer)  # Authenticator adds the credential

@@ -86,6 +86,7 @@ impl Kiosk {
             ready: false,
             problems: Vec::new(),
             default_locale: settings.default_locale,
+            camera: reclaim_engine::view::CameraStatus::from_available(settings.camera_available),
         };
         let factory = Arc::new(OneStation::new(ports, settings, None));
         let local = LocalService::start(factory, None, Limits::default())

@@ -38,6 +38,7 @@ fn offline() -> StationView {
         ready: false,
         problems: vec![],
         default_locale: reclaim_protocol::Locale::En,
+        camera: Default::default(),
     }
 }
 

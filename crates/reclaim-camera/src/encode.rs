@@ -10,6 +10,7 @@ use zeroize::Zeroize as _;
 
 use crate::error::CameraError;
 use crate::frame::Frame;
+use crate::quality::{Check, FrameQuality};
 
 /// JPEG quality of captures uploaded to the provider.
 pub const CAPTURE_JPEG_QUALITY: u8 = 92;
@@ -79,14 +80,29 @@ impl PreviewEncoder {
 
     /// One preview frame.
     pub fn encode(&self, frame: &Frame) -> Result<PreviewFrame, CameraError> {
+        self.encode_checked(frame, None)
+    }
+
+    /// One preview frame with the quality check `check` run on it (on the half-size frame the
+    /// encoder makes anyway).
+    pub fn encode_checked(
+        &self,
+        frame: &Frame,
+        check: Option<Check>,
+    ) -> Result<PreviewFrame, CameraError> {
+        let quality;
         let (jpeg, width, height) = match self.scale {
-            PreviewScale::Full => (
-                encode_jpeg(frame.rgb(), frame.width(), frame.height(), self.quality)?,
-                frame.width(),
-                frame.height(),
-            ),
+            PreviewScale::Full => {
+                quality = check.map(|c| crate::quality::assess(frame.image(), c));
+                (
+                    encode_jpeg(frame.rgb(), frame.width(), frame.height(), self.quality)?,
+                    frame.width(),
+                    frame.height(),
+                )
+            }
             PreviewScale::Half => {
                 let mut half = half_size(frame.image());
+                quality = check.map(|c| crate::quality::assess(&half, c));
                 let jpeg = encode_jpeg(half.as_raw(), half.width(), half.height(), self.quality);
                 let (w, h) = half.dimensions();
                 let mut raw = std::mem::take(&mut half).into_raw();
@@ -100,6 +116,7 @@ impl PreviewEncoder {
             height,
             sequence: frame.sequence(),
             timestamp: frame.timestamp(),
+            quality,
         })
     }
 }
@@ -140,6 +157,8 @@ pub struct PreviewFrame {
     pub sequence: u64,
     /// Timestamp of the camera frame.
     pub timestamp: Duration,
+    /// The local quality check's verdict on this frame ([`crate::quality`]), when asked for.
+    pub quality: Option<FrameQuality>,
 }
 
 impl PreviewFrame {

@@ -40,12 +40,15 @@ pub use encode::{
 };
 pub use error::CameraError;
 pub use frame::Frame;
-pub use preview_stream::{CAPTURE_TIMEOUT, PreviewStats, PreviewStream};
+pub use preview_stream::{CAPTURE_TIMEOUT, PreviewStats, PreviewStream, QUALITY_INTERVAL};
+pub use probe::{
+    CameraChoice, DeviceInfo, ProbeReport, VIRTUAL_CAMERA_MARKERS, open_device, probe,
+    sysfs_identity, virtual_marker,
+};
 pub use quality::{
     Advice, CARD_GUIDE, Check, FACE_GUIDE, FrameQuality, Guide, QualityMetrics, advise, assess,
     measure,
 };
-pub use probe::{DeviceInfo, ProbeReport, open_device, probe};
 pub use source::{
     DocumentSide, FRAME_HEIGHT, FRAME_RATE, FRAME_WIDTH, FrameSource, Scene, SourceInfo,
     SourceKind, SourceState,

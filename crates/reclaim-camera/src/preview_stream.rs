@@ -4,7 +4,7 @@
 //! could not keep up with (a live preview never lags behind).
 
 use std::ops::ControlFlow;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -16,6 +16,13 @@ use crate::source::{FrameSource, Scene};
 
 /// How long [`PreviewStream::capture`] waits for a fresh frame before giving up.
 pub const CAPTURE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// How often the encoder thread runs the quality check ([`crate::quality`]); frames in between
+/// carry the last verdict (10 checks a second are live enough, and cost a third of 30).
+pub const QUALITY_INTERVAL: Duration = Duration::from_millis(100);
+
+const CHECK_DOCUMENT: u8 = 1;
+const CHECK_SELFIE: u8 = 2;
 
 /// Counters of a running stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +69,8 @@ struct Shared {
     stop: AtomicBool,
     cue: Mutex<Option<Scene>>,
     cue_epoch: AtomicU64,
+    /// The quality check the newest cue asks for (0 none, 1 document, 2 selfie).
+    check: AtomicU8,
     captured: AtomicU64,
     previews: AtomicU64,
     preview_bytes: AtomicU64,
@@ -127,6 +136,7 @@ impl PreviewStream {
             stop: AtomicBool::new(false),
             cue: Mutex::new(None),
             cue_epoch: AtomicU64::new(0),
+            check: AtomicU8::new(CHECK_DOCUMENT),
             captured: AtomicU64::new(0),
             previews: AtomicU64::new(0),
             preview_bytes: AtomicU64::new(0),
@@ -151,6 +161,11 @@ impl PreviewStream {
     /// next [`capture`](Self::capture) returns a frame taken after the cue.
     pub fn cue(&self, scene: Scene) {
         *self.shared.cue.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(scene);
+        let check = match scene {
+            Scene::Selfie => CHECK_SELFIE,
+            Scene::Document(_) | Scene::Empty => CHECK_DOCUMENT,
+        };
+        self.shared.check.store(check, Ordering::SeqCst);
         self.shared.cue_epoch.fetch_add(1, Ordering::SeqCst);
     }
 
@@ -270,6 +285,8 @@ where
 {
     let _end = EndOnDrop(Arc::clone(shared));
     let mut last: Option<u64> = None;
+    // The last verdict: when, for which check, and what.
+    let mut verdict: Option<(Instant, u8, crate::quality::FrameQuality)> = None;
     loop {
         let frame = {
             let mut slot = shared.slot();
@@ -286,8 +303,21 @@ where
             }
         };
         last = Some(frame.sequence());
-        match encoder.encode(&frame) {
-            Ok(preview) => {
+        let check = shared.check.load(Ordering::SeqCst);
+        let fresh = verdict
+            .filter(|(at, c, _)| *c == check && at.elapsed() < QUALITY_INTERVAL)
+            .map(|(_, _, q)| q);
+        let wanted = match (fresh, check) {
+            (Some(_), _) => None,
+            (None, CHECK_SELFIE) => Some(crate::quality::Check::Selfie),
+            (None, _) => Some(crate::quality::Check::Document),
+        };
+        match encoder.encode_checked(&frame, wanted) {
+            Ok(mut preview) => {
+                match (preview.quality, fresh) {
+                    (Some(q), _) => verdict = Some((Instant::now(), check, q)),
+                    (None, q) => preview.quality = q,
+                }
                 drop(frame);
                 shared.previews.fetch_add(1, Ordering::Relaxed);
                 shared.preview_bytes.fetch_add(preview.len() as u64, Ordering::Relaxed);

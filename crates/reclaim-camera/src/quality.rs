@@ -99,15 +99,15 @@ pub const CELL_EDGE: f32 = 6.0;
 pub const MIN_CELLS_PER_LINE: usize = 3;
 
 /// Lowest sharpness of a document that passes.
-pub const MIN_SHARPNESS_DOCUMENT: f32 = 150.0;
+pub const MIN_SHARPNESS_DOCUMENT: f32 = 100.0;
 /// Lowest sharpness of a selfie that passes.
-pub const MIN_SHARPNESS_SELFIE: f32 = 40.0;
+pub const MIN_SHARPNESS_SELFIE: f32 = 32.0;
 /// Highest glare share that passes.
 pub const MAX_GLARE: f32 = 0.01;
 /// Lowest fill that passes.
 pub const MIN_FILL: f32 = 0.8;
 /// Below this content share the guide is taken as empty (no card at all).
-pub const MIN_CONTENT: f32 = 0.08;
+pub const MIN_CONTENT: f32 = 0.15;
 
 /// Measures `frame` and decides. `frame` is a preview-size frame (640×360); anything wider than
 /// 960 pixels is halved first, so a camera frame may be passed as well.
@@ -171,8 +171,8 @@ pub fn measure(frame: &RgbImage, check: Check) -> QualityMetrics {
     for y in 0..gh {
         let row = &raw[((y0 + y) * w + x0) * 3..][..gw * 3];
         for (x, p) in row.chunks_exact(3).enumerate() {
-            grey[y * gw + x] = (77 * i32::from(p[0]) + 150 * i32::from(p[1]) + 29 * i32::from(p[2]))
-                >> 8;
+            grey[y * gw + x] =
+                (77 * i32::from(p[0]) + 150 * i32::from(p[1]) + 29 * i32::from(p[2])) >> 8;
             if p[0].min(p[1]).min(p[2]) >= SATURATED {
                 clipped += 1;
             }
@@ -193,7 +193,13 @@ pub fn measure(frame: &RgbImage, check: Check) -> QualityMetrics {
     let sharpness = (sum2 / n - mean * mean).max(0.0) as f32;
     let glare = clipped as f32 / (gw * gh) as f32;
     if check == Check::Selfie {
-        return QualityMetrics { sharpness, glare: 0.0, fill: 1.0, content: 1.0, touches_side: false };
+        return QualityMetrics {
+            sharpness,
+            glare: 0.0,
+            fill: 1.0,
+            content: 1.0,
+            touches_side: false,
+        };
     }
     // Content cells: mean gradient per cell.
     let (cols, rows) = GRID;
@@ -252,6 +258,9 @@ mod tests {
         fixture
             .personas
             .iter()
+            // Two personas (an ID card and a passport): rendering is slow in a debug build; all
+            // five were measured for the README.
+            .take(2)
             .map(|p| {
                 let front = card::card_front(p);
                 let back = image::load_from_memory(&card::back_png(p))

@@ -153,6 +153,10 @@ pub struct Station {
     pub locale: Locale,
     /// `mode`.
     pub mode: Mode,
+    /// `allow_virtual_camera` (default `false`): use a virtual camera (v4l2loopback, OBS Virtual
+    /// Camera, akvcam, …) as the kiosk's camera. Off, the kiosk refuses them by their V4L2 card
+    /// or driver name, hides the camera path and says `refusedVirtual` on the attract screen.
+    pub allow_virtual_camera: bool,
 }
 
 /// UI languages the kiosk ships.

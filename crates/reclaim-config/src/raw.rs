@@ -31,6 +31,7 @@ pub(crate) struct RawStation {
     pub id: Opt<String>,
     pub locale: Opt<String>,
     pub mode: Opt<String>,
+    pub allow_virtual_camera: Opt<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]

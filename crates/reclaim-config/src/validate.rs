@@ -273,7 +273,8 @@ impl Checker<'_> {
                 }
             },
         };
-        Some(Station { id: id?, locale: locale?, mode: mode? })
+        let allow_virtual_camera = s.allow_virtual_camera.is_some_and(|v| v.into_inner());
+        Some(Station { id: id?, locale: locale?, mode: mode?, allow_virtual_camera })
     }
 
     fn tenant(&mut self, t: Spanned<RawTenant>) -> Result<Tenant, ()> {

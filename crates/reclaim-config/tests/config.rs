@@ -639,3 +639,14 @@ fn http_client_trusts_the_ca_file() {
     emulator.endpoints.ca_file = Some(pem);
     emulator.http_client().expect("a real PEM certificate is accepted");
 }
+
+#[test]
+fn virtual_cameras_are_refused_unless_the_station_allows_them() {
+    assert!(!load(BASE).expect("valid").station.allow_virtual_camera, "off by default");
+    let on = load(&replace("locale = \"de\"", "locale = \"de\"\nallow_virtual_camera = true"));
+    assert!(on.expect("valid").station.allow_virtual_camera);
+    let (key, line, _, msg) =
+        one_error(&replace("locale = \"de\"", "locale = \"de\"\nallow_virtual_camera = \"yes\""));
+    assert_eq!((key.as_str(), line), ("station.allow_virtual_camera", 4));
+    assert!(msg.contains("invalid type"), "{msg}");
+}

@@ -94,6 +94,14 @@ pub enum AuditKind {
         /// Provider id.
         provider: String,
     },
+    /// A provider return without a valid proof for the pending hand-off was refused; the
+    /// session did not move.
+    ProviderReturnRefused {
+        /// Provider id.
+        provider: String,
+        /// Why (`no_proof`, `wrong_request`, `bad_proof`, `proof_expired`, `malformed`, …).
+        cause: String,
+    },
     /// A presentation request was asked for.
     PresentationRequested {
         /// 1-based attempt.

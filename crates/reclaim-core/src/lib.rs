@@ -27,8 +27,8 @@ pub use reason::{EligibilityCause, ReasonCode};
 pub use secret::{Claims, PersonName, TapCode, Upn};
 pub use session::{
     AdapterFailure, CallbackEvent, Effect, EligibilityFacts, EligibilityResult, Input, NameQuery,
-    PresentationSpec, Provider, ProviderEvent, Screen, Session, State, Subject, TapCleanup, TapFailure,
-    step,
+    PresentationSpec, Provider, ProviderEvent, Screen, Session, State, Subject, TapCleanup,
+    TapFailure, step,
 };
 pub use tap::{TapRequest, fit};
 

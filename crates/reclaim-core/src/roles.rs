@@ -45,7 +45,11 @@ pub const DEFAULT_REFUSED_ROLES: &[BuiltInRole] = &[
     role("Application Developer", "cf1c38e5-3621-4004-a7cb-879624dced7c", true),
     role("Attribute Provisioning Administrator", "ecb2c6bf-0ab6-418e-bd87-7986f8d63bbe", true),
     role("Attribute Provisioning Reader", "422218e4-db15-4ef9-bbe0-8afb41546d79", true),
-    role("Authentication Extensibility Administrator", "25a516ed-2fa0-40ea-a2d0-12923a21473a", true),
+    role(
+        "Authentication Extensibility Administrator",
+        "25a516ed-2fa0-40ea-a2d0-12923a21473a",
+        true,
+    ),
     role("B2C IEF Keyset Administrator", "aaf43236-0c0d-4d5f-883a-6955382ac081", true),
     role("Cloud Device Administrator", "7698a772-787b-4ac8-901f-60d6b08affd2", true),
     role("Directory Writers", "9360feb5-f418-4baa-8175-e2a00bac4301", true),
@@ -76,9 +80,10 @@ pub fn holds_refused_role(held: &[String], refused: &[String]) -> bool {
 pub fn is_template_id(id: &str) -> bool {
     let parts: Vec<&str> = id.split('-').collect();
     parts.len() == 5
-        && parts.iter().zip([8, 4, 4, 4, 12]).all(|(p, n)| {
-            p.len() == n && p.chars().all(|c| c.is_ascii_hexdigit())
-        })
+        && parts
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(p, n)| p.len() == n && p.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
 #[cfg(test)]

@@ -915,7 +915,10 @@ fn transition(mut s: Session, input: Input, now: OffsetDateTime) -> (Session, Ve
         (State::CheckingRoles { subject, request }, Input::Roles(result)) => {
             checked_roles(s, subject, request, result, now)
         }
-        (State::IssuingTap { subject, request, .. }, Input::TapCreated { code: tap, method_id }) => {
+        (
+            State::IssuingTap { subject, request, .. },
+            Input::TapCreated { code: tap, method_id },
+        ) => {
             let e_audit = AuditKind::TapIssued {
                 lifetime_in_minutes: request.lifetime_in_minutes,
                 is_usable_once: request.is_usable_once,
@@ -1039,8 +1042,14 @@ fn eligibility(
         }
         EligibilityResult::Found(f) => f,
     };
-    let EligibilityFacts { user, member_groups, vc_policy, profiles, tap_policy, role_template_ids } =
-        *facts;
+    let EligibilityFacts {
+        user,
+        member_groups,
+        vc_policy,
+        profiles,
+        tap_policy,
+        role_template_ids,
+    } = *facts;
     let cause = if !user.user_principal_name.expose().eq_ignore_ascii_case(upn.expose()) {
         Some(EligibilityCause::UnknownUser)
     } else if !user.is_enabled() {
@@ -1055,10 +1064,11 @@ fn eligibility(
     drop(upn);
     if cause == Some(EligibilityCause::PrivilegedRole) {
         // The same neutral answer as any ineligible account; the audit says why.
-        let e = vec![s.audit(
-            now,
-            AuditKind::PrivilegedRoleRefused { stage: RoleCheckStage::Eligibility },
-        )];
+        let e =
+            vec![s.audit(
+                now,
+                AuditKind::PrivilegedRoleRefused { stage: RoleCheckStage::Eligibility },
+            )];
         let (s, mut rest) = not_eligible(s, cause, ReasonCode::NotEligible, now);
         let mut all = e;
         all.append(&mut rest);
@@ -1329,10 +1339,9 @@ fn checked_roles(
     };
     if holds_refused_role(&roles, &s.config.refused_role_template_ids) {
         drop(subject);
-        let e = vec![s.audit(
-            now,
-            AuditKind::PrivilegedRoleRefused { stage: RoleCheckStage::BeforeTap },
-        )];
+        let e = vec![
+            s.audit(now, AuditKind::PrivilegedRoleRefused { stage: RoleCheckStage::BeforeTap }),
+        ];
         return s.end(ReasonCode::NotEligible, now, e);
     }
     if s.taps_requested != 0 {

@@ -49,6 +49,22 @@ struct Scenario {
     type_ok: bool,
     names: Names,
     directory: Directory,
+    roles: Roles,
+}
+
+/// The user's directory roles: at eligibility, and as read again right before the TAP.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Roles {
+    /// No role on the refusal list, then or later.
+    None,
+    /// A harmless role ("User").
+    Harmless,
+    /// A refused role (Global Administrator) from the start.
+    Refused,
+    /// Granted after eligibility: seen only by the check right before the TAP.
+    GrantedLater,
+    /// The second read fails.
+    ReadFails,
 }
 
 impl Scenario {
@@ -149,13 +165,38 @@ impl Scenario {
             && names_match
             && self.directory == Directory::Only
             && self.in_tap
+            && matches!(self.roles, Roles::None | Roles::Harmless)
+    }
+
+    fn eligibility_roles(&self) -> Vec<String> {
+        match self.roles {
+            Roles::Refused => vec![GLOBAL_ADMIN.into()],
+            Roles::Harmless => vec!["b79fbf4d-3ef9-4689-8143-76b194e85509".into()],
+            Roles::None | Roles::GrantedLater | Roles::ReadFails => vec![],
+        }
+    }
+
+    fn roles_answer(&self) -> Result<Vec<String>, AdapterFailure> {
+        match self.roles {
+            Roles::Refused | Roles::GrantedLater => Ok(vec![GLOBAL_ADMIN.into()]),
+            Roles::ReadFails => Err(AdapterFailure::Unavailable),
+            Roles::None | Roles::Harmless => Ok(self.eligibility_roles()),
+        }
+    }
+
+    fn eligibility_input(&self) -> Input {
+        let mut f = facts(self.dir_user(), &self.groups(), self.level());
+        if let EligibilityResult::Found(facts) = &mut f {
+            facts.role_template_ids = self.eligibility_roles();
+        }
+        Input::Eligibility(f)
     }
 
     fn happy_inputs(&self) -> Vec<Input> {
         vec![
             Input::Begin,
             Input::SubmitUpn(Upn::new(UPN)),
-            Input::Eligibility(facts(self.dir_user(), &self.groups(), self.level())),
+            self.eligibility_input(),
             Input::ChooseProvider { provider: "trueid".into(), path: ScanPath::Camera },
             Input::Provider(ProviderEvent::IssuanceOffered { url: "openid-vc://offer".into() }),
             Input::Provider(ProviderEvent::IdentityIssued),
@@ -163,7 +204,8 @@ impl Scenario {
             retrieved("r1"),
             verified("r1", self.credential()),
             Input::UsersByName(self.directory_answer()),
-            Input::TapCreated(TapCode::new(TAP)),
+            Input::Roles(self.roles_answer()),
+            tap_created(),
             Input::Done,
         ]
     }
@@ -189,8 +231,15 @@ fn scenario() -> impl Strategy<Value = Scenario> {
                 1 => Just(Directory::Error)
             ],
         ),
+        prop_oneof![
+            6 => Just(Roles::None),
+            1 => Just(Roles::Harmless),
+            1 => Just(Roles::Refused),
+            1 => Just(Roles::GrantedLater),
+            1 => Just(Roles::ReadFails)
+        ],
     )
-        .prop_map(|((enabled, member, blank_given, in_prod, in_eval, excluded, in_tap), (relaxed, score, issuer_ok, revoked, type_ok, names, directory))| Scenario {
+        .prop_map(|((enabled, member, blank_given, in_prod, in_eval, excluded, in_tap), (relaxed, score, issuer_ok, revoked, type_ok, names, directory), roles)| Scenario {
             enabled: enabled || member, // bias towards reachable
             member: member || enabled,
             blank_given,
@@ -205,6 +254,7 @@ fn scenario() -> impl Strategy<Value = Scenario> {
             type_ok,
             names,
             directory,
+            roles,
         })
 }
 
@@ -221,6 +271,8 @@ enum Noise {
     CreatedAgain,
     TapCreated,
     TapFailed,
+    TapFailedUnavailable,
+    RolesNone,
     UsersPerfect,
     Done,
     Tick(i64),
@@ -241,6 +293,8 @@ fn noise() -> impl Strategy<Value = Noise> {
         1 => Just(Noise::CreatedAgain),
         2 => Just(Noise::TapCreated),
         1 => Just(Noise::TapFailed),
+        1 => Just(Noise::TapFailedUnavailable),
+        2 => Just(Noise::RolesNone),
         2 => Just(Noise::UsersPerfect),
         1 => Just(Noise::Done),
         2 => (1i64..2000).prop_map(Noise::Tick),
@@ -286,8 +340,13 @@ impl Noise {
             Noise::CreatedAgain => {
                 (Input::PresentationCreated { request_id: "r1".into(), url: "u".into() }, 1)
             }
-            Noise::TapCreated => (Input::TapCreated(TapCode::new(TAP)), 1),
+            Noise::TapCreated => (tap_created(), 1),
             Noise::TapFailed => (Input::TapFailed(TapFailure::PolicyRefused), 1),
+            Noise::TapFailedUnavailable => {
+                (Input::TapFailed(TapFailure::Failed(AdapterFailure::Unavailable)), 1)
+            }
+            // The role answer again, out of turn: only the answer to our own CheckRoles counts.
+            Noise::RolesNone => (Input::Roles(sc.roles_answer()), 1),
             // A directory answer that would pass, arriving when the scenario's real answer would not:
             // only accepted in Verifying, where it is the (single) answer to our own query.
             Noise::UsersPerfect => (Input::UsersByName(sc.directory_answer()), 1),
@@ -303,8 +362,8 @@ impl Noise {
 fn sequence() -> impl Strategy<Value = (Scenario, Vec<(usize, Noise)>, Vec<usize>, u8)> {
     (
         scenario(),
-        prop::collection::vec((0usize..14, noise()), 0..8),
-        prop::collection::vec(0usize..12, 0..2),
+        prop::collection::vec((0usize..15, noise()), 0..8),
+        prop::collection::vec(0usize..13, 0..2),
         0u8..3,
     )
 }
@@ -314,8 +373,86 @@ fn holds_secret_text(effects: &[Effect]) -> bool {
     ["maria", "souza", "clara", &TAP.to_lowercase()].iter().any(|s| all.contains(s))
 }
 
+/// Runs a generated sequence and a final Cancel / idle / day-long wait; every effect in order.
+fn drive(
+    sc: &Scenario,
+    noise: Vec<(usize, Noise)>,
+    drops: Vec<usize>,
+    ending: u8,
+) -> (Session, Vec<Effect>) {
+    let mut inputs: Vec<(Input, i64)> = sc.happy_inputs().into_iter().map(|i| (i, 1)).collect();
+    for d in drops {
+        if d < inputs.len() {
+            inputs.remove(d);
+        }
+    }
+    for (pos, n) in noise {
+        let at = pos.min(inputs.len());
+        inputs.insert(at, n.input(sc));
+    }
+    let mut s = session();
+    let mut now = t0();
+    let mut effects = Vec::new();
+    for (input, jump) in inputs {
+        now += Duration::seconds(jump);
+        let (next, e) = step(s, input, now);
+        s = next;
+        effects.extend(e);
+    }
+    let (end_input, end_time) = match ending {
+        0 => (Input::Cancel, now + Duration::seconds(1)),
+        1 => (Input::IdleTimeout, now + Duration::seconds(1)),
+        _ => (Input::Tick, now + Duration::days(1)),
+    };
+    let (s, e) = step(s, end_input, end_time);
+    effects.extend(e);
+    (s, effects)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    /// Walk-away (issue 13 item 4): every created, unconfirmed TAP is followed by a delete
+    /// effect when the session ends without confirmation — by the method id once the creation
+    /// answered, otherwise by "created since this session's attempt" — before the wipe; a TAP
+    /// confirmed with `Done` is never deleted; nothing is deleted that was never asked for.
+    #[test]
+    fn every_unconfirmed_tap_is_deleted((sc, noise, drops, ending) in sequence()) {
+        let (s, effects) = drive(&sc, noise, drops, ending);
+        let create_at = effects.iter().position(|e| matches!(e, Effect::CreateTap { .. }));
+        let deletes: Vec<(usize, &TapCleanup)> = effects
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| match e { Effect::DeleteTap(c) => Some((i, c)), _ => None })
+            .collect();
+        let Some(create_at) = create_at else {
+            prop_assert!(deletes.is_empty(), "a delete without a creation");
+            return Ok(());
+        };
+        let shown = effects.iter().any(|e| matches!(e, Effect::Show(Screen::Tap { .. })));
+        match ended_reason(&s) {
+            Some(ReasonCode::TapIssued) => {
+                prop_assert!(shown);
+                prop_assert!(deletes.is_empty(), "a confirmed TAP was deleted");
+            }
+            Some(reason) => {
+                prop_assert_eq!(deletes.len(), 1, "ended {:?} without deleting the TAP", reason);
+                let (at, cleanup) = deletes[0];
+                prop_assert!(at > create_at);
+                let wipe_at = effects.iter().position(|e| matches!(e, Effect::Wipe)).unwrap();
+                prop_assert!(at < wipe_at, "the delete comes after the wipe");
+                prop_assert_eq!(cleanup.user_id.as_str(), USER_ID);
+                if shown {
+                    prop_assert_eq!(cleanup.method_id.as_deref(), Some(TAP_METHOD));
+                } else {
+                    prop_assert!(cleanup.method_id.is_none() && cleanup.created_since.is_some());
+                }
+                let audited = audit_lines(&effects).iter().any(|l| l.contains("tap_deletion_requested"));
+                prop_assert!(audited);
+            }
+            None => prop_assert!(false, "not wiped after the ending"),
+        }
+    }
 
     #[test]
     fn tap_only_when_every_precondition_holds((sc, noise, drops, ending) in sequence()) {
@@ -402,6 +539,7 @@ fn oracle_positive_case_reaches_create_tap() {
         type_ok: true,
         names: Names::Middle,
         directory: Directory::Only,
+        roles: Roles::Harmless,
     };
     assert!(sc.tap_allowed());
     let (s, effects) = run(session(), sc.happy_inputs());

@@ -227,7 +227,7 @@ fn verified_before_retrieved_is_accepted_and_foreign_ids_are_ignored() {
     for foreign in [
         retrieved("r2"),
         verified("r2", credential("Maria", "Souza", Some(99.0))),
-        Input::TapCreated(TapCode::new("x")),
+        Input::TapCreated { code: TapCode::new("x"), method_id: "m".into() },
         Input::Done,
     ] {
         let before = format!("{:?}", s.state());
@@ -295,4 +295,114 @@ fn malformed_upn_stays_on_identify() {
     let (s, effects) = run(session(), vec![Input::Begin, Input::SubmitUpn(Upn::new("not an upn"))]);
     assert_eq!(s.state().name(), "identifying");
     assert!(effects.iter().any(|e| matches!(e, Effect::Show(Screen::Identify { invalid: true }))));
+}
+
+/// Runs the happy path up to the TAP screen (the TAP created, not yet confirmed).
+fn to_tap_screen() -> (Session, time::OffsetDateTime) {
+    let mut s = session();
+    let mut now = t0();
+    let inputs =
+        happy(&[G_PROD, G_TAP], Exact, credential("Maria", "Souza", Some(88.0)), vec![me()]);
+    let n = inputs.len() - 1; // all but Done
+    for i in inputs.into_iter().take(n) {
+        now += time::Duration::seconds(1);
+        s = step(s, i, now).0;
+    }
+    assert_eq!(s.state().name(), "showing_tap");
+    (s, now)
+}
+
+fn deletes(effects: &[Effect]) -> Vec<TapCleanup> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::DeleteTap(c) => Some(c.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn cancel_idle_or_deadline_on_the_tap_screen_deletes_the_tap_by_its_id() {
+    for (input, late) in [(Input::Cancel, false), (Input::IdleTimeout, false), (Input::Tick, true)]
+    {
+        let (s, now) = to_tap_screen();
+        let at = if late { s.deadline().expect("deadline") } else { now };
+        let (s, effects) = step(s, input, at);
+        let d = deletes(&effects);
+        assert_eq!(d.len(), 1, "{effects:?}");
+        assert_eq!(d[0].method_id.as_deref(), Some(TAP_METHOD));
+        assert_eq!(d[0].user_id, USER_ID);
+        assert_ne!(ended_reason(&s), Some(ReasonCode::TapIssued));
+        assert!(audit_lines(&effects).iter().any(|l| l.contains("\"method_known\":true")));
+    }
+    // Done confirms: nothing is deleted.
+    let (s, now) = to_tap_screen();
+    let (s, effects) = step(s, Input::Done, now);
+    assert!(deletes(&effects).is_empty());
+    assert_eq!(ended_reason(&s), Some(ReasonCode::TapIssued));
+}
+
+#[test]
+fn a_wipe_during_creation_or_a_failed_creation_deletes_what_was_created_since() {
+    let inputs =
+        happy(&[G_PROD, G_TAP], Exact, credential("Maria", "Souza", Some(88.0)), vec![me()]);
+    let n = inputs.len() - 2; // up to the role check: the TAP is being created
+    for last in [
+        Input::Cancel,
+        Input::IdleTimeout,
+        Input::TapFailed(TapFailure::Failed(AdapterFailure::Unavailable)),
+        Input::TapFailed(TapFailure::PolicyRefused),
+    ] {
+        let mut s = session();
+        let mut now = t0();
+        let mut asked_at = None;
+        for i in inputs.iter().take(n).cloned() {
+            now += time::Duration::seconds(1);
+            let (next, e) = step(s, i, now);
+            if e.iter().any(|e| matches!(e, Effect::CreateTap { .. })) {
+                asked_at = Some(now);
+            }
+            s = next;
+        }
+        assert_eq!(s.state().name(), "issuing_tap");
+        let (s, effects) = step(s, last, now + time::Duration::seconds(1));
+        let d = deletes(&effects);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].method_id, None);
+        assert_eq!(d[0].created_since, asked_at);
+        assert!(s.is_wiped());
+    }
+}
+
+#[test]
+fn privileged_roles_end_with_the_neutral_answer_at_eligibility_and_before_the_tap() {
+    // At eligibility: the same screen as any ineligible account, the cause in the audit only.
+    let mut inputs =
+        happy(&[G_PROD, G_TAP], Exact, credential("Maria", "Souza", Some(88.0)), vec![me()]);
+    if let Input::Eligibility(EligibilityResult::Found(f)) = &mut inputs[2] {
+        f.role_template_ids = vec![GLOBAL_ADMIN.to_uppercase()];
+    }
+    let (s, effects) = run(session(), inputs.into_iter().take(3).collect());
+    assert_eq!(ended_reason(&s), Some(ReasonCode::NotEligible));
+    let lines = audit_lines(&effects).join("\n");
+    assert!(lines.contains("\"event\":\"privileged_role_refused\",\"stage\":\"eligibility\""));
+    assert!(lines.contains("\"cause\":\"privileged_role\""));
+
+    // Granted after eligibility: the second read refuses, no CreateTap.
+    let mut inputs =
+        happy(&[G_PROD, G_TAP], Exact, credential("Maria", "Souza", Some(88.0)), vec![me()]);
+    let roles_at = inputs.iter().position(|i| matches!(i, Input::Roles(_))).expect("roles");
+    inputs[roles_at] = Input::Roles(Ok(vec![GLOBAL_ADMIN.into()]));
+    let (s, effects) = run(session(), inputs);
+    assert_eq!(ended_reason(&s), Some(ReasonCode::NotEligible));
+    assert_eq!(count_create_tap(&effects), 0);
+    assert!(audit_lines(&effects).iter().any(|l| l.contains("\"stage\":\"before_tap\"")));
+    // A failed read fails closed.
+    let mut inputs =
+        happy(&[G_PROD, G_TAP], Exact, credential("Maria", "Souza", Some(88.0)), vec![me()]);
+    inputs[roles_at] = Input::Roles(Err(AdapterFailure::Unavailable));
+    let (s, effects) = run(session(), inputs);
+    assert_eq!(ended_reason(&s), Some(ReasonCode::ServiceUnavailable));
+    assert_eq!(count_create_tap(&effects), 0);
 }

@@ -36,6 +36,10 @@ pub enum FaultKind {
     /// Wait this long, then handle the call normally.
     #[serde(rename_all = "camelCase")]
     Delay { millis: u64 },
+    /// Handle the call (its effect happens), then answer this status (504, 500, …) with the
+    /// service's error body instead of the real answer: the caller's answer is lost.
+    #[serde(rename_all = "camelCase")]
+    LoseAnswer { status: u16 },
     /// Request Service callbacks: do not send the next N.
     DropCallbacks,
     /// Request Service callbacks: send each of the next N twice.
@@ -133,19 +137,50 @@ impl Faults {
         method: &Method,
         path: &str,
     ) -> Option<Response> {
-        match self.take_for_call(service, method, path)? {
-            FaultKind::Delay { millis } => {
-                tokio::time::sleep(Duration::from_millis(millis)).await;
-                None
+        match self.intercept_call(service, method, path).await {
+            Intercepted::Answer(resp) => Some(resp),
+            Intercepted::Pass | Intercepted::LoseAnswer(_) => None,
+        }
+    }
+
+    /// Applies a matching rule to an incoming call, including the ones that act after it.
+    pub async fn intercept_call(
+        &self,
+        service: Service,
+        method: &Method,
+        path: &str,
+    ) -> Intercepted {
+        match self.take_for_call(service, method, path) {
+            None | Some(FaultKind::DropCallbacks | FaultKind::DuplicateCallbacks) => {
+                Intercepted::Pass
             }
-            FaultKind::Status { status, retry_after } => Some(fault_response(
+            Some(FaultKind::Delay { millis }) => {
+                tokio::time::sleep(Duration::from_millis(millis)).await;
+                Intercepted::Pass
+            }
+            Some(FaultKind::Status { status, retry_after }) => Intercepted::Answer(fault_response(
                 service,
                 StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
                 retry_after,
             )),
-            FaultKind::DropCallbacks | FaultKind::DuplicateCallbacks => None,
+            Some(FaultKind::LoseAnswer { status }) => Intercepted::LoseAnswer(fault_response(
+                service,
+                StatusCode::from_u16(status).unwrap_or(StatusCode::GATEWAY_TIMEOUT),
+                None,
+            )),
         }
     }
+}
+
+/// What an intercepted call does.
+#[derive(Debug)]
+pub enum Intercepted {
+    /// Handle it normally.
+    Pass,
+    /// Answer this instead of handling it.
+    Answer(Response),
+    /// Handle it, then answer this instead of the real answer.
+    LoseAnswer(Response),
 }
 
 /// The error a real service of that kind would send for an injected status.

@@ -48,6 +48,32 @@ pub struct Fixture {
     pub contracts: Vec<ContractFixture>,
     #[serde(default)]
     pub personas: Vec<PersonaFixture>,
+    /// Directory role assignments (active or PIM-eligible) to users or role-assignable groups.
+    #[serde(default)]
+    pub role_assignments: Vec<RoleAssignmentFixture>,
+}
+
+/// One directory role assignment (`microsoft-apis-v2.md` §2).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleAssignmentFixture {
+    /// A user, or a group with `is_assignable_to_role = true`.
+    pub principal_id: Uuid,
+    /// The role's template id (= `roleDefinitionId` of a built-in role).
+    pub role_definition_id: String,
+    /// The role's name, for people reading the fixture.
+    #[serde(default)]
+    pub role_name: String,
+    /// `/` (tenant) unless scoped.
+    #[serde(default = "root_scope")]
+    pub directory_scope_id: String,
+    /// PIM-eligible (not activated) rather than active.
+    #[serde(default)]
+    pub eligible: bool,
+}
+
+fn root_scope() -> String {
+    "/".to_owned()
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -100,6 +126,9 @@ pub struct GroupFixture {
     /// Groups that are direct members of this group (nesting for checkMemberGroups).
     #[serde(default)]
     pub member_groups: Vec<Uuid>,
+    /// A role-assignable group (`isAssignableToRole`): directory roles may be assigned to it.
+    #[serde(default)]
+    pub is_assignable_to_role: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -627,6 +656,21 @@ impl Fixture {
                     "contract {} does not issue {} as {} for provider {}",
                     c.id, p.credential_type, p.issuer_did, p.id
                 ));
+            }
+        }
+        for r in &self.role_assignments {
+            let to_group = self.groups.iter().find(|g| g.id == r.principal_id);
+            if !users.contains(&r.principal_id) && to_group.is_none() {
+                return bad(format!("role assignment to unknown principal {}", r.principal_id));
+            }
+            if to_group.is_some_and(|g| !g.is_assignable_to_role) {
+                return bad(format!(
+                    "role assignment to group {} which is not role-assignable",
+                    r.principal_id
+                ));
+            }
+            if Uuid::parse_str(&r.role_definition_id).is_err() {
+                return bad(format!("role definition id {:?} is not a GUID", r.role_definition_id));
             }
         }
         for p in &self.personas {

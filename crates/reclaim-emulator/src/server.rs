@@ -252,9 +252,11 @@ async fn dispatch(routers: std::sync::Arc<Routers>, mut req: Request) -> Respons
             )
         };
 
-    if let Some(resp) = routers.state.faults().intercept(service, req.method(), &path).await {
-        return resp;
-    }
+    let lost = match routers.state.faults().intercept_call(service, req.method(), &path).await {
+        crate::faults::Intercepted::Answer(resp) => return resp,
+        crate::faults::Intercepted::LoseAnswer(resp) => Some(resp),
+        crate::faults::Intercepted::Pass => None,
+    };
     let query = req.uri().query().map(|q| format!("?{q}")).unwrap_or_default();
     match format!("{path}{query}").parse::<Uri>() {
         Ok(uri) => *req.uri_mut() = uri,
@@ -263,10 +265,12 @@ async fn dispatch(routers: std::sync::Arc<Routers>, mut req: Request) -> Respons
     req.extensions_mut().insert(PublicBase(base));
     req.extensions_mut().insert(service);
     let router = routers.get(service).clone();
-    match router.oneshot(req.map(Body::new)).await {
+    let answer = match router.oneshot(req.map(Body::new)).await {
         Ok(r) => r,
         Err(never) => match never {},
-    }
+    };
+    // A lost answer: the call took effect, the caller hears only the injected error.
+    lost.unwrap_or(answer)
 }
 
 /// Where the generated TLS material went.

@@ -22,7 +22,7 @@ const G_PRODUCTION: &str = "6a000000-0000-4000-8000-000000000001";
 const G_PILOT: &str = "6a000000-0000-4000-8000-000000000002";
 const G_FIELD: &str = "6a000000-0000-4000-8000-000000000004";
 const G_TAP: &str = "6a000000-0000-4000-8000-000000000006";
-const USERS_IN_DEMO: usize = 16;
+const USERS_IN_DEMO: usize = 19;
 const POLICY_REFUSAL: &str = "Converged UserCredentialPolicy does not allow creating or updating this authentication method. AuthMethodType [TemporaryAccessPass].";
 
 fn url(emu: &Emu, path: &str) -> String {
@@ -949,4 +949,111 @@ async fn unknown_segments_and_methods_are_graph_errors() {
     graph_error(r, 405, "Request_BadRequest").await;
     let r = get(&emu, "/v1.0/users", &[("$bogus", "1")]).await;
     graph_error(r, 400, "BadRequest").await;
+}
+
+// ── directory roles (microsoft-apis-v2.md §2) ───────────────────────────────────────────────
+
+const OLGA: &str = "1a000000-0000-4000-8000-000000000011";
+const HUGO: &str = "1a000000-0000-4000-8000-000000000012";
+const PETRA: &str = "1a000000-0000-4000-8000-000000000013";
+const G_HELPDESK: &str = "6a000000-0000-4000-8000-000000000008";
+const GLOBAL_ADMIN: &str = "62e90394-69f5-4237-9190-012177145e10";
+const HELPDESK_ADMIN: &str = "729827e3-9c14-49f7-bb1b-9608f156bbb8";
+const PRIVILEGED_ROLE_ADMIN: &str = "e8611ab8-c189-46e8-94e1-60213ab1f814";
+
+fn role_ids(body: &Value) -> Vec<(String, String)> {
+    body["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["principalId"].as_str().unwrap().to_owned(),
+                a["roleDefinitionId"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn role_assignments_are_served_as_graph_serves_them() {
+    let emu = Emu::start().await;
+    let by = |id: &str| format!("principalId eq '{id}'");
+    // B: active assignments of exactly this principal.
+    let b = json(
+        get(&emu, "/v1.0/roleManagement/directory/roleAssignments", &[("$filter", &by(OLGA))])
+            .await,
+    )
+    .await;
+    assert_eq!(role_ids(&b), [(OLGA.to_owned(), GLOBAL_ADMIN.to_owned())]);
+    assert_eq!(b["value"][0]["directoryScopeId"], "/");
+    // …a group's assignment is not the member's there,
+    let b = json(
+        get(&emu, "/v1.0/roleManagement/directory/roleAssignments", &[("$filter", &by(HUGO))])
+            .await,
+    )
+    .await;
+    assert!(role_ids(&b).is_empty());
+    // C: but the transitive view returns it, with the group as the principal (beta, eventual).
+    let hugo = by(HUGO);
+    let q = [("$count", "true"), ("$filter", hugo.as_str())];
+    let c = json(
+        get_eventual(&emu, "/beta/roleManagement/directory/transitiveRoleAssignments", &q).await,
+    )
+    .await;
+    assert_eq!(role_ids(&c), [(G_HELPDESK.to_owned(), HELPDESK_ADMIN.to_owned())]);
+    assert_eq!(c["@odata.count"], 1);
+    // …404 without ConsistencyLevel, and no v1.0 route.
+    let r = get(&emu, "/beta/roleManagement/directory/transitiveRoleAssignments", &q).await;
+    assert_eq!(r.status(), 404);
+    let r =
+        get_eventual(&emu, "/v1.0/roleManagement/directory/transitiveRoleAssignments", &q).await;
+    assert_eq!(r.status(), 400);
+    // D: eligible (PIM) assignments; they are not active ones.
+    let d = json(
+        get(
+            &emu,
+            "/v1.0/roleManagement/directory/roleEligibilityScheduleInstances",
+            &[("$filter", &by(PETRA))],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(role_ids(&d), [(PETRA.to_owned(), PRIVILEGED_ROLE_ADMIN.to_owned())]);
+    assert_eq!(d["value"][0]["memberType"], "Direct");
+    let b = json(
+        get(&emu, "/v1.0/roleManagement/directory/roleAssignments", &[("$filter", &by(PETRA))])
+            .await,
+    )
+    .await;
+    assert!(role_ids(&b).is_empty());
+    // Anyone else: nothing.
+    let b = json(
+        get(&emu, "/v1.0/roleManagement/directory/roleAssignments", &[("$filter", &by(ANA))]).await,
+    )
+    .await;
+    assert!(role_ids(&b).is_empty());
+    // Other filters are refused.
+    let r = get(
+        &emu,
+        "/v1.0/roleManagement/directory/roleAssignments",
+        &[("$filter", "startsWith(principalId,'1')")],
+    )
+    .await;
+    graph_error(r, 400, "Request_UnsupportedQuery").await;
+}
+
+#[tokio::test]
+async fn role_reads_need_a_role_management_permission() {
+    let emu = Emu::start().await;
+    let token = emu.mint(READONLY_CLIENT_ID, Resource::Graph, &["User.Read.All"]);
+    let r = emu
+        .http
+        .get(url(&emu, "/v1.0/roleManagement/directory/roleAssignments"))
+        .bearer_auth(token)
+        .query(&[("$filter", format!("principalId eq '{OLGA}'"))])
+        .send()
+        .await
+        .unwrap();
+    graph_error(r, 403, "Authorization_RequestDenied").await;
 }

@@ -18,12 +18,13 @@ const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer
 const KEY_PEM: &str = include_str!("../fixtures/demo-credentials/kiosk-demo.key.pem");
 const CERT_PEM: &str = include_str!("../fixtures/demo-credentials/kiosk-demo.cert.pem");
 const TENANT_DOMAIN: &str = "contoso.example";
-const KIOSK_GRAPH_ROLES: [&str; 5] = [
+const KIOSK_GRAPH_ROLES: [&str; 6] = [
     "User.Read.All",
     "GroupMember.Read.All",
     "UserAuthenticationMethod.ReadWrite.All",
     "Policy.Read.AuthenticationMethod",
     "VerifiedId-Profile.Read.All",
+    "RoleManagement.Read.Directory",
 ];
 
 // ── helpers ─────────────────────────────────────────────────────────────────────────────────────

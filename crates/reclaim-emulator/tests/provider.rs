@@ -262,17 +262,29 @@ async fn link(emu: &Emu, provider: &str, body: Value) -> (String, String) {
 async fn expired_hosted_flow_is_forgotten_after_the_grace_period() {
     use reclaim_emulator::provider::{EXPIRED_GRACE_SECS, hosted::FLOW_LIFETIME_SECS};
     let emu = Emu::start().await;
-    let body = json!({ "requestId": "req-1", "returnUrl": "http://127.0.0.1:9/back" });
+    let body = json!({ "requestId": "req-1", "returnUrl": "http://127.0.0.1:9/back",
+                       "ttlSeconds": FLOW_LIFETIME_SECS });
     let (url, _) = link(&emu, "trueid", body).await;
     let get = |url: String| {
         let http = emu.http.clone();
         async move { http.get(url).header("accept", "application/json").send().await.unwrap() }
     };
+    // A flow lives no longer than its link: a 60 s link's flow is over after 60 s.
+    let short = json!({ "requestId": "req-0", "returnUrl": "http://127.0.0.1:9/back",
+                        "ttlSeconds": 60 });
+    let (short, _) = link(&emu, "trueid", short).await;
+    let short = json(get(short).await).await["url"].as_str().unwrap().to_owned();
     let r = get(url).await;
     assert_eq!(r.status(), 201);
     let flow = json(r).await["url"].as_str().unwrap().to_owned();
     assert_eq!(get(flow.clone()).await.status(), 200);
-    emu.control("/clock/advance", json!({ "seconds": FLOW_LIFETIME_SECS + 1 })).await;
+    assert_eq!(get(short.clone()).await.status(), 200);
+    emu.control("/clock/advance", json!({ "seconds": 61 })).await;
+    let r = get(short).await;
+    assert_eq!(r.status(), 410);
+    assert_eq!(json(r).await["reason"], "flow_expired");
+    assert_eq!(get(flow.clone()).await.status(), 200);
+    emu.control("/clock/advance", json!({ "seconds": FLOW_LIFETIME_SECS + 1 - 61 })).await;
     let r = get(flow.clone()).await;
     assert_eq!(r.status(), 410);
     assert_eq!(json(r).await["reason"], "flow_expired");
@@ -304,6 +316,23 @@ async fn link_tokens_are_signed_one_time_and_expire() {
     let r = open(format!("{}/trueid/start?token={token}", emu.urls().provider)).await;
     assert_eq!(r.status(), 400);
     assert_eq!(json(r).await["reason"], "link_invalid");
+
+    // Minted for trueid (its audience), signed with the key vouchsafe holds too: vouchsafe
+    // refuses it — a link for provider A is no good at provider B even with a shared key.
+    let mut for_a = body.clone();
+    for_a["audience"] = json!(format!("{}/trueid", emu.urls().provider));
+    let (_, token) = link(&emu, "vouchsafe", for_a).await;
+    let r = open(format!("{}/vouchsafe/start?token={token}", emu.urls().provider)).await;
+    assert_eq!(r.status(), 400);
+    assert_eq!(json(r).await["reason"], "link_wrong_audience");
+
+    // A link that would live an hour is refused: a flow needs minutes.
+    let mut long = body.clone();
+    long["ttlSeconds"] = json!(3600);
+    let (url, _) = link(&emu, "trueid", long).await;
+    let r = open(url).await;
+    assert_eq!(r.status(), 400);
+    assert_eq!(json(r).await["reason"], "link_lifetime_too_long");
 
     // Tampered payload.
     let (_, token) = link(&emu, "trueid", body.clone()).await;
@@ -366,7 +395,8 @@ async fn hosted_flow_puts_the_credential_on_the_phone_and_returns_to_the_kiosk()
     let (url, _) = link(
         &emu,
         "trueid",
-        json!({ "requestId": "req-ana", "returnUrl": return_url, "phoneId": "ana-phone" }),
+        json!({ "requestId": "req-ana", "returnUrl": return_url, "phoneId": "ana-phone",
+                "state": "st-ana" }),
     )
     .await;
     let r = emu
@@ -406,6 +436,27 @@ async fn hosted_flow_puts_the_credential_on_the_phone_and_returns_to_the_kiosk()
     assert!(q.contains(&("requestId".into(), "req-ana".into())), "{q:?}");
     assert!(q.contains(&("status".into(), "issued".into())), "{q:?}");
     assert!(body["returnUrl"].as_str().unwrap().contains("status=issued"), "{body}");
+    // The proof: HMAC-SHA256 under the link key of the audience, request, state, status,
+    // reason and the proof's expiry (Reclaim's provider contract).
+    use reclaim_emulator::provider::link::{RETURN_PROOF_SECS, ReturnFacts, return_proof};
+    let get = |k: &str| q.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap();
+    let exp: i64 = get("exp").parse().unwrap();
+    let now = emu.running.state.clock().now_unix();
+    assert!(exp > now && exp <= now + RETURN_PROOF_SECS, "{exp} vs {now}");
+    let key = emu.running.state.fixture().provider("trueid").unwrap().link_signing_key.clone();
+    let aud = format!("{}/trueid", emu.urls().provider);
+    let facts = |request_id, state, status| ReturnFacts {
+        aud: &aud,
+        request_id,
+        state,
+        status,
+        reason: "",
+        exp,
+    };
+    assert_eq!(get("proof"), return_proof(&key, &facts("req-ana", "st-ana", "issued")));
+    assert_ne!(get("proof"), return_proof(&key, &facts("req-ana", "st-ana", "failed")));
+    assert_ne!(get("proof"), return_proof(&key, &facts("req-other", "st-ana", "issued")));
+    assert_ne!(get("proof"), return_proof(&key, &facts("req-ana", "st-other", "issued")));
 }
 
 #[tokio::test]
@@ -446,6 +497,7 @@ async fn hosted_flow_refuses_a_forged_document_and_reports_it_on_return() {
     assert_eq!(hits.len(), 1);
     assert!(hits[0].contains("status=failed"), "{hits:?}");
     assert!(hits[0].contains("reason=document_forged"), "{hits:?}");
+    assert!(hits[0].contains("&proof="), "a failed return carries its proof too: {hits:?}");
 }
 
 /// Follows the phone's pages as a browser would: link → document type → test card → selfie →

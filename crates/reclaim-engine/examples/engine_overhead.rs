@@ -29,8 +29,8 @@ use reclaim_core::{
 use reclaim_engine::demo::{DemoOptions, DemoStack};
 use reclaim_engine::ports::{
     BoxFuture, CallbackTarget, CaptureError, CaptureSession, CreatedPresentation, Directory,
-    Events, HostedLinkRequest, IdentityProvider, IssuanceStatus, IssuedTap, PresentationService,
-    Registered, Registration, StationEvent, Verdict,
+    Events, ExpectedReturn, HostedLinkRequest, IdentityProvider, IssuanceStatus, IssuedTap,
+    PresentationService, Registered, Registration, ReturnRefused, StationEvent, Verdict,
 };
 use reclaim_engine::simulate::simulation_settings;
 use reclaim_engine::{
@@ -103,6 +103,23 @@ impl<P: ?Sized + Directory> Directory for Timed<P> {
     ) -> BoxFuture<'a, Result<IssuedTap, TapFailure>> {
         Box::pin(self.busy.time(self.inner.create_tap(user, r)))
     }
+    fn roles<'a>(&'a self, user: &'a str) -> BoxFuture<'a, Result<Vec<String>, AdapterFailure>> {
+        Box::pin(self.busy.time(self.inner.roles(user)))
+    }
+    fn taps_created_since<'a>(
+        &'a self,
+        user: &'a str,
+        since: time::OffsetDateTime,
+    ) -> BoxFuture<'a, Result<Vec<String>, AdapterFailure>> {
+        Box::pin(self.busy.time(self.inner.taps_created_since(user, since)))
+    }
+    fn delete_tap<'a>(
+        &'a self,
+        user: &'a str,
+        method: &'a str,
+    ) -> BoxFuture<'a, Result<(), AdapterFailure>> {
+        Box::pin(self.busy.time(self.inner.delete_tap(user, method)))
+    }
     fn probe(&self) -> BoxFuture<'_, Result<(), AdapterFailure>> {
         Box::pin(self.busy.time(self.inner.probe()))
     }
@@ -150,6 +167,15 @@ impl<P: ?Sized + IdentityProvider> IdentityProvider for Timed<P> {
         s: &'a CaptureSession,
     ) -> BoxFuture<'a, Result<IssuanceStatus, AdapterFailure>> {
         Box::pin(self.busy.time(self.inner.status(s)))
+    }
+    fn check_return(
+        &self,
+        p: &str,
+        e: &ExpectedReturn,
+        q: &std::collections::BTreeMap<String, String>,
+    ) -> Result<reclaim_core::ProviderEvent, ReturnRefused> {
+        // Checking the proof is the engine's own work (no I/O): not timed as a service call.
+        self.inner.check_return(p, e, q)
     }
 }
 

@@ -9,8 +9,8 @@
 //! * `demo` (feature `demo`) — the emulated tenant and an embedded relay in-process, and
 //!   `simulate` for `reclaim simulate`.
 //! * `production` (feature `production`) — the same adapters for a real tenant, assembled from a
-//!   validated `reclaim-config` file; `doctor` — `reclaim doctor`'s checks of such a file against
-//!   the real services, also usable as the engine's [`Preflight`].
+//!   validated `reclaim-config` file (its pre-flight checks, `reclaim-service doctor`, live in
+//!   `reclaim-service`).
 
 pub mod adapters;
 pub mod audit;
@@ -19,8 +19,6 @@ mod capture;
 pub mod clock;
 #[cfg(feature = "demo")]
 pub mod demo;
-#[cfg(feature = "production")]
-pub mod doctor;
 pub mod error;
 pub mod orchestrator;
 pub mod ports;

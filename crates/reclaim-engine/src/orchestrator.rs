@@ -17,8 +17,8 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use reclaim_core::{
-    AccountRef, AdapterFailure, EligibilityResult, Input, ProviderEvent, ReasonCode, Screen,
-    Session, State, Upn,
+    AccountRef, AdapterFailure, AuditEvent, AuditKind, EligibilityResult, Input, ProviderEvent,
+    ReasonCode, Screen, Session, State, TapCleanup, Upn,
 };
 use reclaim_entra::Secret;
 use time::OffsetDateTime;
@@ -29,15 +29,15 @@ use tokio::time::Instant;
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
-use crate::callbacks::{parse_callback, provider_return};
+use crate::callbacks::parse_callback;
 use crate::capture::{CaptureFlow, CaptureStep, await_issuance, take_shot};
 use crate::error::EngineError;
 use crate::ports::{
-    BoxFuture, CallbackTarget, CreatedPresentation, HostedLinkRequest, IssuedTap, Ports,
-    Registration, RegistrationKind, RejectionKind, StationEvent,
+    BoxFuture, CallbackTarget, CreatedPresentation, ExpectedReturn, HostedLinkRequest, IssuedTap,
+    Ports, Registration, RegistrationKind, RejectionKind, StationEvent,
 };
 use crate::rate_limit::RateLimiter;
-use crate::settings::EngineSettings;
+use crate::settings::{EngineSettings, TapCleanupPolicy};
 use crate::view::{
     CaptureStage, PhotoQuality, PreflightProblem, ProviderCard, ScanPath, Shot, StationView, Step,
     View, ViewContext, ViewUpdate,
@@ -319,6 +319,7 @@ struct PendingPresentation {
 /// A provider hand-off waiting for the phone to come back.
 #[derive(Debug)]
 struct PendingReturn {
+    provider: String,
     state: String,
     request_id: String,
 }
@@ -336,6 +337,9 @@ struct SessionCtx {
     photo_quality: Option<PhotoQuality>,
     tap_expires_at: Option<String>,
     capture: Option<CaptureFlow>,
+    /// The TAP creation in flight: `None` until it settles, then the created method id (or
+    /// `None` when it failed). A wipe does not abort the creation: the cleanup awaits it.
+    tap_in_flight: Option<watch::Receiver<Option<Option<String>>>>,
 }
 
 struct Actor {
@@ -390,6 +394,7 @@ impl Actor {
             ready: false,
             problems: Vec::new(),
             default_locale: s.default_locale,
+            camera: crate::view::CameraStatus::from_available(s.camera_available),
         };
         let mut actor = Actor {
             limiter: RateLimiter::new(s.rate_limits),
@@ -747,14 +752,33 @@ impl Actor {
                     );
                     return;
                 };
-                if query.get("requestId").is_some_and(|id| *id != r.request_id) {
-                    tracing::warn!("provider return with another request id: ignored");
-                    return;
-                }
+                let expected =
+                    ExpectedReturn { request_id: r.request_id.clone(), state: state.clone() };
+                let event = match self.ports.provider.check_return(&r.provider, &expected, &query) {
+                    Ok(event) => event,
+                    Err(refused) => {
+                        // Refused, audited, and nothing moves: the step's deadline still holds.
+                        tracing::warn!(cause = refused.code(), "provider return refused");
+                        let kind = AuditKind::ProviderReturnRefused {
+                            provider: r.provider.clone(),
+                            cause: refused.code().to_owned(),
+                        };
+                        if let Some(session) = &self.session {
+                            self.ports.audit.write(&AuditEvent {
+                                at: self.ports.clock.now(),
+                                station_id: self.s.station_id.clone(),
+                                session_id: session.id(),
+                                account_ref: None,
+                                kind,
+                            });
+                        }
+                        return;
+                    }
+                };
                 // One-time: the relay forgot the registration.
                 self.ctx.registered.retain(|s| *s != state);
                 self.ctx.provider_return = None;
-                self.feed(Input::Provider(provider_return(&query)));
+                self.feed(Input::Provider(event));
             }
             StationEvent::Expired { .. } => {
                 tracing::debug!("a relay registration expired (the core's deadline decides)");
@@ -794,7 +818,8 @@ impl Actor {
             }
             SessionMsg::Tap(tap) => {
                 self.ctx.tap_expires_at = tap.expires_at().format(&Rfc3339).ok();
-                self.feed(Input::TapCreated(tap.code));
+                self.ctx.tap_in_flight = None;
+                self.feed(Input::TapCreated { code: tap.code, method_id: tap.method_id });
             }
             SessionMsg::Capture(step) => self.capture_step(step),
         }
@@ -926,30 +951,66 @@ impl Actor {
                     SessionMsg::Input(Input::UsersByName(directory.users_by_name(&queries).await))
                 });
             }
-            Effect::CreateTap { user_id, request } => {
+            Effect::CheckRoles { user_id } => {
                 let directory = self.ports.directory.clone();
                 self.spawn_session(async move {
-                    match directory.create_tap(&user_id, request).await {
-                        Ok(tap) => SessionMsg::Tap(tap),
-                        Err(f) => SessionMsg::Input(Input::TapFailed(f)),
-                    }
+                    SessionMsg::Input(Input::Roles(directory.roles(&user_id).await))
                 });
             }
+            Effect::CreateTap { user_id, request } => self.create_tap(user_id, request),
+            Effect::DeleteTap(cleanup) => self.delete_tap(cleanup),
             Effect::Wipe => self.wipe(),
         }
+    }
+
+    /// Creates the TAP in a task a wipe does not abort: a pass created after the session ended
+    /// must still be known to the cleanup, which awaits this task's outcome.
+    fn create_tap(&mut self, user_id: String, request: reclaim_core::TapRequest) {
+        let directory = self.ports.directory.clone();
+        let (settled_tx, settled_rx) = watch::channel(None);
+        self.ctx.tap_in_flight = Some(settled_rx);
+        let tx = self.tx.clone();
+        let generation = self.generation;
+        tokio::spawn(async move {
+            let result = directory.create_tap(&user_id, request).await;
+            let _ = settled_tx.send(Some(result.as_ref().ok().map(|t| t.method_id.clone())));
+            let msg = match result {
+                Ok(tap) => SessionMsg::Tap(tap),
+                Err(f) => SessionMsg::Input(Input::TapFailed(f)),
+            };
+            // Dropped (the pass zeroed) when the session is gone.
+            let _ = tx.send(Internal::Session(generation, msg));
+        });
+    }
+
+    /// Deletes a TAP that was not confirmed noted, in a detached task that outlives the wipe.
+    fn delete_tap(&mut self, cleanup: TapCleanup) {
+        let job = TapCleanupJob {
+            directory: self.ports.directory.clone(),
+            audit: self.ports.audit.clone(),
+            clock: self.ports.clock.clone(),
+            station_id: self.s.station_id.clone(),
+            policy: self.s.tap_cleanup,
+            in_flight: self.ctx.tap_in_flight.take(),
+            cleanup,
+        };
+        tokio::spawn(job.run());
     }
 
     fn start_provider_link(&mut self, provider: String) {
         let state = random_token();
         let request_id = Uuid::new_v4().to_string();
         self.ctx.registered.push(state.clone());
-        self.ctx.provider_return =
-            Some(PendingReturn { state: state.clone(), request_id: request_id.clone() });
+        self.ctx.provider_return = Some(PendingReturn {
+            provider: provider.clone(),
+            state: state.clone(),
+            request_id: request_id.clone(),
+        });
         let secs = u64::from(self.s.config.timeouts.scan_id_secs).min(MAX_REGISTRATION_SECS);
         let (events, providers) = (self.ports.events.clone(), self.ports.provider.clone());
         self.spawn_session(async move {
             let registration = Registration {
-                state,
+                state: state.clone(),
                 api_key: None,
                 expires_at: unix_now() + secs,
                 kind: RegistrationKind::ProviderReturn,
@@ -960,6 +1021,7 @@ impl Actor {
             let request = HostedLinkRequest {
                 request_id,
                 return_url,
+                state,
                 expires_at: OffsetDateTime::now_utc()
                     + time::Duration::seconds(i64::try_from(secs).unwrap_or(900)),
             };
@@ -1134,6 +1196,100 @@ impl Actor {
             idle_seconds_left: self.countdown,
             station: self.station.clone(),
             reset,
+        }
+    }
+}
+
+/// One unconfirmed TAP to delete: waits for a creation still in flight, then deletes the known
+/// pass and/or every pass of the user created since the session's attempt, retrying with a
+/// doubling backoff; every outcome is audited. In memory only (a durable queue is issue 15).
+struct TapCleanupJob {
+    directory: Arc<dyn crate::ports::Directory>,
+    audit: Arc<dyn crate::ports::AuditSink>,
+    clock: Arc<dyn crate::ports::Clock>,
+    station_id: String,
+    policy: TapCleanupPolicy,
+    in_flight: Option<watch::Receiver<Option<Option<String>>>>,
+    cleanup: TapCleanup,
+}
+
+impl TapCleanupJob {
+    fn audit(&self, kind: AuditKind) {
+        self.audit.write(&AuditEvent {
+            at: self.clock.now(),
+            station_id: self.station_id.clone(),
+            session_id: self.cleanup.session_id,
+            account_ref: self.cleanup.account_ref.clone(),
+            kind,
+        });
+    }
+
+    async fn run(mut self) {
+        let mut pending: Vec<String> = self.cleanup.method_id.iter().cloned().collect();
+        if let Some(mut rx) = self.in_flight.take() {
+            let settled =
+                tokio::time::timeout(self.policy.creation_wait, rx.wait_for(Option::is_some)).await;
+            match settled {
+                Ok(Ok(outcome)) => {
+                    if let Some(Some(id)) = outcome.clone()
+                        && !pending.contains(&id)
+                    {
+                        pending.push(id);
+                    }
+                }
+                _ => tracing::warn!("the TAP creation did not settle; looking its passes up"),
+            }
+        }
+        let skew = time::Duration::try_from(self.policy.clock_skew).unwrap_or(time::Duration::ZERO);
+        let since = self.cleanup.created_since.map(|t| t - skew);
+        let user_id = self.cleanup.user_id.clone();
+        let mut deleted: u32 = 0;
+        let mut delay = self.policy.first_retry;
+        let mut attempt: u32 = 0;
+        loop {
+            attempt += 1;
+            let result: Result<(), AdapterFailure> = async {
+                if let Some(since) = since {
+                    for id in self.directory.taps_created_since(&user_id, since).await? {
+                        if !pending.contains(&id) {
+                            pending.push(id);
+                        }
+                    }
+                }
+                while let Some(id) = pending.first().cloned() {
+                    self.directory.delete_tap(&user_id, &id).await?;
+                    pending.remove(0);
+                    deleted += 1;
+                }
+                Ok(())
+            }
+            .await;
+            match result {
+                Ok(()) => {
+                    tracing::info!(deleted, "unconfirmed TAP deleted");
+                    self.audit(AuditKind::TapDeleted { deleted });
+                    return;
+                }
+                Err(failure) => {
+                    let gave_up = attempt >= self.policy.attempts.max(1);
+                    self.audit(AuditKind::TapDeletionFailed { attempts: attempt, gave_up });
+                    if gave_up {
+                        tracing::error!(
+                            ?failure,
+                            attempts = attempt,
+                            "could not delete an unconfirmed TAP: it stays valid until it expires"
+                        );
+                        return;
+                    }
+                    tracing::warn!(
+                        ?failure,
+                        attempt,
+                        "deleting an unconfirmed TAP failed; retrying"
+                    );
+                    tokio::time::sleep(delay).await;
+                    delay = delay.saturating_mul(2).min(self.policy.max_retry);
+                }
+            }
         }
     }
 }

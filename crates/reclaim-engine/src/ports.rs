@@ -15,7 +15,7 @@ use std::time::Duration;
 use futures::stream::BoxStream;
 use reclaim_core::{
     AdapterFailure, AuditEvent, DirectoryUser, EligibilityResult, NameQuery, PresentationSpec,
-    TapCode, TapFailure, TapRequest, Upn,
+    ProviderEvent, TapCode, TapFailure, TapRequest, Upn,
 };
 use reclaim_entra::Secret;
 use time::OffsetDateTime;
@@ -46,6 +46,26 @@ pub trait Directory: Send + Sync + fmt::Debug {
         request: TapRequest,
     ) -> BoxFuture<'a, Result<IssuedTap, TapFailure>>;
 
+    /// The template ids of every directory role the user holds: active (directly or through a
+    /// role-assignable group) and eligible (PIM). A failure must be reported as such (the core
+    /// then refuses), never as "no roles".
+    fn roles<'a>(&'a self, user_id: &'a str) -> BoxFuture<'a, Result<Vec<String>, AdapterFailure>>;
+
+    /// The method ids of the user's TAPs created at or after `since` (or without a creation
+    /// time): the ones a session whose creation answer was lost may have created.
+    fn taps_created_since<'a>(
+        &'a self,
+        user_id: &'a str,
+        since: OffsetDateTime,
+    ) -> BoxFuture<'a, Result<Vec<String>, AdapterFailure>>;
+
+    /// Deletes one TAP method; a pass that is already gone (404) counts as deleted.
+    fn delete_tap<'a>(
+        &'a self,
+        user_id: &'a str,
+        method_id: &'a str,
+    ) -> BoxFuture<'a, Result<(), AdapterFailure>>;
+
     /// Pre-flight: the token endpoint answers and accepts the station's credentials.
     fn probe(&self) -> BoxFuture<'_, Result<(), AdapterFailure>>;
 }
@@ -55,6 +75,8 @@ pub trait Directory: Send + Sync + fmt::Debug {
 pub struct IssuedTap {
     /// The pass (secret; zeroed on drop).
     pub code: TapCode,
+    /// The authentication method id (to delete the pass if it is not confirmed noted).
+    pub method_id: String,
     /// `startDateTime` (or the creation time when Graph gives none).
     pub starts_at: OffsetDateTime,
     /// `lifetimeInMinutes`.
@@ -107,8 +129,56 @@ pub struct HostedLinkRequest {
     pub request_id: String,
     /// Where the provider sends the phone when done (the relay's one-time return URL).
     pub return_url: String,
-    /// When the link stops working.
+    /// The return registration's state: the provider's return proof binds it.
+    pub state: String,
+    /// When the link stops working (the scan-ID step's deadline).
     pub expires_at: OffsetDateTime,
+}
+
+/// The hand-off a provider return must prove it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpectedReturn {
+    /// The request id the link carried.
+    pub request_id: String,
+    /// The return registration's state (the relay's return URL ends with it).
+    pub state: String,
+}
+
+/// Why a provider return was refused (no proof, or one that does not hold for this hand-off).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ReturnRefused {
+    /// No `proof` (or no `exp`) on the return.
+    #[error("the return carries no proof")]
+    NoProof,
+    /// The fields are not what the contract allows (status, reason, exp, proof encoding).
+    #[error("the return is malformed")]
+    Malformed,
+    /// Another request id than the one this hand-off's link carried.
+    #[error("the return names another request")]
+    WrongRequest,
+    /// The proof's `exp` has passed.
+    #[error("the return's proof has expired")]
+    Expired,
+    /// The proof does not verify for this provider, request, state, status and reason.
+    #[error("the return's proof does not verify")]
+    BadProof,
+    /// No hosted flow is configured for the provider.
+    #[error("no hosted flow is configured for this provider")]
+    UnknownProvider,
+}
+
+impl ReturnRefused {
+    /// A short code for the audit trail.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::NoProof => "no_proof",
+            Self::Malformed => "malformed",
+            Self::WrongRequest => "wrong_request",
+            Self::Expired => "proof_expired",
+            Self::BadProof => "bad_proof",
+            Self::UnknownProvider => "unknown_provider",
+        }
+    }
 }
 
 /// An open capture session at a provider (camera path).
@@ -227,6 +297,16 @@ pub trait IdentityProvider: Send + Sync + fmt::Debug {
         &'a self,
         session: &'a CaptureSession,
     ) -> BoxFuture<'a, Result<IssuanceStatus, AdapterFailure>>;
+
+    /// Phone path: checks the proof on the provider's return redirect (its query) for the
+    /// hand-off `expected`, and says what it reports (`IdentityIssued`, `DocumentRejected` or
+    /// `IssuanceFailed`). A return without a valid proof is refused; nothing may follow from it.
+    fn check_return(
+        &self,
+        provider: &str,
+        expected: &ExpectedReturn,
+        query: &BTreeMap<String, String>,
+    ) -> Result<ProviderEvent, ReturnRefused>;
 }
 
 /// What a pending request at the relay is for.

@@ -163,7 +163,7 @@ fn secret(store: &dyn SecretStore, name: &SecretName) -> Result<SecretString, Pr
 
 /// The token source for the configured tenant and app registration (the engine's, and the
 /// doctor's with its own retry policy).
-pub(crate) fn token_source(
+pub fn token_source(
     prod: &Production<'_>,
     credential: ClientCredential,
     http: &reqwest::Client,

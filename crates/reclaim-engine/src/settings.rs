@@ -28,6 +28,37 @@ impl StationProvider {
     }
 }
 
+/// How an unconfirmed TAP is deleted (issue 13 item 4). The retries live in memory: a TAP whose
+/// deletion is still being retried when the process stops stays valid until it expires (a
+/// durable queue is issue 15's job).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TapCleanupPolicy {
+    /// Attempts at listing and deleting before giving up (each failure is audited).
+    pub attempts: u32,
+    /// Wait before the second attempt; doubled after each failure.
+    pub first_retry: Duration,
+    /// Longest wait between attempts.
+    pub max_retry: Duration,
+    /// How long a creation still in flight at the wipe is awaited before its passes are looked
+    /// up anyway (the Graph client's own timeout is 30 s per try).
+    pub creation_wait: Duration,
+    /// Passes created this long before the session's creation attempt still count as its own
+    /// (clock skew between the station and Graph).
+    pub clock_skew: Duration,
+}
+
+impl Default for TapCleanupPolicy {
+    fn default() -> Self {
+        Self {
+            attempts: 8,
+            first_retry: Duration::from_secs(1),
+            max_retry: Duration::from_secs(60),
+            creation_wait: Duration::from_secs(150),
+            clock_skew: Duration::from_secs(60),
+        }
+    }
+}
+
 /// Everything the engine needs besides its ports.
 #[derive(Debug, Clone)]
 pub struct EngineSettings {
@@ -65,6 +96,8 @@ pub struct EngineSettings {
     pub preflight_interval: Option<Duration>,
     /// Longest a pre-flight probe may take.
     pub preflight_timeout: Duration,
+    /// Deleting TAPs that were not confirmed noted.
+    pub tap_cleanup: TapCleanupPolicy,
 }
 
 impl EngineSettings {
@@ -94,6 +127,7 @@ impl EngineSettings {
             max_retakes: 3,
             preflight_interval: Some(Duration::from_secs(60)),
             preflight_timeout: Duration::from_secs(10),
+            tap_cleanup: TapCleanupPolicy::default(),
         }
     }
 }

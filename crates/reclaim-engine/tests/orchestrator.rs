@@ -11,12 +11,12 @@ use futures::StreamExt;
 use futures::stream::BoxStream;
 use reclaim_core::{
     AdapterFailure, AuditKey, AuditKind, DirectoryUser, EligibilityFacts, EligibilityResult,
-    NameQuery, PresentationSpec, TapCode, TapFailure, TapRequest, Upn,
+    NameQuery, PresentationSpec, ProviderEvent, TapCode, TapFailure, TapRequest, Upn,
 };
 use reclaim_engine::ports::{
     BoxFuture, CallbackTarget, CaptureError, CaptureSession, CreatedPresentation, Directory,
-    Events, HostedLinkRequest, IdentityProvider, IssuanceStatus, IssuedTap, PresentationService,
-    Registered, Registration, StationEvent, Verdict,
+    Events, ExpectedReturn, HostedLinkRequest, IdentityProvider, IssuanceStatus, IssuedTap,
+    PresentationService, Registered, Registration, ReturnRefused, StationEvent, Verdict,
 };
 use reclaim_engine::{
     DocumentKind, Engine, EngineError, EngineSettings, ManualClock, MemoryAudit, Ports,
@@ -67,6 +67,7 @@ fn facts() -> EligibilityFacts {
         tap_policy: serde_json::from_value(json!({"state": "enabled", "isUsableOnce": true,
             "includeTargets": [{"id": "g1", "targetType": "group"}]}))
         .unwrap(),
+        role_template_ids: Vec::new(),
     }
 }
 
@@ -91,10 +92,28 @@ impl Directory for FakeDirectory {
         Box::pin(async move {
             Ok(IssuedTap {
                 code: TapCode::new("k7Q+2rZa"),
+                method_id: "m1".into(),
                 starts_at: time::OffsetDateTime::UNIX_EPOCH,
                 lifetime_in_minutes: r.lifetime_in_minutes,
             })
         })
+    }
+    fn roles<'a>(&'a self, _: &'a str) -> BoxFuture<'a, Result<Vec<String>, AdapterFailure>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+    fn taps_created_since<'a>(
+        &'a self,
+        _: &'a str,
+        _: time::OffsetDateTime,
+    ) -> BoxFuture<'a, Result<Vec<String>, AdapterFailure>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+    fn delete_tap<'a>(
+        &'a self,
+        _: &'a str,
+        _: &'a str,
+    ) -> BoxFuture<'a, Result<(), AdapterFailure>> {
+        Box::pin(async { Ok(()) })
     }
     fn probe(&self) -> BoxFuture<'_, Result<(), AdapterFailure>> {
         Box::pin(async { Ok(()) })
@@ -163,6 +182,20 @@ impl IdentityProvider for FakeProvider {
         _: &'a CaptureSession,
     ) -> BoxFuture<'a, Result<IssuanceStatus, AdapterFailure>> {
         Box::pin(async { Ok(IssuanceStatus::Pending) })
+    }
+    /// Proofs are the adapter's business (`callbacks.rs`, the system tests); this fake takes a
+    /// return for what it says unless it says `proof=bad`.
+    fn check_return(
+        &self,
+        _: &str,
+        _: &ExpectedReturn,
+        query: &BTreeMap<String, String>,
+    ) -> Result<ProviderEvent, ReturnRefused> {
+        match (query.get("proof").map(String::as_str), query.get("status").map(String::as_str)) {
+            (Some("bad"), _) => Err(ReturnRefused::BadProof),
+            (_, Some("issued")) => Ok(ProviderEvent::IdentityIssued),
+            _ => Ok(ProviderEvent::IssuanceFailed),
+        }
     }
 }
 
@@ -416,4 +449,43 @@ async fn commands_that_do_not_apply_change_nothing() {
     assert_eq!(r.relay.abandoned.lock().unwrap().len(), 0, "nothing was registered");
     r.engine.shutdown().await;
     assert_eq!(r.engine.begin().await, Err(EngineError::EngineStopped));
+}
+
+#[tokio::test]
+async fn a_provider_return_without_a_valid_proof_moves_nothing_and_is_audited() {
+    let mut r = rig(Duration::ZERO, false);
+    r.engine.begin().await.unwrap();
+    r.engine.submit_upn("ana@x.example".into()).await.unwrap();
+    r.wait("the providers", |v| matches!(v.view, View::ChooseProvider { .. })).await;
+    r.engine.choose_provider("idv".into(), ScanPath::Phone).await.unwrap();
+    r.wait("the link", |v| matches!(&v.view, View::ScanId { link: Some(_), .. })).await;
+    let state = r.state_of(0);
+    let forged: BTreeMap<String, String> =
+        [("status", "issued"), ("proof", "bad")].map(|(k, v)| (k.to_owned(), v.to_owned())).into();
+    r.events.send(StationEvent::ProviderReturn { state: state.clone(), query: forged }).unwrap();
+    let refused = |r: &Rig| {
+        r.audit.events().iter().any(|e| {
+            matches!(&e.kind, AuditKind::ProviderReturnRefused { provider, cause }
+                if provider == "idv" && cause == "bad_proof")
+        })
+    };
+    let mut tries = 0;
+    while !refused(&r) {
+        tries += 1;
+        assert!(tries < 10_000, "the refusal was never audited: {:?}", r.audit.lines());
+        tokio::task::yield_now().await;
+    }
+    // The session stays on the scan step: no presentation was asked for, nothing was issued.
+    assert!(matches!(r.rx.borrow().view, View::ScanId { .. }), "{:?}", r.rx.borrow().view);
+    assert_eq!(r.relay.registered.lock().unwrap().len(), 1, "no presentation registered");
+    assert!(
+        !r.audit.events().iter().any(|e| matches!(e.kind, AuditKind::IdentityIssued { .. })),
+        "{:?}",
+        r.audit.lines()
+    );
+    // The proven return still counts.
+    let proven: BTreeMap<String, String> =
+        [("status", "issued"), ("proof", "good")].map(|(k, v)| (k.to_owned(), v.to_owned())).into();
+    r.events.send(StationEvent::ProviderReturn { state, query: proven }).unwrap();
+    r.wait("Open Authenticator", |v| matches!(v.view, View::OpenAuthenticator { .. })).await;
 }

@@ -212,10 +212,22 @@ async fn provider_urls_are_used_as_configured_whatever_their_layout() {
     let request = HostedLinkRequest {
         request_id: "req-1".into(),
         return_url: "https://relay.contoso.example/r/abc".into(),
+        state: "abc".into(),
         expires_at: time::OffsetDateTime::now_utc() + time::Duration::minutes(10),
     };
     let link = provider.hosted_link("trueid", &request).await.expect("a link");
     assert!(link.starts_with("https://verify.idv.example/flows/kiosk/start?token="), "{link}");
+    // The link names its audience (the hosted flow's URL), the return state and a short expiry.
+    let token = link.split("token=").nth(1).expect("a token");
+    let payload = token.split('.').nth(1).expect("a JWT");
+    let claims: serde_json::Value = serde_json::from_slice(
+        &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, payload)
+            .expect("base64url"),
+    )
+    .expect("JSON claims");
+    assert_eq!(claims["aud"], "https://verify.idv.example/flows/kiosk", "{claims}");
+    assert_eq!(claims["state"], "abc", "{claims}");
+    assert_eq!(claims["exp"], request.expires_at.unix_timestamp(), "{claims}");
 
     // The capture session is created at {capture_api_url}/v1/sessions, nowhere else.
     let session = provider.create_capture("trueid", DocumentKind::Passport).await;

@@ -42,6 +42,8 @@ pub(crate) struct Call<'a> {
     pub(crate) body: Option<Vec<u8>>,
     pub(crate) expect: &'a [u16],
     pub(crate) retry: bool,
+    /// Send `ConsistencyLevel: eventual` (Graph's advanced queries).
+    pub(crate) eventual: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -80,6 +82,9 @@ impl AuthedHttp {
 
     async fn send(&self, call: &Call<'_>, bearer: &str) -> Result<Raw, EntraError> {
         let mut rb = self.http.request(call.method.clone(), call.url.clone()).bearer_auth(bearer);
+        if call.eventual {
+            rb = rb.header("ConsistencyLevel", "eventual");
+        }
         if let Some(body) = &call.body {
             rb = rb.header(CONTENT_TYPE, "application/json").body(body.clone());
         }

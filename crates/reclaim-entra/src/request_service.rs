@@ -342,6 +342,7 @@ impl RequestServiceClient {
             expect: &[201],
             // Safe to repeat: see the `retry` module docs.
             retry: true,
+            eventual: false,
         };
         self.http.call(&call).await?.json(operation)
     }

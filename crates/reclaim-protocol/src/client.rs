@@ -509,6 +509,7 @@ mod tests {
             ready: true,
             problems: vec![],
             default_locale: crate::view::Locale::De,
+            camera: Default::default(),
         };
         let v = offline(&station, 4, PreflightProblem::StationNotEnrolled);
         assert_eq!(

@@ -16,7 +16,7 @@ pub mod view;
 
 pub use qr::QrView;
 pub use view::{
-    CaptureStage, DocumentKind, ErrorCode, ErrorView, Locale, PhotoQuality, PreflightProblem,
-    PreviewFrame, ProviderCard, Reason, ScanPath, Shot, StationMode, StationView, Step, TapView,
-    View, ViewContext, ViewUpdate, typescript_bindings,
+    CameraStatus, CaptureAdvice, CaptureStage, DocumentKind, ErrorCode, ErrorView, FrameQuality,
+    Locale, PhotoQuality, PreflightProblem, PreviewFrame, ProviderCard, Reason, ScanPath, Shot,
+    StationMode, StationView, Step, TapView, View, ViewContext, ViewUpdate, typescript_bindings,
 };

@@ -467,6 +467,31 @@ pub struct StationView {
     pub problems: Vec<PreflightProblem>,
     /// The language the attract screen starts in, and returns to on every wipe.
     pub default_locale: Locale,
+    /// The station's camera as found at start (shown small on attract; a missing camera only
+    /// hides the camera path, the phone path still works). Absent from older peers: `absent`.
+    #[serde(default)]
+    pub camera: CameraStatus,
+}
+
+/// The station's camera, as the kiosk found it at start.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum CameraStatus {
+    /// A real camera: the camera path is offered.
+    Present,
+    /// No camera (or a build without a camera backend): only the phone path.
+    #[default]
+    Absent,
+    /// Only virtual cameras (v4l2loopback, OBS Virtual Camera, …), refused by the configuration
+    /// (`[station] allow_virtual_camera`): only the phone path.
+    RefusedVirtual,
+}
+
+impl CameraStatus {
+    /// `Present` or `Absent`.
+    pub fn from_available(available: bool) -> Self {
+        if available { Self::Present } else { Self::Absent }
+    }
 }
 
 /// A language of the kiosk UI.
@@ -560,6 +585,33 @@ pub struct PreviewFrame {
     pub height: u32,
     /// `data:image/jpeg;base64,…`.
     pub data_url: String,
+    /// The local quality check's verdict on this frame: "Take photo" is enabled only when `ok`.
+    pub quality: FrameQuality,
+}
+
+/// The local quality check's verdict on a preview frame (blur; for a document also glare and
+/// how much of the guide the card fills), before anything is uploaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct FrameQuality {
+    /// The frame would pass.
+    pub ok: bool,
+    /// What to fix, when not `ok`.
+    pub advice: Option<CaptureAdvice>,
+}
+
+/// What the person is told to fix, live, on the camera path (localised by the UI).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum CaptureAdvice {
+    /// Blurred: hold still.
+    HoldStill,
+    /// A reflection on the card: tilt it away from the light.
+    ReduceGlare,
+    /// The card is too small in the frame: bring it closer.
+    MoveCloser,
+    /// The card is missing or cut off: place all of it inside the frame.
+    FitInFrame,
 }
 
 /// The TypeScript declarations of every IPC type, as checked in at `ui/src/lib/ipc/bindings.ts`.
@@ -579,12 +631,15 @@ pub fn typescript_bindings() -> String {
         TapView::decl(&cfg),
         Reason::decl(&cfg),
         StationView::decl(&cfg),
+        CameraStatus::decl(&cfg),
         StationMode::decl(&cfg),
         Locale::decl(&cfg),
         PreflightProblem::decl(&cfg),
         ErrorView::decl(&cfg),
         ErrorCode::decl(&cfg),
         PreviewFrame::decl(&cfg),
+        FrameQuality::decl(&cfg),
+        CaptureAdvice::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from crates/reclaim-protocol/src/view.rs by `RECLAIM_BLESS=1 cargo test -p \

@@ -204,6 +204,7 @@ fn offline(id: &str) -> StationView {
         ready: false,
         problems: vec![],
         default_locale: reclaim_protocol::Locale::En,
+        camera: Default::default(),
     }
 }
 

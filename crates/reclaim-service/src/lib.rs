@@ -1,6 +1,8 @@
 //! The recovery service: the kiosk is a terminal, the service decides
 //! (`../shared/design/recovery-service.md`).
 //!
+//! * [`doctor`] — `reclaim-service doctor`: a production configuration checked against the real
+//!   services; also a station's pre-flight.
 //! * [`api`] — the session API kiosks call (`/v1/...`: commands as JSON, views over SSE).
 //! * [`stations`] — enrolment with one-time codes, the station registry, signed assertions.
 //! * [`listener`] — the hardened HTTP listener (header-read and idle timeouts, connection caps).
@@ -13,6 +15,7 @@
 pub mod api;
 #[cfg(feature = "demo")]
 pub mod demo;
+pub mod doctor;
 pub mod error;
 pub mod listener;
 pub mod local;

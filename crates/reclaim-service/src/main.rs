@@ -4,6 +4,8 @@
 //!   in-process emulated tenant; prints one JSON line with its URL, the emulator's control URL,
 //!   and an enrolled demo station (its id and the file holding its credential), then serves
 //!   until interrupted.
+//! * `reclaim-service serve --config FILE` — a real tenant (the file's `[server]` section).
+//! * `reclaim-service doctor --config FILE [--json]` — the pre-flight of a production file.
 //! * `reclaim-service stations enroll|revoke|list …` — station enrolment codes and revocation
 //!   ([`reclaim_service::stations::cli`]).
 
@@ -37,6 +39,19 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Check a production configuration against the real services: the file and its secrets
+    /// (its `[server] secrets_file` or the OS keyring), clock skew, a token for Graph and for the
+    /// Request Service, the Graph reads the engine makes, the Verified ID profiles, the relay. One
+    /// PASS/FAIL line per check with what to fix. Exit code 0 when every check passes, 1 when one
+    /// fails, 2 when the file does not load.
+    Doctor {
+        /// The production configuration file (TOML, see `reclaim-config example`).
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        /// Print the report as one JSON object instead of lines.
+        #[arg(long)]
+        json: bool,
+    },
     /// Serve a real tenant: the configuration file with a `[server]` section (its secrets from
     /// `server.secrets_file` or the service user's keyring).
     Serve {
@@ -54,6 +69,7 @@ fn main() -> ExitCode {
     match cli.command {
         Some(Command::Stations(command)) => stations::cli(command),
         Some(Command::Serve { config }) => serve(&config),
+        Some(Command::Doctor { config, json }) => doctor(&config, json),
         None if cli.demo => demo(cli),
         None => {
             eprintln!(
@@ -115,6 +131,45 @@ fn serve(file: &std::path::Path) -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+fn doctor(file: &std::path::Path, json: bool) -> ExitCode {
+    use reclaim_service::doctor::{self, SecretSnapshot};
+    let config = match reclaim_config::Config::load(file) {
+        Ok(config) => config,
+        Err(e) => {
+            // Names the file, the line and column, and the key.
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let store = match reclaim_service::production::secret_store(&config) {
+        Ok(store) => store,
+        Err(e) => {
+            eprintln!("reclaim-service: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    // The keyring blocks (D-Bus): read every secret before the runtime starts.
+    let secrets = SecretSnapshot::read(&config, store.as_ref());
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("reclaim-service: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let report = runtime.block_on(doctor::run(&config, &secrets));
+    let text = if json {
+        serde_json::to_string_pretty(&report.to_json()).unwrap_or_default()
+    } else {
+        report.to_string()
+    };
+    #[allow(clippy::print_stdout)] // the report is the command's output
+    {
+        println!("{text}");
+    }
+    if report.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) }
 }
 
 fn demo(cli: Cli) -> ExitCode {

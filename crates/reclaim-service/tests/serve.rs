@@ -80,6 +80,7 @@ fn offline() -> reclaim_protocol::StationView {
         ready: false,
         problems: vec![],
         default_locale: reclaim_protocol::Locale::En,
+        camera: Default::default(),
     }
 }
 

@@ -1,4 +1,6 @@
 import type {
+  CameraStatus,
+  CaptureAdvice,
   CaptureStage,
   DocumentKind,
   ErrorCode,
@@ -19,6 +21,8 @@ export type EnumKey =
   | `photoQuality.${PhotoQuality}`
   | `capture.${CaptureStage}.title`
   | `capture.${CaptureStage}.hint`
+  | `capture.advice.${CaptureAdvice}`
+  | `station.camera.${CameraStatus}`
   | `step.${1 | 2 | 3 | 4 | 5}`;
 
 /** Every message key (English is the reference). */

@@ -2,6 +2,8 @@
 // `Record<Union, true>`, so TypeScript fails the build when bindings.ts gains (or loses) a value;
 // the catalogue types in ./catalogue.ts are built from the same unions.
 import type {
+  CameraStatus,
+  CaptureAdvice,
   CaptureStage,
   DocumentKind,
   ErrorCode,
@@ -72,6 +74,15 @@ const CAPTURE_STAGE: Record<CaptureStage, true> = {
   retake: true,
 };
 
+const CAPTURE_ADVICE: Record<CaptureAdvice, true> = {
+  holdStill: true,
+  reduceGlare: true,
+  moveCloser: true,
+  fitInFrame: true,
+};
+
+const CAMERA_STATUS: Record<CameraStatus, true> = { present: true, absent: true, refusedVirtual: true };
+
 const keys = <T extends string>(r: Record<T, true>): T[] => Object.keys(r) as T[];
 
 export const REASONS = keys(REASON);
@@ -80,6 +91,8 @@ export const PREFLIGHT_PROBLEMS = keys(PREFLIGHT);
 export const DOCUMENT_KINDS = keys(DOCUMENT);
 export const PHOTO_QUALITIES = keys(PHOTO_QUALITY);
 export const CAPTURE_STAGES = keys(CAPTURE_STAGE);
+export const CAPTURE_ADVICES = keys(CAPTURE_ADVICE);
+export const CAMERA_STATUSES = keys(CAMERA_STATUS);
 
 /** The bindings.ts union name each list mirrors (the catalogue test compares them). */
 export const ENUM_LISTS: Record<string, readonly string[]> = {
@@ -89,4 +102,6 @@ export const ENUM_LISTS: Record<string, readonly string[]> = {
   DocumentKind: DOCUMENT_KINDS,
   PhotoQuality: PHOTO_QUALITIES,
   CaptureStage: CAPTURE_STAGES,
+  CaptureAdvice: CAPTURE_ADVICES,
+  CameraStatus: CAMERA_STATUSES,
 };

@@ -11,6 +11,7 @@ export const STATION: StationView = {
   ready: true,
   problems: [],
   defaultLocale: 'en',
+  camera: 'present',
 };
 
 export const PROVIDERS: ProviderCard[] = [

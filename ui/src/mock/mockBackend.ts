@@ -49,7 +49,10 @@ function syntheticFrame(seq: number): PreviewFrame | null {
   g.fillStyle = '#5a6b7a';
   for (let i = 0; i < 5; i++) g.fillRect(-70, -130 + i * 45, 320 - i * 30, 18);
   g.restore();
-  return { seq, width: c.width, height: c.height, dataUrl: c.toDataURL('image/jpeg', 0.7) };
+  // As the kiosk's quality check would say: a moment to settle, then the card passes.
+  const quality: PreviewFrame['quality'] =
+    seq < 2 ? { ok: false, advice: 'holdStill' } : { ok: true, advice: null };
+  return { seq, width: c.width, height: c.height, dataUrl: c.toDataURL('image/jpeg', 0.7), quality };
 }
 
 export function installMockBackend(): MockControl {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { en } from '../../src/i18n/en';
-import { ENUM_LISTS, CAPTURE_STAGES, DOCUMENT_KINDS, ERROR_CODES, PHOTO_QUALITIES, PREFLIGHT_PROBLEMS, REASONS } from '../../src/i18n/enums';
+import { ENUM_LISTS, CAMERA_STATUSES, CAPTURE_ADVICES, CAPTURE_STAGES, DOCUMENT_KINDS, ERROR_CODES, PHOTO_QUALITIES, PREFLIGHT_PROBLEMS, REASONS } from '../../src/i18n/enums';
 import { CATALOGUES, LANGS, t, type MessageKey } from '../../src/i18n/index.svelte';
 
 const keys = Object.keys(en) as MessageKey[];
@@ -61,6 +61,8 @@ describe('closed sets from bindings.ts', () => {
     ['DocumentKind', DOCUMENT_KINDS, (v) => [`document.${v}`]],
     ['PhotoQuality', PHOTO_QUALITIES, (v) => [`photoQuality.${v}`]],
     ['CaptureStage', CAPTURE_STAGES, (v) => [`capture.${v}.title`, `capture.${v}.hint`]],
+    ['CaptureAdvice', CAPTURE_ADVICES, (v) => [`capture.advice.${v}`]],
+    ['CameraStatus', CAMERA_STATUSES, (v) => [`station.camera.${v}`]],
   ];
   for (const [name, values, keysOf] of required) {
     it(`every ${name} has a message in every language`, () => {

@@ -1,8 +1,9 @@
 import { fireEvent, screen, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
-import { tick } from 'svelte';
+import { flushSync, tick } from 'svelte';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { REASONS, ERROR_CODES } from '../../src/i18n/enums';
+import type { FrameQuality, PreviewFrame } from '../../src/lib/ipc/bindings';
 import { CATALOGUES, t } from '../../src/i18n/index.svelte';
 import { QR, SCREENS, STATION, tapView } from '../../src/mock/fixtures';
 import { renderApp } from './helpers';
@@ -12,6 +13,16 @@ afterEach(() => {
 });
 
 const heading = (name: string | RegExp) => screen.getByRole('heading', { level: 1, name });
+
+let frameSeq = 0;
+/** A preview frame with this quality verdict (the picture itself does not matter here). */
+async function sendFrame(frame: (f: PreviewFrame) => void, quality: FrameQuality) {
+  frameSeq += 1;
+  frame({ seq: frameSeq, width: 4, height: 3, dataUrl: 'data:image/jpeg;base64,AA==', quality });
+  flushSync();
+  await tick();
+}
+const passingFrame = (frame: (f: PreviewFrame) => void) => sendFrame(frame, { ok: true, advice: null });
 
 describe('Attract', () => {
   it('shows the product, the call to action and the station line; Start calls begin()', async () => {
@@ -164,14 +175,19 @@ describe('ChooseProvider', () => {
 });
 
 describe('ScanId', () => {
-  it('phone: preparing, then a QR with its URL, then the live status', async () => {
+  it('phone: preparing, then a QR with the provider\'s host under it (never its link), then the live status', async () => {
     const { push } = await renderApp(SCREENS.scanIdPhonePreparing());
     expect(heading('Scan this code with your phone')).toBeInTheDocument();
     expect(screen.getByText('Preparing your code…')).toBeInTheDocument();
     await push(SCREENS.scanIdPhone());
     const qr = screen.getByRole('img', { name: /opens Contoso Verify on your phone/ });
     expect(qr.querySelector('svg')).not.toBeNull();
-    expect(screen.getByText(QR.phoneLink.url)).toBeInTheDocument();
+    expect(screen.getByText('Your phone will open a page at:')).toBeInTheDocument();
+    expect(screen.getByText(QR.phoneLink.hint)).toBeInTheDocument();
+    // The link holds a one-time token and the return state: no part of its path is printed.
+    const path = new URL(QR.phoneLink.url).pathname;
+    expect(document.body.textContent).not.toContain(QR.phoneLink.url);
+    expect(document.body.textContent).not.toContain(path);
     expect(screen.getByText('Waiting for your phone…')).toBeInTheDocument();
     await push(SCREENS.scanIdPhoneOpened());
     expect(screen.getByText('Opened on your phone. Continue there.')).toBeInTheDocument();
@@ -179,23 +195,26 @@ describe('ScanId', () => {
   });
 
   it('phone: an unsafe SVG is not inserted', async () => {
-    await renderApp({ ...SCREENS.scanIdPhone(), link: { url: 'https://x', svg: '<svg onload="alert(1)"></svg>' } } as never);
+    await renderApp({ ...SCREENS.scanIdPhone(), link: { url: 'https://x', hint: 'x', svg: '<svg onload="alert(1)"></svg>' } } as never);
     expect(document.querySelector('.qr svg[onload]')).toBeNull();
     expect(screen.queryByRole('img', { name: /opens/ })).toBeNull();
   });
 
   it('camera: previews, guides per stage, captures the staged shot and repeats it on retake', async () => {
-    const { backend, push, unmount } = await renderApp(SCREENS.scanIdCameraFront());
+    const { backend, push, unmount, frame } = await renderApp(SCREENS.scanIdCameraFront());
     expect(backend.cameraPreview).toHaveBeenCalledTimes(1);
     expect(screen.getByRole('img', { name: 'Camera preview' })).toBeInTheDocument();
     expect(screen.getByRole('heading', { name: 'Front of your ID' })).toBeInTheDocument();
+    await passingFrame(frame);
     await fireEvent.click(screen.getByRole('button', { name: /Take photo/ }));
     expect(backend.capture).toHaveBeenLastCalledWith('front');
     await push({ ...SCREENS.scanIdCameraFront(), capture: 'back' } as never);
+    await passingFrame(frame);
     await fireEvent.click(screen.getByRole('button', { name: /Take photo/ }));
     expect(backend.capture).toHaveBeenLastCalledWith('back');
     await push(SCREENS.scanIdCameraRetake());
     expect(screen.getByRole('heading', { name: /take that photo again/ })).toBeInTheDocument();
+    await passingFrame(frame);
     await fireEvent.click(screen.getByRole('button', { name: /Take photo/ }));
     expect(backend.capture).toHaveBeenLastCalledWith('back');
     await push(SCREENS.scanIdCameraUploading());
@@ -204,6 +223,67 @@ describe('ScanId', () => {
     await push(SCREENS.addToAuthenticator());
     expect(backend.cameraStop).toHaveBeenCalledTimes(1);
     unmount();
+  });
+});
+
+describe('Camera quality advice', () => {
+  const advice = () => screen.getByTestId('capture-advice');
+  const takePhoto = () => screen.getByRole('button', { name: /Take photo/ });
+
+  it('"Take photo" is disabled until a frame passes, and the advice is shown live', async () => {
+    const { backend, frame } = await renderApp(SCREENS.scanIdCameraFront());
+    expect(takePhoto()).toBeDisabled();
+    expect(advice()).toHaveTextContent('Checking the picture…');
+    expect(advice()).toHaveAttribute('aria-live', 'polite');
+    const cases: Array<[FrameQuality['advice'], string]> = [
+      ['holdStill', 'Hold still: the picture is blurred.'],
+      ['reduceGlare', 'Tilt your ID away from the light: a reflection hides part of it.'],
+      ['moveCloser', 'Bring your ID closer so it fills the frame.'],
+      ['fitInFrame', 'Place the whole ID inside the frame.'],
+    ];
+    for (const [a, text] of cases) {
+      await sendFrame(frame, { ok: false, advice: a });
+      expect(advice()).toHaveTextContent(text);
+      expect(advice()).toHaveAttribute('data-advice', a);
+      expect(takePhoto()).toBeDisabled();
+      await fireEvent.click(takePhoto());
+      expect(backend.capture).not.toHaveBeenCalled();
+    }
+    await sendFrame(frame, { ok: true, advice: null });
+    expect(advice()).toHaveTextContent('Looks good. Take the photo.');
+    expect(takePhoto()).toBeEnabled();
+    await sendFrame(frame, { ok: false, advice: 'holdStill' });
+    expect(takePhoto()).toBeDisabled();
+  });
+
+  it('a new shot waits for a fresh verdict', async () => {
+    const { push, frame } = await renderApp(SCREENS.scanIdCameraFront());
+    await passingFrame(frame);
+    expect(takePhoto()).toBeEnabled();
+    await push({ ...SCREENS.scanIdCameraFront(), capture: 'selfie' } as never);
+    expect(takePhoto()).toBeDisabled();
+    expect(advice()).toHaveTextContent('Checking the picture…');
+  });
+
+  it('the advice is localised', async () => {
+    const { frame } = await renderApp(SCREENS.scanIdCameraFront());
+    await fireEvent.click(screen.getByRole('button', { name: 'Polski' }));
+    await sendFrame(frame, { ok: false, advice: 'reduceGlare' });
+    expect(advice()).toHaveTextContent('Odchyl dokument od światła');
+  });
+});
+
+describe('Attract: the station camera', () => {
+  it('says whether the station has a camera, and why not', async () => {
+    await renderApp(SCREENS.attract());
+    expect(screen.getByTestId('station-camera')).toHaveTextContent('Camera ready');
+    for (const [camera, text] of [
+      ['absent', 'No camera: use your phone to scan your ID'],
+      ['refusedVirtual', 'Camera not allowed (virtual camera)'],
+    ] as const) {
+      await renderApp(SCREENS.attract(), { station: { ...STATION, camera } });
+      expect(screen.getAllByTestId('station-camera').at(-1)).toHaveTextContent(text);
+    }
   });
 });
 

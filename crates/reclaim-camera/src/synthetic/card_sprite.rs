@@ -25,6 +25,18 @@ pub(crate) struct Sprite {
     pub rgba: Vec<u8>,
 }
 
+/// How bright the card is filmed: a camera exposing for the card keeps its paper white below
+/// clipping (255 becomes 230), so only a reflection clips (the quality check's glare).
+pub(crate) const EXPOSURE: f32 = 0.9;
+
+/// The card as the camera exposes it ([`EXPOSURE`]).
+pub(crate) fn expose(mut img: RgbImage) -> RgbImage {
+    for v in img.iter_mut() {
+        *v = (f32::from(*v) * EXPOSURE).round() as u8;
+    }
+    img
+}
+
 /// `img` scaled to fit [`CARD_FIT`].
 pub(crate) fn fit_card(img: &RgbImage) -> RgbImage {
     let (w, h) = img.dimensions();

@@ -151,8 +151,8 @@ impl SyntheticCamera {
     pub fn from_images(front: RgbImage, back: RgbImage, face: Option<RgbImage>) -> Self {
         let seed = 0x5EC1_A1A0;
         Self {
-            front: card_sprite::fit_card(&front),
-            back: card_sprite::fit_card(&back),
+            front: card_sprite::expose(card_sprite::fit_card(&front)),
+            back: card_sprite::expose(card_sprite::fit_card(&back)),
             face: face.unwrap_or_else(|| face::render(480, 640)),
             settings: SceneHandle(Arc::new(Mutex::new(SceneSettings {
                 scene: Scene::Document(DocumentSide::Front),

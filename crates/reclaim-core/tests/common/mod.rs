@@ -153,8 +153,19 @@ pub fn facts(
         vc_policy: vc_policy(),
         profiles: vec![profile("p-prod", 1, false, level), profile("p-eval", 2, true, level)],
         tap_policy: tap_policy(),
+        role_template_ids: Vec::new(),
     }))
 }
+
+/// The TAP as Graph created it.
+pub fn tap_created() -> Input {
+    Input::TapCreated { code: TapCode::new(TAP), method_id: TAP_METHOD.into() }
+}
+
+/// Global Administrator's role template id.
+pub const GLOBAL_ADMIN: &str = "62e90394-69f5-4237-9190-012177145e10";
+/// The created pass's method id.
+pub const TAP_METHOD: &str = "6c0e0000-0000-4000-8000-000000000001";
 
 pub fn credential(given: &str, surname: &str, score: Option<f64>) -> PresentedCredential {
     PresentedCredential {
@@ -211,7 +222,8 @@ pub fn happy(
         retrieved("r1"),
         verified("r1", cred),
         Input::UsersByName(Ok(users)),
-        Input::TapCreated(TapCode::new(TAP)),
+        Input::Roles(Ok(Vec::new())),
+        tap_created(),
         Input::Done,
     ]
 }

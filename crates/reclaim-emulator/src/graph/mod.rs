@@ -5,6 +5,7 @@ pub mod groups;
 pub mod odata;
 pub mod policies;
 pub mod profiles;
+pub mod roles;
 pub mod tap;
 pub mod users;
 
@@ -28,6 +29,7 @@ use crate::server::PublicBase;
 use crate::state::AppState;
 use crate::wire_error::GraphError;
 
+pub use roles::RoleAssignment;
 pub use tap::TapRecord;
 
 /// A directory user as the emulator holds it.
@@ -71,6 +73,8 @@ pub struct Directory {
     tap_policy: TapPolicyFixture,
     profiles: Vec<ProfileFixture>,
     taps: Mutex<HashMap<Uuid, TapRecord>>,
+    /// Directory role assignments (active and eligible), to users and role-assignable groups.
+    roles: RwLock<Vec<RoleAssignment>>,
 }
 
 /// A change to a user made through the control API.
@@ -118,6 +122,19 @@ impl Directory {
             tap_policy: f.policies.temporary_access_pass.clone(),
             profiles: f.profiles.clone(),
             taps: Mutex::new(HashMap::new()),
+            roles: RwLock::new(
+                f.role_assignments
+                    .iter()
+                    .map(|r| {
+                        RoleAssignment::new(
+                            r.principal_id,
+                            &r.role_definition_id,
+                            &r.directory_scope_id,
+                            r.eligible,
+                        )
+                    })
+                    .collect(),
+            ),
         })
     }
 
@@ -416,7 +433,7 @@ async fn request_ids(req: Request, next: Next) -> Response {
 
 /// The API surface of one version.
 fn api(version: ApiVersion) -> Router<AppState> {
-    Router::new()
+    let router = Router::new()
         .route("/users", get(users::list_users))
         .route("/users/$count", get(users::count_users))
         .route("/users/{key}", get(users::get_user))
@@ -440,9 +457,10 @@ fn api(version: ApiVersion) -> Router<AppState> {
             get(policies::get_method_configuration),
         )
         .route("/identity/verifiedId/profiles", get(profiles::list_profiles))
-        .route("/identity/verifiedId/profiles/{id}", get(profiles::get_profile))
-        .method_not_allowed_fallback(method_not_allowed)
-        .layer(Extension(version))
+        .route("/identity/verifiedId/profiles/{id}", get(profiles::get_profile));
+    let router = roles::routes(router);
+    let router = if version == ApiVersion::Beta { roles::beta_routes(router) } else { router };
+    router.method_not_allowed_fallback(method_not_allowed).layer(Extension(version))
 }
 
 /// Routes of this emulated host, mounted at its root.
@@ -456,7 +474,7 @@ pub fn routes() -> Router<AppState> {
 
 /// Test-control routes, merged into `{control}`.
 pub fn control_routes() -> Router<AppState> {
-    tap::control_routes().merge(users::control_routes())
+    tap::control_routes().merge(users::control_routes()).merge(roles::control_routes())
 }
 
 /// Any method on a path without a route: Graph's "unknown segment" answer.

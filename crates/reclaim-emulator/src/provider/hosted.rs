@@ -1,6 +1,7 @@
 //! The hosted phone flow: the kiosk sends the person's phone to a one-time signed link; the
 //! provider's mobile pages take a document and a selfie, issue the credential into the phone's
-//! Authenticator, and send the phone back to the kiosk's return URL (contract §5).
+//! Authenticator, and send the phone back to the kiosk's return URL with a proof the kiosk's
+//! service checks (contract §5; the link and the proof: [`super::link`]).
 
 use std::time::Duration;
 
@@ -21,7 +22,8 @@ use crate::html::esc;
 use crate::server::PublicBase;
 use crate::state::AppState;
 
-/// How long a started flow stays usable.
+/// How long a started flow stays usable at most (never past its link's `exp`: the kiosk stops
+/// waiting for the return then).
 pub const FLOW_LIFETIME_SECS: i64 = 30 * 60;
 
 /// Where a flow ended up, once the person has handed everything in.
@@ -68,23 +70,40 @@ impl Flow {
         }
     }
 
-    /// The kiosk's return URL with `requestId`, `status` and (on failure) `reason` appended.
+    /// The kiosk's return URL with `requestId`, `status`, (on failure) `reason`, and the proof:
+    /// `exp` and `proof` (HMAC-SHA256 under the link key of [`link::proof_input`]) appended.
     pub fn return_url(&self, state: &AppState) -> String {
         let Ok(mut u) = url::Url::parse(&self.link.return_url) else {
             return self.link.return_url.clone();
         };
+        let (status, reason) = match self.return_status(state) {
+            ReturnStatus::Issued => ("issued", String::new()),
+            ReturnStatus::Failed(r) => ("failed", r),
+        };
+        let exp = state.clock().now_unix() + link::RETURN_PROOF_SECS;
+        let facts = link::ReturnFacts {
+            aud: &self.link.aud,
+            request_id: &self.link.request_id,
+            state: self.link.state.as_deref().unwrap_or_default(),
+            status,
+            reason: &reason,
+            exp,
+        };
+        // The flow's provider is in the fixture (flows are opened only for fixture providers).
+        let proof = state
+            .fixture()
+            .provider(&self.provider_id)
+            .map(|p| link::return_proof(&p.link_signing_key, &facts))
+            .unwrap_or_default();
         {
             let mut q = u.query_pairs_mut();
             q.append_pair("requestId", &self.link.request_id);
-            match self.return_status(state) {
-                ReturnStatus::Issued => {
-                    q.append_pair("status", "issued");
-                }
-                ReturnStatus::Failed(r) => {
-                    q.append_pair("status", "failed");
-                    q.append_pair("reason", &r);
-                }
+            q.append_pair("status", status);
+            if !reason.is_empty() {
+                q.append_pair("reason", &reason);
             }
+            q.append_pair("exp", &exp.to_string());
+            q.append_pair("proof", &proof);
         }
         u.to_string()
     }
@@ -92,14 +111,35 @@ impl Flow {
 
 // ───────────────────────────── the flow's steps (shared by pages and control) ─────────────────
 
-/// Validates and consumes a link token and opens a flow.
-pub fn begin(state: &AppState, prov: &ProviderFixture, token: &str) -> Result<Flow, LinkError> {
+/// The audiences a link for `prov` may name: its hosted-flow URL under the emulator's provider
+/// base, and under the base this request came in through (`public_base`), when there is one.
+pub fn audiences(
+    state: &AppState,
+    prov: &ProviderFixture,
+    public_base: Option<&str>,
+) -> Vec<String> {
+    let mut out = vec![format!("{}/{}", state.urls().provider.trim_end_matches('/'), prov.id)];
+    if let Some(base) = public_base {
+        out.push(format!("{}/{}", base.trim_end_matches('/'), prov.id));
+    }
+    out
+}
+
+/// Validates and consumes a link token (signature, audience among `audiences`, expiry, one
+/// use) and opens a flow that lives until the link's `exp` (at most [`FLOW_LIFETIME_SECS`]).
+pub fn begin(
+    state: &AppState,
+    prov: &ProviderFixture,
+    token: &str,
+    audiences: &[String],
+) -> Result<Flow, LinkError> {
     let now = state.clock().now_unix();
     state.provider().prune_flows(now);
-    let claims = link::verify(token, &prov.link_signing_key, now)?;
+    let claims = link::verify(token, &prov.link_signing_key, audiences, now)?;
     if !state.provider().links.consume(&claims, now) {
         return Err(LinkError::Used);
     }
+    let expires_at = (now + FLOW_LIFETIME_SECS).min(claims.exp);
     let flow = Flow {
         id: uuid::Uuid::new_v4().to_string(),
         provider_id: prov.id.clone(),
@@ -108,7 +148,7 @@ pub fn begin(state: &AppState, prov: &ProviderFixture, token: &str) -> Result<Fl
         evidence: Evidence::default(),
         outcome: None,
         issuing: false,
-        expires_at: now + FLOW_LIFETIME_SECS,
+        expires_at,
     };
     lock(&state.provider().flows).insert(flow.id.clone(), flow.clone());
     Ok(flow)
@@ -319,7 +359,7 @@ pub async fn start(
 ) -> Response {
     let result = provider(&s, &provider_id).and_then(|p| {
         let token = q.token.as_deref().unwrap_or_default();
-        begin(&s, p, token).map_err(link_error)
+        begin(&s, p, token, &audiences(&s, p, Some(&base))).map_err(link_error)
     });
     match result {
         Ok(f) if wants_json(&headers) => (
@@ -690,7 +730,7 @@ pub async fn retry(
 }
 
 /// `GET {provider}/{providerId}/flow/{flowId}/return` — 303 to the kiosk's return URL with
-/// `requestId`, `status=issued` or `status=failed&reason=…`.
+/// `requestId`, `status=issued` or `status=failed&reason=…`, `exp` and `proof`.
 pub async fn return_to_kiosk(
     State(s): State<AppState>,
     Path((provider_id, id)): Path<(String, String)>,
@@ -716,10 +756,17 @@ pub struct MintBody {
     /// Station id; `emulator-control` when absent.
     #[serde(default)]
     iss: Option<String>,
+    /// The return state the proof binds; none when absent.
+    #[serde(default)]
+    state: Option<String>,
+    /// The audience; this provider's hosted-flow URL when absent (tests name another).
+    #[serde(default)]
+    audience: Option<String>,
 }
 
-/// `POST {control}/providers/{providerId}/links {requestId, returnUrl, phoneId?, ttlSeconds?}`
-/// → `{url, token, jti, expiresAt}`: a link exactly as a kiosk would mint it.
+/// `POST {control}/providers/{providerId}/links {requestId, returnUrl, phoneId?, ttlSeconds?,
+/// state?, audience?}` → `{url, token, jti, expiresAt}`: a link exactly as a kiosk would mint
+/// it (audience: this provider's hosted-flow URL; lifetime 600 s unless `ttlSeconds`).
 pub async fn control_mint_link(
     State(s): State<AppState>,
     Path(provider_id): Path<String>,
@@ -729,11 +776,13 @@ pub async fn control_mint_link(
     let now = s.clock().now_unix();
     let claims = LinkClaims {
         iss: b.iss.unwrap_or_else(|| "emulator-control".to_owned()),
+        aud: b.audience.unwrap_or_else(|| format!("{}/{}", s.urls().provider, p.id)),
         jti: uuid::Uuid::new_v4().to_string(),
         exp: now + b.ttl_seconds.unwrap_or(600),
         iat: Some(now),
         request_id: b.request_id,
         return_url: b.return_url,
+        state: b.state,
         phone_id: b.phone_id,
     };
     let token = link::mint(&claims, &p.link_signing_key);
@@ -773,7 +822,7 @@ pub async fn control_complete(
         .ok()
         .and_then(|u| u.query_pairs().find(|(k, _)| k == "token").map(|(_, v)| v.into_owned()))
         .unwrap_or_else(|| b.link.clone());
-    let mut f = begin(&s, p, &token).map_err(link_error)?;
+    let mut f = begin(&s, p, &token, &audiences(&s, p, None)).map_err(link_error)?;
     if let Some(phone) = b.phone_id.filter(|x| !x.is_empty()) {
         f.phone_id = phone;
         save(&s, &f);

@@ -64,13 +64,26 @@ impl GraphDirectory {
         } else {
             self.graph.check_member_groups(&user.id, &groups).await?
         };
+        // Before any paid step: a privileged account ends here with the neutral answer.
+        let role_template_ids = self.role_template_ids(&user.id).await?;
         Ok(EligibilityResult::Found(Box::new(EligibilityFacts {
             user: core_user(user),
             member_groups,
             vc_policy,
             profiles,
             tap_policy,
+            role_template_ids,
         })))
+    }
+
+    async fn role_template_ids(&self, user_id: &str) -> Result<Vec<String>, EntraError> {
+        let mut ids: Vec<String> = Vec::new();
+        for r in self.graph.user_roles(user_id).await? {
+            if !ids.iter().any(|i| i.eq_ignore_ascii_case(&r.role_definition_id)) {
+                ids.push(r.role_definition_id);
+            }
+        }
+        Ok(ids)
     }
 
     async fn search(&self, queries: &[NameQuery]) -> Result<Vec<DirectoryUser>, EntraError> {
@@ -143,6 +156,7 @@ impl Directory for GraphDirectory {
                     };
                     Ok(IssuedTap {
                         code: reclaim_core::TapCode::new(code.expose()),
+                        method_id: method.id.clone(),
                         starts_at: method
                             .start_date_time
                             .or(method.created_date_time)
@@ -157,6 +171,43 @@ impl Directory for GraphDirectory {
                     Err(TapFailure::PolicyRefused)
                 }
                 Err(e) => Err(TapFailure::Failed(entra_failure("directory.create_tap", &e))),
+            }
+        })
+    }
+
+    fn roles<'a>(&'a self, user_id: &'a str) -> BoxFuture<'a, Result<Vec<String>, AdapterFailure>> {
+        Box::pin(async move {
+            self.role_template_ids(user_id).await.map_err(|e| entra_failure("directory.roles", &e))
+        })
+    }
+
+    fn taps_created_since<'a>(
+        &'a self,
+        user_id: &'a str,
+        since: OffsetDateTime,
+    ) -> BoxFuture<'a, Result<Vec<String>, AdapterFailure>> {
+        Box::pin(async move {
+            match self.graph.list_taps(user_id).await {
+                Ok(taps) => Ok(taps
+                    .into_iter()
+                    .filter(|t| t.created_date_time.is_none_or(|c| c >= since))
+                    .map(|t| t.id)
+                    .collect()),
+                Err(e) => Err(entra_failure("directory.list_taps", &e)),
+            }
+        })
+    }
+
+    fn delete_tap<'a>(
+        &'a self,
+        user_id: &'a str,
+        method_id: &'a str,
+    ) -> BoxFuture<'a, Result<(), AdapterFailure>> {
+        Box::pin(async move {
+            match self.graph.delete_tap(user_id, method_id).await {
+                Ok(()) => Ok(()),
+                Err(e) if e.status() == Some(404) => Ok(()),
+                Err(e) => Err(entra_failure("directory.delete_tap", &e)),
             }
         })
     }

@@ -1,19 +1,24 @@
 //! [`HttpProviders`]: identity-verification providers over HTTP — the hosted phone flow reached
-//! through a one-time link the kiosk signs (HS256 with the provider's link-signing key), and the
-//! capture API the kiosk camera uploads to (`X-Api-Key`).
+//! through a one-time link the service signs (HS256 with the provider's link-signing key; its
+//! audience is the provider's hosted-flow URL) and left through a return redirect whose proof
+//! (HMAC-SHA256 under the same key) is checked here, and the capture API the kiosk camera
+//! uploads to (`X-Api-Key`). Reclaim's own provider contract: README, *Identity-verification
+//! providers*.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use reclaim_core::AdapterFailure;
+use reclaim_core::{AdapterFailure, ProviderEvent};
 use reclaim_entra::Secret;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::status_failure;
+use crate::callbacks::check_provider_return;
 use crate::ports::{
-    BoxFuture, CaptureError, CaptureSession, HostedLinkRequest, IdentityProvider, IssuanceStatus,
-    Rejection, Verdict,
+    BoxFuture, CaptureError, CaptureSession, ExpectedReturn, HostedLinkRequest, IdentityProvider,
+    IssuanceStatus, Rejection, ReturnRefused, Verdict,
 };
 use crate::view::{DocumentKind, Shot};
 
@@ -23,12 +28,13 @@ pub struct ProviderEndpoint {
     /// Provider id (`trueid`).
     pub id: String,
     /// The hosted phone flow's base: it starts at `{hosted_flow_url}/start?token=…`; `None` if
-    /// the provider offers no phone path (a link is then refused).
+    /// the provider offers no phone path (a link is then refused). Also the links' audience.
     pub hosted_flow_url: Option<String>,
     /// The capture API's base: sessions live under `{capture_api_url}/v1/sessions`; `None` if the
     /// provider offers no camera path (a capture is then refused).
     pub capture_api_url: Option<String>,
-    /// HS256 key the kiosk signs hosted links with (shared with the provider).
+    /// HS256 key the service signs hosted links with (shared with the provider), and the key
+    /// of the provider's return proofs.
     pub link_signing_key: Secret,
     /// The capture API's `X-Api-Key`.
     pub capture_api_key: Secret,
@@ -60,11 +66,13 @@ pub struct HttpProviders {
 #[serde(rename_all = "camelCase")]
 struct LinkClaims<'a> {
     iss: &'a str,
+    aud: &'a str,
     jti: String,
     exp: i64,
     iat: i64,
     request_id: &'a str,
     return_url: &'a str,
+    state: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     phone_id: Option<&'a str>,
 }
@@ -173,7 +181,16 @@ impl HttpProviders {
         }
     }
 
-    /// Signs a hosted-flow link token.
+    /// The hosted flow's base URL (the links' audience), or `Refused` for a provider without one.
+    fn hosted_base(p: &ProviderEndpoint) -> Result<&str, AdapterFailure> {
+        p.hosted_flow_url.as_deref().map(|u| u.trim_end_matches('/')).ok_or_else(|| {
+            tracing::warn!(provider = %p.id, "this provider offers no hosted phone flow");
+            AdapterFailure::Refused
+        })
+    }
+
+    /// Signs a hosted-flow link token: audience the provider's hosted-flow URL, `exp` the
+    /// request's (the scan-ID step's deadline).
     pub fn sign_link(
         &self,
         p: &ProviderEndpoint,
@@ -182,11 +199,13 @@ impl HttpProviders {
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         let claims = LinkClaims {
             iss: &self.station_id,
+            aud: Self::hosted_base(p)?,
             jti: uuid::Uuid::new_v4().to_string(),
             exp: request.expires_at.unix_timestamp(),
             iat: now,
             request_id: &request.request_id,
             return_url: &request.return_url,
+            state: &request.state,
             phone_id: p.phone_id.as_deref(),
         };
         jsonwebtoken::encode(
@@ -210,11 +229,7 @@ impl IdentityProvider for HttpProviders {
         Box::pin(async move {
             let p = self.endpoint(provider)?;
             let token = self.sign_link(p, request)?;
-            let base = p.hosted_flow_url.as_deref().ok_or_else(|| {
-                tracing::warn!(provider = %p.id, "this provider offers no hosted phone flow");
-                AdapterFailure::Refused
-            })?;
-            let mut url = url::Url::parse(&format!("{}/start", base.trim_end_matches('/')))
+            let mut url = url::Url::parse(&format!("{}/start", Self::hosted_base(p)?))
                 .map_err(|_| AdapterFailure::Refused)?;
             url.query_pairs_mut().append_pair("token", &token);
             Ok(url.to_string())
@@ -342,5 +357,23 @@ impl IdentityProvider for HttpProviders {
                 _ => IssuanceStatus::Pending,
             })
         })
+    }
+
+    fn check_return(
+        &self,
+        provider: &str,
+        expected: &ExpectedReturn,
+        query: &BTreeMap<String, String>,
+    ) -> Result<ProviderEvent, ReturnRefused> {
+        let p = self.endpoint(provider).map_err(|_| ReturnRefused::UnknownProvider)?;
+        let audience = Self::hosted_base(p).map_err(|_| ReturnRefused::UnknownProvider)?;
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        check_provider_return(
+            query,
+            p.link_signing_key.expose().as_bytes(),
+            audience,
+            expected,
+            now,
+        )
     }
 }

@@ -1,7 +1,6 @@
 //! `reclaim`: the engine's command line. `reclaim simulate` runs one whole recovery against the
-//! in-process demo stack (emulated tenant + embedded relay) and prints one JSON line; with
-//! feature `production`, `reclaim doctor --config FILE` checks a production configuration
-//! against the real services, one line per check.
+//! in-process demo stack (emulated tenant + embedded relay) and prints one JSON line. (The
+//! pre-flight of a production configuration is `reclaim-service doctor`.)
 
 use std::io::Write as _;
 use std::process::ExitCode;
@@ -26,24 +25,6 @@ enum Command {
     /// --show-tap). Exit code 0 whenever the recovery ran, whatever its outcome.
     #[command(after_help = FAULT_HELP)]
     Simulate(SimulateArgs),
-    /// Check a production configuration against the real services: the file and its secrets
-    /// (OS keyring), clock skew, a token for Graph and for the Request Service, the Graph reads
-    /// the engine makes, the Verified ID profiles, the relay. One PASS/FAIL line per check with
-    /// what to fix. Exit code 0 when every check passes, 1 when one fails, 2 when the file does
-    /// not load.
-    #[cfg(feature = "production")]
-    Doctor(DoctorArgs),
-}
-
-#[cfg(feature = "production")]
-#[derive(clap::Args, Debug)]
-struct DoctorArgs {
-    /// The production configuration file (TOML, see `reclaim-config example`).
-    #[arg(long, value_name = "FILE")]
-    config: std::path::PathBuf,
-    /// Print the report as one JSON object instead of lines.
-    #[arg(long)]
-    json: bool,
 }
 
 const FAULT_HELP: &str = "\
@@ -113,8 +94,6 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Simulate(args) => simulate(args),
-        #[cfg(feature = "production")]
-        Command::Doctor(args) => doctor(&args),
     }
 }
 
@@ -133,34 +112,6 @@ fn init_tracing() {
         )
         .with_writer(std::io::stderr)
         .try_init();
-}
-
-#[cfg(feature = "production")]
-fn doctor(args: &DoctorArgs) -> ExitCode {
-    use reclaim_engine::doctor::{self, SecretSnapshot};
-    let config = match reclaim_config::Config::load(&args.config) {
-        Ok(config) => config,
-        Err(e) => {
-            // Names the file, the line and column, and the key.
-            let _ = writeln!(std::io::stderr(), "{e}");
-            return ExitCode::from(2);
-        }
-    };
-    init_tracing();
-    // The keyring blocks (D-Bus): read every secret before the runtime starts.
-    let secrets = SecretSnapshot::read(&config, &reclaim_config::KeyringStore::new());
-    let runtime = match runtime() {
-        Ok(rt) => rt,
-        Err(code) => return code,
-    };
-    let report = runtime.block_on(doctor::run(&config, &secrets));
-    let text = if args.json {
-        serde_json::to_string_pretty(&report.to_json()).unwrap_or_default()
-    } else {
-        report.to_string()
-    };
-    let _ = writeln!(std::io::stdout(), "{text}");
-    if report.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) }
 }
 
 fn simulate(args: SimulateArgs) -> ExitCode {

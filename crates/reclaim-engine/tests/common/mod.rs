@@ -1,4 +1,5 @@
-//! Shared set-up of the production tests (`tests/production.rs`, `tests/doctor.rs`): the
+//! Shared set-up of the production tests (`tests/production.rs`; `reclaim-service`'s
+//! `tests/doctor.rs` and `tests/serve.rs` include it by path): the
 //! emulated tenant and a relay on loopback, a production configuration file for them as an admin
 //! would write it, the secrets in a `MemoryStore`, and one whole recovery to the TAP.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]

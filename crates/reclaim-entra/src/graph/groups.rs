@@ -39,6 +39,7 @@ impl GraphClient {
                 body: Some(body),
                 expect: &[200],
                 retry: true,
+                eventual: false,
             };
             let page: StringCollection = self.http.call(&call).await?.json(OP)?;
             member_of.extend(page.value);

@@ -4,6 +4,7 @@
 mod groups;
 mod policies;
 mod profiles;
+mod roles;
 mod tap;
 mod users;
 
@@ -23,6 +24,7 @@ pub use profiles::{
     MobileDriversLicenseConfiguration, ProfileState, SelfServiceIssuance, UsagePurpose,
     VerifiedIdProfile, VerifiedIdProfileConfiguration, VerifiedIdUsageConfiguration,
 };
+pub use roles::{RoleAssignment, RoleKind};
 pub use tap::{TapRequest, TemporaryAccessPass, TemporaryAccessPassMethod};
 pub use users::{User, UserSearch, odata_string_literal, users_by_name_query};
 
@@ -145,8 +147,24 @@ impl GraphClient {
     }
 
     async fn get(&self, operation: &'static str, url: Url) -> Result<Raw, EntraError> {
-        let call =
-            Call { operation, method: Method::GET, url, body: None, expect: &[200], retry: true };
+        self.get_with(operation, url, false).await
+    }
+
+    async fn get_with(
+        &self,
+        operation: &'static str,
+        url: Url,
+        eventual: bool,
+    ) -> Result<Raw, EntraError> {
+        let call = Call {
+            operation,
+            method: Method::GET,
+            url,
+            body: None,
+            expect: &[200],
+            retry: true,
+            eventual,
+        };
         self.http.call(&call).await
     }
 
@@ -158,10 +176,22 @@ impl GraphClient {
         first: Url,
         cap: usize,
     ) -> Result<(Vec<T>, bool), EntraError> {
+        self.collect_with(operation, first, cap, false).await
+    }
+
+    /// [`collect`](Self::collect), sending `ConsistencyLevel: eventual` on every page when
+    /// `eventual`.
+    async fn collect_with<T: DeserializeOwned>(
+        &self,
+        operation: &'static str,
+        first: Url,
+        cap: usize,
+        eventual: bool,
+    ) -> Result<(Vec<T>, bool), EntraError> {
         let mut items = Vec::new();
         let mut url = first;
         for _ in 0..MAX_PAGES {
-            let page: Page<T> = self.get(operation, url).await?.json(operation)?;
+            let page: Page<T> = self.get_with(operation, url, eventual).await?.json(operation)?;
             items.extend(page.value);
             if items.len() >= cap {
                 let more = items.len() > cap || page.next_link.is_some();

@@ -124,6 +124,7 @@ impl GraphClient {
             body: Some(json_body(OP, request)?),
             expect: &[200, 201],
             retry: false,
+            eventual: false,
         };
         self.http.call(&call).await?.json(OP)
     }
@@ -153,6 +154,7 @@ impl GraphClient {
             body: None,
             expect: &[200, 204],
             retry: true,
+            eventual: false,
         };
         self.http.call(&call).await.map(|_| ())
     }

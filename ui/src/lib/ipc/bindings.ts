@@ -122,9 +122,17 @@ reference: string, };
 
 export type QrView = { 
 /**
- * What the code holds (shown small under it, for people who type it).
+ * What the code holds: for the phone's camera (and the demo phone, the E2E tests). Never
+ * printed: a hosted link carries a one-time token and the return state, a request URL is
+ * the request itself.
  */
 url: string, 
+/**
+ * What the UI may print under the code: the host the code leads to (the provider's, or
+ * the Request Service's for an `openid-vc://` request), so a person can tell where their
+ * phone goes. Empty when there is no such host.
+ */
+hint: string, 
 /**
  * A self-contained `<svg>` with a `viewBox`, so the UI scales it to the layout.
  */
@@ -199,7 +207,14 @@ problems: Array<PreflightProblem>,
 /**
  * The language the attract screen starts in, and returns to on every wipe.
  */
-defaultLocale: Locale, };
+defaultLocale: Locale, 
+/**
+ * The station's camera as found at start (shown small on attract; a missing camera only
+ * hides the camera path, the phone path still works). Absent from older peers: `absent`.
+ */
+camera: CameraStatus, };
+
+export type CameraStatus = "present" | "absent" | "refusedVirtual";
 
 export type StationMode = "demo" | "production";
 
@@ -235,4 +250,20 @@ height: number,
 /**
  * `data:image/jpeg;base64,…`.
  */
-dataUrl: string, };
+dataUrl: string, 
+/**
+ * The local quality check's verdict on this frame: "Take photo" is enabled only when `ok`.
+ */
+quality: FrameQuality, };
+
+export type FrameQuality = { 
+/**
+ * The frame would pass.
+ */
+ok: boolean, 
+/**
+ * What to fix, when not `ok`.
+ */
+advice: CaptureAdvice | null, };
+
+export type CaptureAdvice = "holdStill" | "reduceGlare" | "moveCloser" | "fitInFrame";

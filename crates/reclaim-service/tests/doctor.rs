@@ -1,12 +1,12 @@
-//! `reclaim doctor` against the in-process emulator and a relay by URL, from a production file as
+//! `reclaim-service doctor` against the in-process emulator and a relay by URL, from a production file as
 //! an admin writes it: over TLS with the emulator's CA every check passes and the same file then
 //! completes a recovery with the doctor as the engine's pre-flight (production mode is
 //! configuration, not code); a wrong client secret, a wrong relay credential, a 403 from Graph, an
 //! app without the permissions, a missing secret, a far-off clock each fail the right line with
-//! what to fix; and the `reclaim doctor` binary's exit codes.
-#![cfg(all(feature = "production", feature = "demo"))]
+//! what to fix; and the `reclaim-service doctor` binary's exit codes.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "../../reclaim-engine/tests/common/mod.rs"]
 mod common;
 
 use std::path::Path;
@@ -15,9 +15,9 @@ use std::sync::Arc;
 
 use common::{Credential, STATION, Tenant, recover_ana_to_tap};
 use reclaim_config::{Config, MemoryStore, SecretName, SecretStore};
-use reclaim_engine::doctor::{self, Check, CheckId, Doctor, DoctorReport};
 use reclaim_engine::production::assemble;
 use reclaim_engine::{Engine, PreflightProblem};
+use reclaim_service::doctor::{self, Check, CheckId, Doctor, DoctorReport};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -408,7 +408,7 @@ fn offline_store() -> MemoryStore {
 }
 
 fn reclaim() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_reclaim"));
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_reclaim-service"));
     // No keyring reachable, whatever session the tests run in.
     cmd.env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/reclaim-doctor-test");
     cmd.env_remove("RUST_LOG");
@@ -464,8 +464,10 @@ fn the_cli_reports_each_check_and_exits_1_when_one_fails() {
     let out = reclaim().args(["doctor", "--config"]).arg(&path).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
-    let lines: Vec<&str> = stdout.lines().filter(|l| !l.starts_with("      ")).collect();
+    let lines: Vec<&str> =
+        stdout.lines().filter(|l| !l.starts_with("      ") && !l.starts_with("WARN  ")).collect();
     assert_eq!(lines.len(), CheckId::ALL.len() + 1, "{stdout}");
+    assert!(stdout.contains("WARN  standalone mode"), "a standalone file is warned: {stdout}");
     assert!(lines[0].starts_with("FAIL  config "), "{stdout}");
     assert!(stdout.contains("      fix: "), "{stdout}");
     assert!(lines[CheckId::ALL.len()].contains("checks failed"), "{stdout}");
