@@ -109,7 +109,7 @@ pub fn run() {
         std::process::exit(0);
     }
     // Only demo mode has a demo tenant, hence a phone page to show.
-    let phone_window = !launch.no_phone_window && config.is_none();
+    let phone_window = !launch.no_phone_window && config.is_none() && launch.is_demo();
     tracing::debug!("building the app");
     match run_app(Builder::default(), KioskCell::empty(), phone_window).build(context()) {
         Ok(app) => {

@@ -25,7 +25,11 @@ use serde_json::{Value, json};
 async fn demo(settings: Option<SettingsHook>) -> DemoService {
     DemoService::start(DemoServiceOptions {
         stack: DemoOptions { extra_stations: 1, ..DemoOptions::default() },
-        settings,
+        settings: Some(settings.unwrap_or_else(|| {
+            Arc::new(|s: &mut reclaim_engine::EngineSettings| {
+                s.config.refused_role_template_ids.clear()
+            })
+        })),
         ..Default::default()
     })
     .await
@@ -39,6 +43,7 @@ fn offline() -> StationView {
         ready: false,
         problems: vec![],
         default_locale: reclaim_protocol::Locale::En,
+        camera: Default::default(),
     }
 }
 

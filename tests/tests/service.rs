@@ -266,6 +266,7 @@ async fn a_whole_recovery_sends_the_station_views_only() {
     wait(&client, "a ready station", |v| v.station.ready).await;
 
     // Everything the station receives, as bytes on the wire.
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let raw = {
         let url = format!("{}/v1/views", service.url());
         let auth = format!("Bearer {}", credential.assertion(time::OffsetDateTime::now_utc()));
@@ -275,10 +276,25 @@ async fn a_whole_recovery_sends_the_station_views_only() {
         let mut body = response.bytes_stream();
         tokio::spawn(async move {
             let mut all = Vec::new();
-            while let Ok(Some(Ok(chunk))) =
-                tokio::time::timeout(Duration::from_secs(3), body.next()).await
-            {
-                all.extend_from_slice(&chunk);
+            // Until the test has seen the wipe, then whatever is still on its way.
+            let mut stop = Some(stop_rx);
+            loop {
+                let chunk = match stop.as_mut() {
+                    Some(stop_signal) => tokio::select! {
+                        chunk = body.next() => chunk,
+                        _ = stop_signal => { stop = None; continue; }
+                    },
+                    None => {
+                        match tokio::time::timeout(Duration::from_millis(500), body.next()).await {
+                            Ok(chunk) => chunk,
+                            Err(_) => break,
+                        }
+                    }
+                };
+                match chunk {
+                    Some(Ok(chunk)) => all.extend_from_slice(&chunk),
+                    _ => break,
+                }
             }
             String::from_utf8(all).unwrap()
         })
@@ -308,6 +324,7 @@ async fn a_whole_recovery_sends_the_station_views_only() {
     let groups = serde_json::to_string(&tap.groups).unwrap();
     client.done().await.unwrap();
     wait(&client, "attract", |v| matches!(v.view, View::Attract)).await;
+    let _ = stop_tx.send(());
     let raw = raw.await.unwrap();
 
     // The stream is the real one: the recovery's screens are in it.
@@ -316,7 +333,7 @@ async fn a_whole_recovery_sends_the_station_views_only() {
     let events: Vec<&str> = raw.split("\n\n").filter(|e| e.contains("data:")).collect();
     assert!(events.iter().all(|e| !e.contains(&code)), "the TAP in one piece on the wire");
     let with_tap: Vec<&&str> = events.iter().filter(|e| e.contains(&groups)).collect();
-    assert!(!with_tap.is_empty(), "the TAP never reached the station");
+    assert!(!with_tap.is_empty(), "the TAP never reached the station: {groups} not in {raw}");
     assert!(with_tap.iter().all(|e| e.contains("\"screen\":\"tap\"")), "the TAP outside its view");
     // No claim, portrait, callback body or tenant secret.
     let d = &persona.document;

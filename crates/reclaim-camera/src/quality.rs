@@ -279,10 +279,11 @@ mod tests {
         assess(cam.render_staged(scene, staging).image(), check)
     }
 
-    /// Prints the measured values (`cargo test -p reclaim-camera measured -- --nocapture`), the
-    /// numbers the thresholds and the README come from.
+    /// Measures every staging and checks the thresholds sit well between the groups they
+    /// separate; prints the values the README's table comes from
+    /// (`cargo test -p reclaim-camera measured -- --nocapture`).
     #[test]
-    fn measured_values_on_the_synthetic_cards() {
+    fn measured_values_separate_at_the_thresholds() {
         let stagings = [
             ("sharp", Staging::default()),
             ("blurred", Staging { blurred: true, ..Staging::default() }),
@@ -290,6 +291,8 @@ mod tests {
             ("off-frame", Staging { offset: (480, 0), ..Staging::default() }),
             ("small", Staging { scale: 0.6, ..Staging::default() }),
         ];
+        let mut seen: std::collections::HashMap<(bool, &str), Vec<QualityMetrics>> =
+            std::collections::HashMap::new();
         for (persona, cam) in cameras() {
             for scene in [FRONT, BACK, Scene::Selfie, Scene::Empty] {
                 for (name, staging) in stagings {
@@ -300,9 +303,40 @@ mod tests {
                          {:.3} content {:.3} touches {} -> {:?}",
                         m.sharpness, m.glare, m.fill, m.content, m.touches_side, q.advice
                     );
+                    let key = match scene {
+                        Scene::Document(_) => (true, name),
+                        Scene::Selfie => (false, name),
+                        Scene::Empty => (true, "empty"),
+                    };
+                    seen.entry(key).or_default().push(m);
                 }
             }
         }
+        let min = |k: (bool, &str), f: fn(&QualityMetrics) -> f32| {
+            seen[&k].iter().map(f).fold(f32::INFINITY, f32::min)
+        };
+        let max = |k: (bool, &str), f: fn(&QualityMetrics) -> f32| {
+            seen[&k].iter().map(f).fold(f32::NEG_INFINITY, f32::max)
+        };
+        let sharp = |m: &QualityMetrics| m.sharpness;
+        // Blur: a factor of 2 at least on each side of the threshold.
+        assert!(max((true, "blurred"), sharp) * 2.0 < MIN_SHARPNESS_DOCUMENT);
+        for name in ["sharp", "glare", "off-frame", "small"] {
+            assert!(min((true, name), sharp) > 2.0 * MIN_SHARPNESS_DOCUMENT, "{name}");
+        }
+        assert!(max((false, "blurred"), sharp) * 1.5 < MIN_SHARPNESS_SELFIE);
+        assert!(min((false, "sharp"), sharp) > 1.5 * MIN_SHARPNESS_SELFIE);
+        // Glare, fill, content.
+        let glare = |m: &QualityMetrics| m.glare;
+        assert!(max((true, "sharp"), glare) * 2.0 < MAX_GLARE);
+        assert!(min((true, "glare"), glare) > 2.0 * MAX_GLARE);
+        let fill = |m: &QualityMetrics| m.fill;
+        assert!(min((true, "sharp"), fill) > MIN_FILL + 0.1);
+        assert!(max((true, "off-frame"), fill) < MIN_FILL - 0.1);
+        assert!(max((true, "small"), fill) < MIN_FILL - 0.1);
+        let content = |m: &QualityMetrics| m.content;
+        assert!(max((true, "empty"), content) < MIN_CONTENT - 0.05);
+        assert!(min((true, "small"), content) > MIN_CONTENT + 0.1);
     }
 
     #[test]

@@ -39,6 +39,10 @@ impl Gate {
 #[derive(Debug, Default)]
 struct FakeDirectory {
     gate: Gate,
+    /// The next this many deletes fail.
+    delete_failures: std::sync::atomic::AtomicU32,
+    /// Method ids deleted.
+    deleted: Mutex<Vec<String>>,
 }
 
 fn user() -> DirectoryUser {
@@ -111,9 +115,20 @@ impl Directory for FakeDirectory {
     fn delete_tap<'a>(
         &'a self,
         _: &'a str,
-        _: &'a str,
+        method: &'a str,
     ) -> BoxFuture<'a, Result<(), AdapterFailure>> {
-        Box::pin(async { Ok(()) })
+        Box::pin(async move {
+            use std::sync::atomic::Ordering;
+            let failing = self
+                .delete_failures
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok();
+            if failing {
+                return Err(AdapterFailure::Unavailable);
+            }
+            self.deleted.lock().unwrap().push(method.to_owned());
+            Ok(())
+        })
     }
     fn probe(&self) -> BoxFuture<'_, Result<(), AdapterFailure>> {
         Box::pin(async { Ok(()) })
@@ -248,6 +263,7 @@ struct Rig {
     audit: Arc<MemoryAudit>,
     eligibility: Arc<Notify>,
     presentation: Arc<Notify>,
+    directory: Arc<FakeDirectory>,
 }
 
 fn rig(dwell: Duration, gated: bool) -> Rig {
@@ -259,8 +275,12 @@ fn rig(dwell: Duration, gated: bool) -> Rig {
     });
     let (eligibility, presentation) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
     let audit = Arc::new(MemoryAudit::new());
+    let directory = Arc::new(FakeDirectory {
+        gate: Gate(gated.then(|| eligibility.clone())),
+        ..FakeDirectory::default()
+    });
     let ports = Ports {
-        directory: Arc::new(FakeDirectory { gate: Gate(gated.then(|| eligibility.clone())) }),
+        directory: directory.clone(),
         presentations: Arc::new(FakePresentations {
             gate: Gate(gated.then(|| presentation.clone())),
             created: Mutex::new(0),
@@ -286,9 +306,11 @@ fn rig(dwell: Duration, gated: bool) -> Rig {
     );
     settings.preflight_interval = None;
     settings.result_dwell = dwell;
+    settings.tap_cleanup.first_retry = Duration::from_millis(10);
+    settings.tap_cleanup.max_retry = Duration::from_millis(20);
     let engine = Engine::spawn(ports, settings);
     let rx = engine.subscribe();
-    Rig { engine, rx, relay, events, audit, eligibility, presentation }
+    Rig { engine, rx, relay, events, audit, eligibility, presentation, directory }
 }
 
 impl Rig {
@@ -488,4 +510,37 @@ async fn a_provider_return_without_a_valid_proof_moves_nothing_and_is_audited() 
         [("status", "issued"), ("proof", "good")].map(|(k, v)| (k.to_owned(), v.to_owned())).into();
     r.events.send(StationEvent::ProviderReturn { state, query: proven }).unwrap();
     r.wait("Open Authenticator", |v| matches!(v.view, View::OpenAuthenticator { .. })).await;
+}
+
+#[tokio::test]
+async fn a_tap_cancelled_on_screen_is_deleted_with_retries_and_audited() {
+    let mut r = rig(Duration::ZERO, false);
+    r.directory.delete_failures.store(2, std::sync::atomic::Ordering::SeqCst);
+    r.reach_the_presentation().await;
+    let state = r.state_of(1);
+    r.callback(&state, json!({"requestId": "req-1", "requestStatus": "request_retrieved"}));
+    r.callback(&state, verified("req-1", 91.0));
+    r.wait("the TAP", |v| matches!(v.view, View::Tap { .. })).await;
+    // Walks away without confirming: Cancel on the TAP screen.
+    r.engine.cancel().await.unwrap();
+    r.wait("attract", |v| matches!(v.view, View::Attract)).await;
+    let mut tries = 0;
+    while !r.audit.lines().iter().any(|l| l.contains("\"event\":\"tap_deleted\"")) {
+        tries += 1;
+        assert!(tries < 500, "never deleted: {:?}", r.audit.lines());
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(*r.directory.deleted.lock().unwrap(), ["m1"]);
+    let lines = r.audit.lines();
+    let failed: Vec<&String> =
+        lines.iter().filter(|l| l.contains("\"event\":\"tap_deletion_failed\"")).collect();
+    assert_eq!(failed.len(), 2, "{lines:?}");
+    assert!(failed.iter().all(|l| l.contains("\"gave_up\":false")));
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("\"event\":\"tap_deletion_requested\",\"method_known\":true"))
+    );
+    assert!(lines.iter().any(|l| l.contains("\"reason\":\"cancelled\"")));
+    assert!(lines.iter().all(|l| !l.contains("k7Q+2rZa")), "the TAP in the audit");
 }

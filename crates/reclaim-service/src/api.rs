@@ -34,14 +34,24 @@ use crate::stations::{AuthenticatedStation, StationAuth, enroll_router};
 
 /// Starts the engine of one station (the first time the station calls).
 pub trait EngineFactory: Send + Sync + fmt::Debug {
-    /// An engine for `station_id`, or why there is none (e.g. no capacity left). `camera`: the
-    /// station said it has a camera (header [`CAMERA_HEADER`]), so the camera path may be
-    /// offered there.
+    /// An engine for the station, or why there is none (e.g. no capacity left). `station` is
+    /// its enrolled id and name (the name is what the attract screen and the audit show);
+    /// `camera`: the station said it has a camera (header [`CAMERA_HEADER`]), so the camera path
+    /// may be offered there.
     fn start<'a>(
         &'a self,
-        station_id: &'a str,
+        station: &'a StationName,
         camera: bool,
     ) -> BoxFuture<'a, Result<Engine, ServiceError>>;
+}
+
+/// An enrolled station as an engine needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StationName {
+    /// The enrolled id (`st-…`).
+    pub id: String,
+    /// The name it was enrolled under (`lobby-1`); its id when the registry has none.
+    pub name: String,
 }
 
 /// The header a station states its camera with (`present` or `absent`). It only decides which
@@ -65,6 +75,7 @@ impl Drop for Desk {
 /// Every station's engine.
 pub struct Sessions {
     factory: Arc<dyn EngineFactory>,
+    registry: Option<crate::stations::StationRegistry>,
     desks: tokio::sync::Mutex<HashMap<String, Arc<Desk>>>,
 }
 
@@ -75,9 +86,12 @@ impl fmt::Debug for Sessions {
 }
 
 impl Sessions {
-    /// Engines made by `factory`.
-    pub fn new(factory: Arc<dyn EngineFactory>) -> Arc<Self> {
-        Arc::new(Self { factory, desks: tokio::sync::Mutex::new(HashMap::new()) })
+    /// Engines made by `factory`; a station's name is looked up in `registry`.
+    pub fn new(
+        factory: Arc<dyn EngineFactory>,
+        registry: Option<crate::stations::StationRegistry>,
+    ) -> Arc<Self> {
+        Arc::new(Self { factory, registry, desks: tokio::sync::Mutex::new(HashMap::new()) })
     }
 
     async fn desk(&self, station: &str, camera: bool) -> Result<Arc<Desk>, ServiceError> {
@@ -85,7 +99,13 @@ impl Sessions {
         if let Some(desk) = desks.get(station) {
             return Ok(desk.clone());
         }
-        let engine = self.factory.start(station, camera).await?;
+        let name = self
+            .registry
+            .as_ref()
+            .and_then(|r| r.station(&crate::stations::StationId::new(station)))
+            .map_or_else(|| station.to_owned(), |record| record.name);
+        let named = StationName { id: station.to_owned(), name };
+        let engine = self.factory.start(&named, camera).await?;
         let session = Arc::new(Mutex::new(None));
         let follower = tokio::spawn(forget_ended_sessions(engine.clone(), session.clone()));
         let desk = Arc::new(Desk { engine, session, follower });

@@ -3,7 +3,8 @@
 //!
 //! One [`DemoStack`] (the emulator and the callback relay) serves every station: the first
 //! station to call gets the stack's own station, the next ones its extra stations
-//! ([`DemoOptions::extra_stations`]), each with its own phone (`{station}-phone`).
+//! ([`DemoOptions::extra_stations`]), each with its own phone (`{name}-phone`, the name it was
+//! enrolled under).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -14,7 +15,7 @@ use reclaim_engine::ports::BoxFuture;
 use reclaim_engine::{Engine, EngineSettings};
 use reclaim_protocol::station::StationCredential;
 
-use crate::api::EngineFactory;
+use crate::api::{EngineFactory, StationName};
 use crate::error::ServiceError;
 use crate::listener::Limits;
 use crate::local::LocalService;
@@ -38,7 +39,7 @@ impl std::fmt::Debug for DemoEngines {
 impl EngineFactory for DemoEngines {
     fn start<'a>(
         &'a self,
-        station_id: &'a str,
+        station: &'a StationName,
         camera: bool,
     ) -> BoxFuture<'a, Result<Engine, ServiceError>> {
         Box::pin(async move {
@@ -46,7 +47,7 @@ impl EngineFactory for DemoEngines {
                 (self.stack.ports(), self.stack.settings())
             } else {
                 self.stack
-                    .station(station_id, &format!("{station_id}-phone"))
+                    .station(&station.name, &format!("{}-phone", station.name))
                     .ok_or(ServiceError::NoCapacity)?
             };
             settings.camera_available = camera;

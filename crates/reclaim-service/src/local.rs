@@ -9,7 +9,7 @@ use reclaim_engine::ports::BoxFuture;
 use reclaim_engine::{Engine, EngineSettings, Ports, Preflight};
 use reclaim_protocol::station::{StationCredential, StationKey};
 
-use crate::api::{ApiState, EngineFactory, Sessions, router};
+use crate::api::{ApiState, EngineFactory, Sessions, StationName, router};
 use crate::error::ServiceError;
 use crate::listener::{self, Limits, Server};
 use crate::stations::{StationAuth, StationRegistry};
@@ -44,7 +44,7 @@ impl OneStation {
 impl EngineFactory for OneStation {
     fn start<'a>(
         &'a self,
-        _station_id: &'a str,
+        _station: &'a StationName,
         _camera: bool,
     ) -> BoxFuture<'a, Result<Engine, ServiceError>> {
         Box::pin(async move {
@@ -81,7 +81,7 @@ impl LocalService {
         let listener = tokio::net::TcpListener::bind(listen).await?;
         let url = format!("http://{}", listener.local_addr()?);
         let registry = StationRegistry::in_memory();
-        let sessions = Sessions::new(factory);
+        let sessions = Sessions::new(factory, Some(registry.clone()));
         let auth = StationAuth { registry: registry.clone(), audience: url.clone() };
         let app = router(ApiState { sessions: sessions.clone(), auth });
         let server = listener::serve(listener, app, limits)?;

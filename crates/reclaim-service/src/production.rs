@@ -11,7 +11,7 @@ use reclaim_config::{Config, FileStore, KeyringStore, SecretStore};
 use reclaim_engine::ports::BoxFuture;
 use reclaim_engine::{Engine, EngineSettings, Ports};
 
-use crate::api::{ApiState, EngineFactory, Sessions, router};
+use crate::api::{ApiState, EngineFactory, Sessions, StationName, router};
 use crate::error::ServiceError;
 use crate::listener::{self, Limits, Server};
 use crate::mux::EventsMux;
@@ -37,14 +37,14 @@ impl TenantEngines {
 impl EngineFactory for TenantEngines {
     fn start<'a>(
         &'a self,
-        station_id: &'a str,
+        station: &'a StationName,
         camera: bool,
     ) -> BoxFuture<'a, Result<Engine, ServiceError>> {
         Box::pin(async move {
             let mut ports = self.ports.clone();
-            ports.events = self.mux.station(station_id);
+            ports.events = self.mux.station(&station.id);
             let mut settings = self.settings.clone();
-            settings.station_id = station_id.to_owned();
+            settings.station_id = station.name.clone();
             settings.camera_available = camera;
             let engine = Engine::spawn(ports, settings);
             engine.preflight().await;
@@ -107,7 +107,7 @@ pub async fn serve(
     let registry = StationRegistry::open(&server.state_dir)
         .map_err(|e| ServiceError::Stations(e.to_string()))?;
     let factory = Arc::new(TenantEngines::new(station.ports, station.settings));
-    let sessions = Sessions::new(factory);
+    let sessions = Sessions::new(factory, Some(registry.clone()));
     let auth = StationAuth::new(registry.clone(), server.public_url.as_str());
     let app = router(ApiState { sessions: sessions.clone(), auth });
     let listener = tokio::net::TcpListener::bind(server.listen).await?;
