@@ -385,14 +385,7 @@ async fn follow(
 /// How the attract screen describes the station while the service cannot (its id, mode and
 /// language from the kiosk's own settings).
 fn offline_station(settings: &EngineSettings) -> StationView {
-    StationView {
-        mode: settings.mode,
-        station_id: settings.station_id.clone(),
-        ready: false,
-        problems: Vec::new(),
-        default_locale: settings.default_locale,
-        camera: reclaim_engine::view::CameraStatus::from_available(settings.camera_available),
-    }
+    StationView::not_connected(settings.mode, settings.station_id.clone(), settings.default_locale)
 }
 
 async fn connect(

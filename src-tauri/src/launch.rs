@@ -294,14 +294,7 @@ impl Launch {
 
 /// How the attract screen describes a fleet station while the service cannot.
 fn offline_station(id: &str, locale: reclaim_engine::Locale) -> reclaim_engine::StationView {
-    reclaim_engine::StationView {
-        mode: reclaim_engine::StationMode::Production,
-        station_id: id.to_owned(),
-        ready: false,
-        problems: Vec::new(),
-        default_locale: locale,
-        camera: Default::default(),
-    }
+    reclaim_engine::StationView::not_connected(reclaim_engine::StationMode::Production, id, locale)
 }
 
 #[cfg(test)]

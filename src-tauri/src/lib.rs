@@ -105,7 +105,8 @@ pub fn run() {
         // What discovery decides, for the package test and the installer: no window, no display.
         let allow = config.as_ref().is_some_and(|c| c.station.allow_virtual_camera);
         let found = launch.station_camera(allow);
-        println!("{}", serde_json::to_string(&found.report).unwrap_or_default());
+        let json = serde_json::to_string(&found.report).unwrap_or_default();
+        let _ = std::io::Write::write_all(&mut std::io::stdout(), format!("{json}\n").as_bytes());
         std::process::exit(0);
     }
     // Only demo mode has a demo tenant, hence a phone page to show.

@@ -80,14 +80,11 @@ impl Kiosk {
         }
         let mut settings = test_settings(&stack);
         adjust(&mut settings);
-        let offline = reclaim_engine::StationView {
-            mode: settings.mode,
-            station_id: settings.station_id.clone(),
-            ready: false,
-            problems: Vec::new(),
-            default_locale: settings.default_locale,
-            camera: reclaim_engine::view::CameraStatus::from_available(settings.camera_available),
-        };
+        let offline = reclaim_engine::StationView::not_connected(
+            settings.mode,
+            settings.station_id.clone(),
+            settings.default_locale,
+        );
         let factory = Arc::new(OneStation::new(ports, settings, None));
         let local = LocalService::start(factory, None, Limits::default())
             .await

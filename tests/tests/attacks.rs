@@ -25,11 +25,7 @@ use serde_json::{Value, json};
 async fn demo(settings: Option<SettingsHook>) -> DemoService {
     DemoService::start(DemoServiceOptions {
         stack: DemoOptions { extra_stations: 1, ..DemoOptions::default() },
-        settings: Some(settings.unwrap_or_else(|| {
-            Arc::new(|s: &mut reclaim_engine::EngineSettings| {
-                s.config.refused_role_template_ids.clear()
-            })
-        })),
+        settings,
         ..Default::default()
     })
     .await

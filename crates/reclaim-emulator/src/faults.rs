@@ -139,6 +139,10 @@ impl Faults {
     ) -> Option<Response> {
         match self.intercept_call(service, method, path).await {
             Intercepted::Answer(resp) => Some(resp),
+            Intercepted::Delay(wait) => {
+                tokio::time::sleep(wait).await;
+                None
+            }
             Intercepted::Pass | Intercepted::LoseAnswer(_) => None,
         }
     }
@@ -154,10 +158,7 @@ impl Faults {
             None | Some(FaultKind::DropCallbacks | FaultKind::DuplicateCallbacks) => {
                 Intercepted::Pass
             }
-            Some(FaultKind::Delay { millis }) => {
-                tokio::time::sleep(Duration::from_millis(millis)).await;
-                Intercepted::Pass
-            }
+            Some(FaultKind::Delay { millis }) => Intercepted::Delay(Duration::from_millis(millis)),
             Some(FaultKind::Status { status, retry_after }) => Intercepted::Answer(fault_response(
                 service,
                 StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
@@ -179,6 +180,9 @@ pub enum Intercepted {
     Pass,
     /// Answer this instead of handling it.
     Answer(Response),
+    /// Wait this long, then handle it. The call completes even if its caller hangs up
+    /// meanwhile, as a real service finishes work its client abandoned.
+    Delay(Duration),
     /// Handle it, then answer this instead of the real answer.
     LoseAnswer(Response),
 }

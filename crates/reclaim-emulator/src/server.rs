@@ -252,11 +252,13 @@ async fn dispatch(routers: std::sync::Arc<Routers>, mut req: Request) -> Respons
             )
         };
 
-    let lost = match routers.state.faults().intercept_call(service, req.method(), &path).await {
-        crate::faults::Intercepted::Answer(resp) => return resp,
-        crate::faults::Intercepted::LoseAnswer(resp) => Some(resp),
-        crate::faults::Intercepted::Pass => None,
-    };
+    let (lost, delay) =
+        match routers.state.faults().intercept_call(service, req.method(), &path).await {
+            crate::faults::Intercepted::Answer(resp) => return resp,
+            crate::faults::Intercepted::LoseAnswer(resp) => (Some(resp), None),
+            crate::faults::Intercepted::Delay(wait) => (None, Some(wait)),
+            crate::faults::Intercepted::Pass => (None, None),
+        };
     let query = req.uri().query().map(|q| format!("?{q}")).unwrap_or_default();
     match format!("{path}{query}").parse::<Uri>() {
         Ok(uri) => *req.uri_mut() = uri,
@@ -265,9 +267,31 @@ async fn dispatch(routers: std::sync::Arc<Routers>, mut req: Request) -> Respons
     req.extensions_mut().insert(PublicBase(base));
     req.extensions_mut().insert(service);
     let router = routers.get(service).clone();
-    let answer = match router.oneshot(req.map(Body::new)).await {
-        Ok(r) => r,
-        Err(never) => match never {},
+    let answer = match delay {
+        None => match router.oneshot(req.map(Body::new)).await {
+            Ok(r) => r,
+            Err(never) => match never {},
+        },
+        // A delayed call runs on its own task with its body read first: it takes effect even
+        // if the caller gives up (times out, is aborted) while it waits.
+        Some(wait) => {
+            let (parts, body) = req.into_parts();
+            let Ok(bytes) = axum::body::to_bytes(Body::new(body), 64 * 1024 * 1024).await else {
+                return StatusCode::BAD_REQUEST.into_response();
+            };
+            let req = Request::from_parts(parts, Body::from(bytes));
+            let work = tokio::spawn(async move {
+                tokio::time::sleep(wait).await;
+                match router.oneshot(req).await {
+                    Ok(r) => r,
+                    Err(never) => match never {},
+                }
+            });
+            match work.await {
+                Ok(r) => r,
+                Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+            }
+        }
     };
     // A lost answer: the call took effect, the caller hears only the injected error.
     lost.unwrap_or(answer)

@@ -291,6 +291,25 @@ impl Drop for Inner {
     }
 }
 
+impl StationView {
+    /// How a station describes itself before the service has answered (its id, mode and
+    /// language from its own configuration): not ready, no problem named yet, no camera.
+    pub fn not_connected(
+        mode: crate::view::StationMode,
+        station_id: impl Into<String>,
+        default_locale: crate::view::Locale,
+    ) -> StationView {
+        StationView {
+            mode,
+            station_id: station_id.into(),
+            ready: false,
+            problems: Vec::new(),
+            default_locale,
+            camera: crate::view::CameraStatus::default(),
+        }
+    }
+}
+
 fn camera_header(options: &ClientOptions) -> &'static str {
     if options.camera { "present" } else { "absent" }
 }

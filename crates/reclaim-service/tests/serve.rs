@@ -74,14 +74,11 @@ async fn wait(
 }
 
 fn offline() -> reclaim_protocol::StationView {
-    reclaim_protocol::StationView {
-        mode: reclaim_protocol::StationMode::Production,
-        station_id: String::new(),
-        ready: false,
-        problems: vec![],
-        default_locale: reclaim_protocol::Locale::En,
-        camera: Default::default(),
-    }
+    reclaim_protocol::StationView::not_connected(
+        reclaim_protocol::StationMode::Production,
+        "",
+        reclaim_protocol::Locale::En,
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
