@@ -101,7 +101,8 @@ fn station_status_answers_through_ipc() {
             "stationId": "shell-test",
             "ready": true,
             "problems": [],
-            "defaultLocale": "en"
+            "defaultLocale": "en",
+            "camera": "present"
         })
     );
 }
@@ -167,6 +168,50 @@ fn refusals_arrive_as_code_and_message() {
 fn a_station_without_a_camera_hides_the_camera_path() {
     let app = started(reclaim_kiosk::run_app(mock_builder(), KioskCell::with(kiosk(false)), false));
     let window = main_window(&app);
+    let refusal = invoke(&window, "camera_stop", json!({})).unwrap_err();
+    assert_eq!(refusal["code"], "cameraUnavailable");
+    // The station says why, and stays in service: the phone path works.
+    let station = invoke(&window, "station_status", json!({})).unwrap();
+    assert_eq!((&station["camera"], &station["ready"]), (&json!("absent"), &json!(true)));
+    let upn = upn_of(&app, "ana");
+    invoke(&window, "begin", json!({})).unwrap();
+    invoke(&window, "submit_upn", json!({ "upn": upn })).unwrap();
+    let choose = wait(&app, "choose provider", |u| matches!(u.view, View::ChooseProvider { .. }));
+    assert!(matches!(choose.view, View::ChooseProvider { camera_available: false, .. }));
+}
+
+#[test]
+fn a_station_with_only_a_virtual_camera_refuses_it_hides_the_path_and_says_why() {
+    // Discovery as on a station whose only camera is v4l2loopback's "Dummy video device".
+    let card = "Dummy video device (0x0000)";
+    let report = reclaim_camera::ProbeReport {
+        backend: Some("Video4Linux".into()),
+        devices: vec![reclaim_camera::DeviceInfo {
+            index: 0,
+            name: card.into(),
+            description: "Video4Linux Device @ /dev/video0".into(),
+            driver: None,
+            virtual_marker: reclaim_camera::virtual_marker(card, None, true),
+        }],
+        error: None,
+    };
+    let found = reclaim_kiosk::camera::discover(&report, false);
+    let kiosk = block_on(Kiosk::start_demo(DemoLaunch {
+        options: DemoOptions { station_id: "shell-test".into(), ..DemoOptions::default() },
+        device_camera: Some(found),
+        ..DemoLaunch::default()
+    }))
+    .unwrap();
+    // What the UI's subscription gets says it too (the attract screen's station line).
+    let (tx, rx) = std::sync::mpsc::channel();
+    kiosk.subscribe(move |update| tx.send(update).is_ok());
+    let first = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert_eq!(first.station.camera, reclaim_engine::view::CameraStatus::RefusedVirtual);
+    assert!(first.station.ready, "a missing camera does not put the station out of service");
+    let app = started(reclaim_kiosk::run_app(mock_builder(), KioskCell::with(kiosk), false));
+    let window = main_window(&app);
+    let station = invoke(&window, "station_status", json!({})).unwrap();
+    assert_eq!((&station["camera"], &station["ready"]), (&json!("refusedVirtual"), &json!(true)));
     let refusal = invoke(&window, "camera_stop", json!({})).unwrap_err();
     assert_eq!(refusal["code"], "cameraUnavailable");
     let upn = upn_of(&app, "ana");

@@ -144,9 +144,17 @@ fn unix_now() -> i64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_return_without_a_proof_is_refused() {
     let mut k = Kiosk::start().await;
+    // The attacker holds a genuine Verified ID in Ana's name from an earlier flow: had the forged
+    // return been taken, the presentation that followed would have given them a TAP (it did
+    // before returns carried a proof).
+    let earlier = genuine_return(&k, "earlier-request", "ana", "attacker-phone").await;
+    assert_eq!(earlier.get("status").map(String::as_str), Some("issued"));
     let seen = victim_at_the_qr(&mut k).await;
     forge(&seen, q(&[("requestId", seen.request_id()), ("status", "issued")])).await;
     refused(&mut k, "no_proof").await;
+    // No presentation request exists for the attacker's phone to answer.
+    let phone = k.stack.phone_named("attacker-phone").state().await.unwrap();
+    assert!(phone["pendingRequestId"].is_null(), "{phone}");
     walk_away(&mut k).await;
 }
 
@@ -169,14 +177,19 @@ async fn a_return_with_a_wrong_proof_is_refused() {
     walk_away(&mut k).await;
 }
 
-/// A genuine return for another request at the same provider (the attacker's own hosted flow):
-/// the return URL the provider sent that phone to, with its proof.
-async fn proof_of_another_request(k: &Kiosk) -> BTreeMap<String, String> {
+/// A genuine hosted flow for another request at the same provider (`persona`'s document, the
+/// credential on `phone`): the query of the return URL the provider sent that phone to.
+async fn genuine_return(
+    k: &Kiosk,
+    request_id: &str,
+    persona: &str,
+    phone: &str,
+) -> BTreeMap<String, String> {
     let control = k.stack.control_url().trim_end_matches('/').to_owned();
     let http = reqwest::Client::new();
     let minted: Value = http
         .post(format!("{control}/providers/trueid/links"))
-        .json(&json!({ "requestId": "attackers-own-request", "phoneId": "attacker-phone",
+        .json(&json!({ "requestId": request_id, "phoneId": phone,
                        "returnUrl": "http://127.0.0.1:9/attacker", "state": "attackers-state" }))
         .send()
         .await
@@ -186,7 +199,7 @@ async fn proof_of_another_request(k: &Kiosk) -> BTreeMap<String, String> {
         .unwrap();
     let done: Value = http
         .post(format!("{control}/providers/trueid/hosted/complete"))
-        .json(&json!({ "link": minted["url"], "persona": "maria", "phoneId": "attacker-phone" }))
+        .json(&json!({ "link": minted["url"], "persona": persona, "phoneId": phone }))
         .send()
         .await
         .unwrap()
@@ -203,7 +216,7 @@ async fn proof_of_another_request(k: &Kiosk) -> BTreeMap<String, String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_proof_for_another_request_is_refused() {
     let mut k = Kiosk::start().await;
-    let other = proof_of_another_request(&k).await;
+    let other = genuine_return(&k, "attackers-own-request", "maria", "attacker-phone").await;
 
     // As the provider made it: another request id.
     let seen = victim_at_the_qr(&mut k).await;

@@ -957,17 +957,8 @@ impl Actor {
                     SessionMsg::Input(Input::Roles(directory.roles(&user_id).await))
                 });
             }
-            Effect::CreateTap { user_id, request } => {
-                // OLD-BEHAVIOUR-SIMULATION
-                let directory = self.ports.directory.clone();
-                self.spawn_session(async move {
-                    match directory.create_tap(&user_id, request).await {
-                        Ok(tap) => SessionMsg::Tap(tap),
-                        Err(f) => SessionMsg::Input(Input::TapFailed(f)),
-                    }
-                });
-            }
-            Effect::DeleteTap(cleanup) => drop(cleanup),
+            Effect::CreateTap { user_id, request } => self.create_tap(user_id, request),
+            Effect::DeleteTap(cleanup) => self.delete_tap(cleanup),
             Effect::Wipe => self.wipe(),
         }
     }

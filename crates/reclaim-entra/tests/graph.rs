@@ -557,3 +557,71 @@ async fn plain_create_tap_is_never_retried() {
         .await;
     client.create_tap(USER, &TapRequest::default()).await.unwrap_err();
 }
+
+#[tokio::test]
+async fn user_roles_reads_active_transitive_and_eligible_assignments() {
+    let (server, client) = setup().await;
+    let filter = format!("principalId eq '{USER}'");
+    let item = |principal: &str, role: &str| json!({"id": "x-1", "principalId": principal, "directoryScopeId": "/", "roleDefinitionId": role});
+    Mock::given(method("GET"))
+        .and(path("/v1.0/roleManagement/directory/roleAssignments"))
+        .and(query_param("$filter", filter.as_str()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"value": [
+            item(USER, "62e90394-69f5-4237-9190-012177145e10")]})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    // The transitive view is beta only and needs ConsistencyLevel + $count.
+    Mock::given(method("GET"))
+        .and(path("/beta/roleManagement/directory/transitiveRoleAssignments"))
+        .and(query_param("$filter", filter.as_str()))
+        .and(query_param("$count", "true"))
+        .and(header("consistencylevel", "eventual"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"@odata.count": 1, "value": [
+            item("6a000000-0000-4000-8000-000000000008", "729827e3-9c14-49f7-bb1b-9608f156bbb8")]})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1.0/roleManagement/directory/roleEligibilityScheduleInstances"))
+        .and(query_param("$filter", filter.as_str()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"value": [
+            item(USER, "e8611ab8-c189-46e8-94e1-60213ab1f814")]})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let roles = client.user_roles(USER).await.unwrap();
+    let ids: Vec<&str> = roles.iter().map(|r| r.role_definition_id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "62e90394-69f5-4237-9190-012177145e10",
+            "729827e3-9c14-49f7-bb1b-9608f156bbb8",
+            "e8611ab8-c189-46e8-94e1-60213ab1f814"
+        ]
+    );
+    assert_eq!(roles[1].principal_id, "6a000000-0000-4000-8000-000000000008");
+}
+
+#[tokio::test]
+async fn user_roles_fails_when_any_read_fails() {
+    let (server, client) = setup().await;
+    Mock::given(method("GET"))
+        .and(path("/v1.0/roleManagement/directory/roleAssignments"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"value": []})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/beta/roleManagement/directory/transitiveRoleAssignments"))
+        .respond_with(ResponseTemplate::new(403).set_body_json(json!({"error": {
+            "code": "Authorization_RequestDenied", "message": "Insufficient privileges to complete the operation."}})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1.0/roleManagement/directory/roleEligibilityScheduleInstances"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"value": []})))
+        .mount(&server)
+        .await;
+    let err = client.user_roles(USER).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Forbidden);
+}

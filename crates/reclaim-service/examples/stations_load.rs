@@ -76,6 +76,8 @@ struct Samples {
     phone: Vec<Sample>,
     recovery: Vec<Duration>,
     failures: Vec<String>,
+    /// Updates that arrived between a command and the view it leads to.
+    stray: usize,
 }
 
 /// Waits (60 s at most) for the station's view to satisfy `pred`.
@@ -94,20 +96,27 @@ async fn wait(
     }
 }
 
-/// Runs `action` and times it until the first view published after it began (the station's
-/// SSE stream as its client reads it). Answers the action's outcome and that time.
+/// Runs `action` and times it until the view it leads to (`expected`) arrives on the station's SSE
+/// stream, as its client publishes it. Updates before that one (none expected) are counted.
 async fn timed<T, E: std::fmt::Display>(
     client: &ServiceClient,
     action: impl std::future::Future<Output = Result<T, E>>,
+    expected: impl Fn(&View) -> bool,
+    stray: &mut usize,
 ) -> Result<(T, Duration), String> {
     let mut updates = client.updates();
     let sent = Instant::now();
     let out = action.await.map_err(|e| e.to_string())?;
-    tokio::time::timeout(Duration::from_secs(60), updates.recv())
-        .await
-        .map_err(|_| "no view after the command".to_owned())?
-        .map_err(|e| format!("view stream: {e}"))?;
-    Ok((out, sent.elapsed()))
+    loop {
+        let update = tokio::time::timeout(Duration::from_secs(60), updates.recv())
+            .await
+            .map_err(|_| "no view after the command".to_owned())?
+            .map_err(|e| format!("view stream: {e}"))?;
+        if expected(&update.view) {
+            return Ok((out, sent.elapsed()));
+        }
+        *stray += 1;
+    }
 }
 
 fn screen(view: &View) -> String {
@@ -127,24 +136,50 @@ async fn recover(
     out: &mut Samples,
 ) -> Result<(), String> {
     let start = Instant::now();
-    let (_, t) = timed(client, client.begin()).await?;
+    let (_, t) =
+        timed(client, client.begin(), |v| matches!(v, View::Identify { .. }), &mut out.stray)
+            .await?;
     out.command.push(("begin", t));
     wait(client, "identify", |v| matches!(v.view, View::Identify { .. })).await?;
-    let (_, t) = timed(client, client.submit_upn(upn.to_owned())).await?;
+    let (_, t) = timed(
+        client,
+        client.submit_upn(upn.to_owned()),
+        |v| matches!(v, View::Checking | View::ChooseProvider { .. }),
+        &mut out.stray,
+    )
+    .await?;
     out.command.push(("account", t));
     wait(client, "choose provider", |v| matches!(v.view, View::ChooseProvider { .. })).await?;
-    let (_, t) = timed(client, client.choose_provider("trueid".into(), ScanPath::Phone)).await?;
+    let (_, t) = timed(
+        client,
+        client.choose_provider("trueid".into(), ScanPath::Phone),
+        |v| matches!(v, View::ScanId { .. }),
+        &mut out.stray,
+    )
+    .await?;
     out.command.push(("provider", t));
     let scan =
         wait(client, "the link", |v| matches!(v.view, View::ScanId { link: Some(_), .. })).await?;
     let View::ScanId { link: Some(link), .. } = scan.view else { unreachable!() };
-    let (_, t) = timed(client, phone.complete_hosted_flow("trueid", &link.url, persona)).await?;
+    let (_, t) = timed(
+        client,
+        phone.complete_hosted_flow("trueid", &link.url, persona),
+        |v| !matches!(v, View::ScanId { .. }),
+        &mut out.stray,
+    )
+    .await?;
     out.phone.push(("hostedFlow", t));
     let ask = wait(client, "the QR", |v| matches!(v.view, View::OpenAuthenticator { qr: Some(_) }))
         .await?;
     let View::OpenAuthenticator { qr: Some(qr) } = ask.view else { unreachable!() };
     phone.open(&qr.url).await.map_err(|e| e.to_string())?;
-    let (_, t) = timed(client, phone.present(score)).await?;
+    let (_, t) = timed(
+        client,
+        phone.present(score),
+        |v| !matches!(v, View::OpenAuthenticator { .. }),
+        &mut out.stray,
+    )
+    .await?;
     out.phone.push(("present", t));
     let end = wait(client, "the TAP", |v| {
         matches!(v.view, View::Tap { .. } | View::CouldNotComplete { .. } | View::EvaluationResult)
@@ -153,7 +188,8 @@ async fn recover(
     if !matches!(end.view, View::Tap { .. }) {
         return Err(format!("{persona} ended on {}", screen(&end.view)));
     }
-    let (_, t) = timed(client, client.done()).await?;
+    let (_, t) =
+        timed(client, client.done(), |v| matches!(v, View::Attract), &mut out.stray).await?;
     out.command.push(("done", t));
     wait(client, "attract", |v| matches!(v.view, View::Attract)).await?;
     out.recovery.push(start.elapsed());
@@ -312,6 +348,7 @@ async fn main() {
                         all.phone.extend(mine.phone);
                         all.recovery.extend(mine.recovery);
                         all.failures.extend(mine.failures);
+                        all.stray += mine.stray;
                     }
                 })
             })
@@ -345,6 +382,7 @@ async fn main() {
         "recoveriesPerSec": (recoveries as f64 / elapsed.as_secs_f64() * 100.0).round() / 100.0,
         "failures": all.failures.len(),
         "failureKinds": failures,
+        "strayUpdates": all.stray,
         "commandToViewMs": commands,
         "byCommand": by_kind(&all.command),
         "phoneToViewMs": by_kind(&all.phone),

@@ -38,6 +38,7 @@ KIOSK_GRAPH_ROLES = [
     "UserAuthenticationMethod.ReadWrite.All",
     "Policy.Read.AuthenticationMethod",
     "VerifiedId-Profile.Read.All",
+    "RoleManagement.Read.Directory",
 ]
 KIOSK_VC_ROLES = ["VerifiableCredential.Create.PresentRequest"]
 
