@@ -199,6 +199,32 @@ async fn a_graph_403_on_the_profiles_names_the_permission_to_grant() {
 }
 
 #[tokio::test]
+async fn an_app_that_cannot_read_roles_is_told_to_grant_role_management_read() {
+    let tenant = Tenant::start(false).await;
+    let config = tenant.load(&tenant.toml(Credential::Secret));
+    let store = tenant.secrets(Credential::Secret);
+    tenant
+        .post(
+            "/faults",
+            json!({
+                "service": "graph", "pathContains": "/roleManagement/directory/roleAssignments",
+                "kind": "status", "status": 403, "count": 5
+            }),
+        )
+        .await;
+
+    let report = doctor::run(&config, &store).await;
+    only_failed(&report, &[CheckId::GraphPermissions]);
+    let graph = line(&report, CheckId::GraphPermissions);
+    assert_eq!(
+        graph.detail,
+        "403 on /v1.0/roleManagement/directory/roleAssignments — grant RoleManagement.Read.Directory"
+    );
+    assert!(graph.fix.as_deref().unwrap().contains("add RoleManagement.Read.Directory"));
+    tenant.shutdown().await;
+}
+
+#[tokio::test]
 async fn an_app_without_the_permissions_is_told_each_one_to_grant() {
     let tenant = Tenant::start(false).await;
     // The emulator's read-only probe app: User.Read.All only, nothing at the Request Service.

@@ -87,6 +87,8 @@ const VC_POLICY_PATH: &str = "/v1.0/policies/authenticationMethodsPolicy/\
 const TAP_POLICY_PATH: &str = "/v1.0/policies/authenticationMethodsPolicy/\
                                authenticationMethodConfigurations/TemporaryAccessPass";
 const PROFILES_PATH: &str = "/v1.0/identity/verifiedId/profiles";
+/// The role reads of the privileged-account check (direct, through a group, eligible).
+const ROLES_PATH: &str = "/v1.0/roleManagement/directory/roleAssignments";
 /// A group id no tenant holds, for `checkMemberGroups` when the policies name no group.
 const PROBE_GROUP: &str = "00000000-0000-4000-8000-00000000d0c7";
 

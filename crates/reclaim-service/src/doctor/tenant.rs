@@ -233,6 +233,7 @@ pub(super) fn permission_for(path: &str) -> &'static str {
         MEMBER_GROUPS_PATH => "GroupMember.Read.All",
         VC_POLICY_PATH | TAP_POLICY_PATH => "Policy.Read.AuthenticationMethod",
         PROFILES_PATH => "VerifiedId-Profile.Read.All",
+        ROLES_PATH => "RoleManagement.Read.Directory",
         _ => "Directory.Read.All",
     }
 }
@@ -396,8 +397,13 @@ pub(super) async fn check_graph(
             if let Err(f) = step(MEMBER_GROUPS_PATH, call).await {
                 failures.push(f);
             }
+            // The privileged-role check reads the user's roles before every recovery.
+            if let Err(f) = step(ROLES_PATH, graph.user_roles(&user_id)).await {
+                failures.push(f);
+            }
         }
-        Ok(None) => notes.push("no user in the directory to try checkMemberGroups on".into()),
+        Ok(None) => notes
+            .push("no user in the directory to try checkMemberGroups and the role reads on".into()),
         Err(f) => failures.push(f),
     }
 
