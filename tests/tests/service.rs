@@ -322,6 +322,17 @@ async fn a_whole_recovery_sends_the_station_views_only() {
     let code = tap.code();
     // On the wire the pass travels as its groups of four (`"groups":["k7Q+","2rZa",…]`).
     let groups = serde_json::to_string(&tap.groups).unwrap();
+    // Once sent, the service keeps no copy: its engine's current view is the TAP screen without
+    // the pass (a station that reconnected now would get no pass either).
+    let engine = service.service().sessions().engine(&credential.station_id).await.unwrap();
+    let mut current = engine.subscribe();
+    let kept = tokio::time::timeout(STEP, current.wait_for(|v| matches!(v.view, View::Tap { .. })))
+        .await
+        .expect("the engine shows the TAP screen")
+        .unwrap()
+        .clone();
+    let View::Tap { tap: kept } = kept.view else { unreachable!() };
+    assert!(kept.groups.is_empty(), "the service kept the pass after sending it");
     client.done().await.unwrap();
     wait(&client, "attract", |v| matches!(v.view, View::Attract)).await;
     let _ = stop_tx.send(());
@@ -335,6 +346,7 @@ async fn a_whole_recovery_sends_the_station_views_only() {
     let with_tap: Vec<&&str> = events.iter().filter(|e| e.contains(&groups)).collect();
     assert!(!with_tap.is_empty(), "the TAP never reached the station: {groups} not in {raw}");
     assert!(with_tap.iter().all(|e| e.contains("\"screen\":\"tap\"")), "the TAP outside its view");
+    assert_eq!(with_tap.len(), 1, "the TAP was sent more than once");
     // No claim, portrait, callback body or tenant secret.
     let d = &persona.document;
     for given in d.given_names.split_whitespace() {

@@ -452,10 +452,9 @@ pub enum State {
         /// When it was asked (passes created since then are this session's).
         requested_at: OffsetDateTime,
     },
-    /// Showing the TAP; `Done` confirms it was noted.
+    /// Showing the TAP; `Done` confirms it was noted. The code itself is not kept: it leaves in
+    /// the one [`Effect::Show`] that shows it.
     ShowingTap {
-        /// The code.
-        tap: TapCode,
         /// Graph user id.
         user_id: String,
         /// The pass's method id.
@@ -925,11 +924,7 @@ fn transition(mut s: Session, input: Input, now: OffsetDateTime) -> (Session, Ve
             };
             let user_id = subject.user.id.clone();
             drop(subject);
-            s.enter(
-                State::ShowingTap { tap: tap.clone(), user_id, method_id },
-                now,
-                Some(t.show_tap_secs),
-            );
+            s.enter(State::ShowingTap { user_id, method_id }, now, Some(t.show_tap_secs));
             let e = vec![
                 s.audit(now, e_audit),
                 Effect::Show(Screen::Tap {
@@ -958,10 +953,7 @@ fn transition(mut s: Session, input: Input, now: OffsetDateTime) -> (Session, Ve
             let e = s.tap_cleanup(cleanup, now);
             s.end(reason, now, e)
         }
-        (State::ShowingTap { tap, .. }, Input::Done) => {
-            drop(tap);
-            s.end(ReasonCode::TapIssued, now, Vec::new())
-        }
+        (State::ShowingTap { .. }, Input::Done) => s.end(ReasonCode::TapIssued, now, Vec::new()),
         (State::EvaluationResult, Input::Done) => {
             s.end(ReasonCode::EvaluationModeVerified, now, Vec::new())
         }

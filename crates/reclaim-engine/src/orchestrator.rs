@@ -27,7 +27,7 @@ use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use uuid::Uuid;
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::callbacks::parse_callback;
 use crate::capture::{CaptureFlow, CaptureStep, await_issuance, take_shot};
@@ -1160,9 +1160,28 @@ impl Actor {
         let update = self.render();
         self.shared.metrics.updates.fetch_add(1, Ordering::Relaxed);
         let _ = self.updates.send(update.clone());
+        let update = self.forget_sent_tap(update);
         if let Some(tx) = &self.view_tx {
             tx.send_replace(update);
         }
+    }
+
+    /// The TAP leaves once, in the update that first shows it (to the station's open view
+    /// stream); then the engine forgets it: its screen, the current view and every later update
+    /// show the TAP screen without the pass (the kiosk keeps what it received while the screen
+    /// stays; a station that reconnects gets the screen without it). The dropped copies are
+    /// zeroed.
+    fn forget_sent_tap(&mut self, mut update: ViewUpdate) -> ViewUpdate {
+        if let View::Tap { tap } = &mut update.view
+            && !tap.groups.is_empty()
+        {
+            tap.groups.zeroize();
+            tap.groups.clear();
+            if let Screen::Tap { code, .. } = &mut self.screen {
+                *code = reclaim_core::TapCode::new(String::new());
+            }
+        }
+        update
     }
 
     fn render(&mut self) -> ViewUpdate {

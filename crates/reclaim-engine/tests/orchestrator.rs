@@ -258,6 +258,8 @@ impl Events for FakeRelay {
 struct Rig {
     engine: Engine,
     rx: watch::Receiver<ViewUpdate>,
+    /// Every update in order: the TAP is only in the one that first shows it.
+    sent: tokio::sync::broadcast::Receiver<ViewUpdate>,
     relay: Arc<FakeRelay>,
     events: mpsc::UnboundedSender<StationEvent>,
     audit: Arc<MemoryAudit>,
@@ -310,7 +312,8 @@ fn rig(dwell: Duration, gated: bool) -> Rig {
     settings.tap_cleanup.max_retry = Duration::from_millis(20);
     let engine = Engine::spawn(ports, settings);
     let rx = engine.subscribe();
-    Rig { engine, rx, relay, events, audit, eligibility, presentation, directory }
+    let sent = engine.updates();
+    Rig { engine, rx, sent, relay, events, audit, eligibility, presentation, directory }
 }
 
 impl Rig {
@@ -319,6 +322,22 @@ impl Rig {
             Ok(Ok(v)) => v.clone(),
             _ => panic!("no {what}; last view {:?}", self.engine.current()),
         }
+    }
+
+    /// The update that carried the pass: the engine sends it once and keeps no copy.
+    async fn sent_tap(&mut self) -> ViewUpdate {
+        let found = tokio::time::timeout(Duration::from_secs(30), async {
+            loop {
+                match self.sent.recv().await {
+                    Ok(v) if matches!(&v.view, View::Tap { tap } if !tap.groups.is_empty()) => {
+                        return v;
+                    }
+                    Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(e) => panic!("the engine stopped: {e}"),
+                }
+            }
+        });
+        found.await.unwrap_or_else(|_| panic!("no TAP sent; last view {:?}", self.engine.current()))
     }
 
     fn state_of(&self, n: usize) -> String {
@@ -390,9 +409,13 @@ async fn a_callback_that_overtakes_its_created_request_is_not_lost() {
     }
     assert!(matches!(r.engine.current().view, View::OpenAuthenticator { qr: None }));
     r.presentation.notify_one();
-    let v = r.wait("the TAP", |v| matches!(v.view, View::Tap { .. })).await;
+    let v = r.sent_tap().await;
     let View::Tap { tap } = &v.view else { unreachable!() };
     assert_eq!(tap.code(), "k7Q+2rZa");
+    // Sent once: the engine's current view no longer holds it.
+    r.wait("the TAP screen", |v| matches!(v.view, View::Tap { .. })).await;
+    let View::Tap { tap: kept } = r.engine.current().view else { unreachable!() };
+    assert!(kept.groups.is_empty(), "the engine kept the pass after sending it");
     assert_eq!(tap.expires_at, "1970-01-01T01:00:00Z");
 }
 

@@ -336,8 +336,20 @@ fn offline(station: &StationView, seq: u64, problem: PreflightProblem) -> ViewUp
 /// engine; the UI only needs ours to grow).
 fn publish(inner: &Inner, mut update: ViewUpdate) {
     update.seq = inner.view.borrow().seq.saturating_add(1);
+    keep_the_pass(&inner.view.borrow(), &mut update);
     let _ = inner.updates.send(update.clone());
     inner.view.send_replace(update);
+}
+
+/// The service sends the TAP once, in the update that first shows it, and keeps no copy; the
+/// station keeps it for as long as the TAP screen stays (a countdown or an activity re-sends the
+/// screen without the pass). Any other screen drops it (zeroed with the old view).
+fn keep_the_pass(shown: &ViewUpdate, next: &mut ViewUpdate) {
+    if let (View::Tap { tap: had }, View::Tap { tap }) = (&shown.view, &mut next.view)
+        && tap.groups.is_empty()
+    {
+        tap.groups = had.groups.clone();
+    }
 }
 
 /// Follows the view stream for as long as the client lives, reconnecting with backoff.
@@ -518,6 +530,34 @@ mod tests {
                 SseEvent { event: "message".into(), data: "[1,\n2]".into() },
             ]
         );
+    }
+
+    #[test]
+    fn the_station_keeps_the_pass_while_the_tap_screen_stays_and_drops_it_after() {
+        let station = StationView::not_connected(
+            crate::view::StationMode::Demo,
+            "s",
+            crate::view::Locale::En,
+        );
+        let tap = |code: &str| ViewUpdate {
+            seq: 1,
+            view: View::Tap {
+                tap: crate::view::TapView::new(code, 60, "2026-12-07T12:00:00Z".into(), "u".into()),
+            },
+            step: None,
+            idle_seconds_left: None,
+            station: station.clone(),
+            reset: false,
+        };
+        let shown = tap("k7Q+2rZa");
+        let mut countdown = tap("");
+        countdown.idle_seconds_left = Some(10);
+        keep_the_pass(&shown, &mut countdown);
+        let View::Tap { tap: kept } = &countdown.view else { unreachable!() };
+        assert_eq!(kept.code(), "k7Q+2rZa");
+        let mut attract = ViewUpdate { view: View::Attract, ..countdown.clone() };
+        keep_the_pass(&countdown, &mut attract);
+        assert_eq!(attract.view, View::Attract);
     }
 
     #[test]

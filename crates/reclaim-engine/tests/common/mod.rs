@@ -231,6 +231,8 @@ pub async fn wait(
 /// to the TAP the tenant holds, and back to attract after `done`.
 pub async fn recover_ana_to_tap(tenant: &Tenant, engine: &Engine) {
     let mut rx = engine.subscribe();
+    // The pass is only in the one update that first shows it (the engine keeps no copy).
+    let mut sent = engine.updates();
     wait(&mut rx, "the attract screen", |v| matches!(v.view, View::Attract)).await;
     engine.begin().await.unwrap();
     wait(&mut rx, "identify", |v| matches!(v.view, View::Identify { .. })).await;
@@ -275,7 +277,15 @@ pub async fn recover_ana_to_tap(tenant: &Tenant, engine: &Engine) {
     tenant.post("/phones/phone-ana/present", json!({ "score": 91.0 })).await;
 
     let v = wait(&mut rx, "an outcome", is_outcome).await;
-    let View::Tap { tap } = &v.view else { panic!("expected the TAP, got {:?}", v.view) };
+    assert!(matches!(v.view, View::Tap { .. }), "expected the TAP, got {:?}", v.view);
+    let v = loop {
+        match sent.recv().await {
+            Ok(v) if matches!(&v.view, View::Tap { tap } if !tap.groups.is_empty()) => break v,
+            Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+            Err(e) => panic!("the engine stopped: {e}"),
+        }
+    };
+    let View::Tap { tap } = &v.view else { unreachable!() };
     let held = tenant.get(&format!("/directory/users/{upn}/taps")).await;
     let held = held.as_array().cloned().unwrap_or_default();
     assert_eq!(held.len(), 1, "one TAP in the tenant: {held:?}");
