@@ -65,7 +65,7 @@ done
 
 step "package (.deb with signed updater artifacts, checked as a kiosk would)"
 bash scripts/package.sh 2>&1 | tee target/package.log
-grep -q '^package: .* signature verified; tampered copy refused$' target/package.log
+grep -q '^package: .* signature verified; tampered copy refused; camera: nokhwa (Video4Linux), no device -> camera path hidden, station says absent$' target/package.log
 
 step "MSAL interop (Python msal against the emulator over TLS)"
 cargo build -p reclaim-emulator --locked -q

@@ -44,6 +44,10 @@ impl ClientError {
     }
 }
 
+/// A pooled connection idle longer than this is not reused (the service's header-read timeout,
+/// `reclaim_service::listener::Limits::header_read_timeout`, is 5 s by default).
+pub const POOL_IDLE: Duration = Duration::from_secs(3);
+
 /// How the client behaves.
 #[derive(Debug, Clone)]
 pub struct ClientOptions {
@@ -110,6 +114,10 @@ impl ServiceClient {
     ) -> Result<ServiceClient, ClientError> {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
+            // The service closes a connection that has not sent a whole request head within 5 s,
+            // also between keep-alive requests: never reuse one idle for that long (a reused
+            // connection the server just closed fails the command).
+            .pool_idle_timeout(POOL_IDLE)
             .build()
             .map_err(|_| ClientError::new(ErrorCode::Internal, "cannot build the HTTP client"))?;
         let first = offline(&offline_station, 0, PreflightProblem::ServiceUnreachable);
