@@ -3,6 +3,7 @@
 //! engine on the demo stack driven like the UI would drive it.
 
 pub mod kiosk;
+pub mod station;
 
 use std::sync::Arc;
 

@@ -16,10 +16,10 @@ use std::time::Duration;
 use reclaim_core::ReasonCode;
 use reclaim_engine::demo::DemoOptions;
 use reclaim_engine::{ScanPath, View};
-use reclaim_protocol::client::{ClientOptions, ServiceClient};
-use reclaim_protocol::{StationView, ViewUpdate};
+use reclaim_protocol::ViewUpdate;
+use reclaim_protocol::client::ServiceClient;
 use reclaim_service::demo::{DemoService, DemoServiceOptions, SettingsHook};
-use reclaim_system_tests::kiosk::STEP;
+use reclaim_system_tests::station::{enrolled as station, taps, wait};
 use serde_json::{Value, json};
 
 async fn demo(settings: Option<SettingsHook>) -> DemoService {
@@ -32,43 +32,8 @@ async fn demo(settings: Option<SettingsHook>) -> DemoService {
     .expect("the demo service starts")
 }
 
-fn offline() -> StationView {
-    StationView {
-        mode: reclaim_protocol::StationMode::Demo,
-        station_id: "t".into(),
-        ready: false,
-        problems: vec![],
-        default_locale: reclaim_protocol::Locale::En,
-        camera: Default::default(),
-    }
-}
-
-async fn station(service: &DemoService, name: &str) -> ServiceClient {
-    let credential = service.enroll(name).unwrap();
-    let client =
-        ServiceClient::connect(credential, offline(), ClientOptions::default()).await.unwrap();
-    wait(&client, "a ready station", |v| v.station.ready).await;
-    client
-}
-
-async fn wait(
-    client: &ServiceClient,
-    what: &str,
-    pred: impl FnMut(&ViewUpdate) -> bool,
-) -> ViewUpdate {
-    let mut rx = client.subscribe();
-    match tokio::time::timeout(STEP, rx.wait_for(pred)).await {
-        Ok(Ok(v)) => v.clone(),
-        _ => panic!("timed out waiting for {what}; last view: {:?}", client.current().view),
-    }
-}
-
 fn upn(service: &DemoService, persona: &str) -> String {
     service.stack().emulator().state.fixture().persona(persona).unwrap().user_principal_name.clone()
-}
-
-async fn taps(service: &DemoService) -> Vec<Value> {
-    service.stack().tenant().taps().await.unwrap().as_array().cloned().unwrap_or_default()
 }
 
 /// Waits (up to 20 s) until the tenant holds no TAP; false if one is still there.

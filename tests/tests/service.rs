@@ -12,12 +12,12 @@ use std::time::Duration;
 use futures::StreamExt;
 use reclaim_engine::demo::DemoOptions;
 use reclaim_engine::{ScanPath, View};
-use reclaim_protocol::client::{ClientOptions, ServiceClient};
+use reclaim_protocol::PreflightProblem;
 use reclaim_protocol::station::StationCredential;
-use reclaim_protocol::{PreflightProblem, StationView};
 use reclaim_service::demo::{DemoService, DemoServiceOptions};
 use reclaim_service::listener::Limits;
 use reclaim_system_tests::kiosk::STEP;
+use reclaim_system_tests::station::{connect, wait};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -29,33 +29,6 @@ async fn demo(limits: Limits) -> DemoService {
     })
     .await
     .expect("the demo service starts")
-}
-
-fn offline() -> StationView {
-    StationView {
-        mode: reclaim_protocol::StationMode::Demo,
-        station_id: "t".into(),
-        ready: false,
-        problems: vec![],
-        default_locale: reclaim_protocol::Locale::En,
-        camera: Default::default(),
-    }
-}
-
-async fn connect(credential: StationCredential) -> ServiceClient {
-    ServiceClient::connect(credential, offline(), ClientOptions::default()).await.unwrap()
-}
-
-async fn wait(
-    client: &ServiceClient,
-    what: &str,
-    pred: impl FnMut(&reclaim_protocol::ViewUpdate) -> bool,
-) -> reclaim_protocol::ViewUpdate {
-    let mut rx = client.subscribe();
-    match tokio::time::timeout(STEP, rx.wait_for(pred)).await {
-        Ok(Ok(v)) => v.clone(),
-        _ => panic!("timed out waiting for {what}; last view: {:?}", client.current().view),
-    }
 }
 
 async fn no_taps(service: &DemoService) -> bool {
