@@ -425,15 +425,31 @@ async fn a_connection_flood_from_one_address_is_capped_and_bodies_are_limited() 
     client.begin().await.unwrap();
     let now = time::OffsetDateTime::now_utc();
     let big = "a".repeat(64 * 1024);
-    let status = http
+    let too_large = http
         .post(format!("{}/v1/sessions/x/account", service.url()))
         .header("authorization", format!("Bearer {}", station.assertion(now)))
         .json(&serde_json::json!({ "upn": big }))
         .send()
         .await
-        .unwrap()
-        .status();
-    assert_eq!(status, 413);
+        .unwrap();
+    assert_eq!(too_large.status(), 413);
+    let body: Value = too_large.json().await.unwrap();
+    assert_eq!(body["code"], "payloadTooLarge", "{body}");
+    // A malformed body is refused the same way every failure is: `{code, message}`, never
+    // echoing what was sent.
+    let refused = http
+        .post(format!("{}/v1/sessions/x/account", service.url()))
+        .header("authorization", format!("Bearer {}", station.assertion(now)))
+        .header("content-type", "application/json")
+        .body("{\"upn\": 42, \"secret\": \"ana.lima@contoso.example\"}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400);
+    let text = refused.text().await.unwrap();
+    let body: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(body["code"], "invalidInput", "{body}");
+    assert!(!text.contains("ana.lima"), "the body was echoed: {text}");
     client.cancel().await.unwrap();
     service.shutdown().await;
 }

@@ -200,6 +200,30 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Camera {
     }
 }
 
+/// A JSON request body. A malformed one answers 400 `invalidInput`, an oversized one 413
+/// `payloadTooLarge`, as `{code, message}` like every other failure (axum's own rejections are
+/// plain text). The message is fixed: serde's would quote the body, which may be personal data.
+#[derive(Debug)]
+pub struct Body<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<S> for Body<T> {
+    type Rejection = Failure;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Failure> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(value)) => Ok(Body(value)),
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(Failure(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ApiError { code: codes::TOO_LARGE.into(), message: "the body is too large".into() },
+            )),
+            Err(_) => Err(Failure(
+                StatusCode::BAD_REQUEST,
+                ApiError::of(ErrorCode::InvalidInput, "the body is not the call's JSON"),
+            )),
+        }
+    }
+}
+
 /// A failed call.
 #[derive(Debug)]
 pub struct Failure(StatusCode, ApiError);
@@ -343,7 +367,7 @@ async fn account(
     AuthenticatedStation(station): AuthenticatedStation,
     camera: Camera,
     Path(id): Path<String>,
-    Json(body): Json<AccountBody>,
+    Body(body): Body<AccountBody>,
 ) -> Answer {
     let engine = current(&state, station.as_str(), camera.0, &id).await?;
     engine.submit_upn(body.upn.clone()).await?;
@@ -355,7 +379,7 @@ async fn provider(
     AuthenticatedStation(station): AuthenticatedStation,
     camera: Camera,
     Path(id): Path<String>,
-    Json(body): Json<ProviderBody>,
+    Body(body): Body<ProviderBody>,
 ) -> Answer {
     let engine = current(&state, station.as_str(), camera.0, &id).await?;
     engine.choose_provider(body.provider, body.path).await?;

@@ -160,22 +160,22 @@ async fn a_wrong_relay_credential_fails_only_the_relay_and_takes_the_station_out
     tenant.shutdown().await;
 }
 
-#[tokio::test]
-async fn a_graph_403_on_the_profiles_names_the_permission_to_grant() {
+/// The doctor's report on the emulator while Graph answers 403 on paths containing `path`.
+async fn doctor_with_graph_403(path: &str) -> (Tenant, DoctorReport) {
     let tenant = Tenant::start(false).await;
     let config = tenant.load(&tenant.toml(Credential::Secret));
     let store = tenant.secrets(Credential::Secret);
-    tenant
-        .post(
-            "/faults",
-            json!({
-                "service": "graph", "pathContains": "/identity/verifiedId/profiles",
-                "kind": "status", "status": 403, "count": 5
-            }),
-        )
-        .await;
-
+    let fault = json!({
+        "service": "graph", "pathContains": path, "kind": "status", "status": 403, "count": 5
+    });
+    tenant.post("/faults", fault).await;
     let report = doctor::run(&config, &store).await;
+    (tenant, report)
+}
+
+#[tokio::test]
+async fn a_graph_403_on_the_profiles_names_the_permission_to_grant() {
+    let (tenant, report) = doctor_with_graph_403("/identity/verifiedId/profiles").await;
     let text = only_failed(&report, &[CheckId::GraphPermissions, CheckId::VerifiedId]);
     let graph = line(&report, CheckId::GraphPermissions);
     assert_eq!(
@@ -200,20 +200,7 @@ async fn a_graph_403_on_the_profiles_names_the_permission_to_grant() {
 
 #[tokio::test]
 async fn an_app_that_cannot_read_roles_is_told_to_grant_role_management_read() {
-    let tenant = Tenant::start(false).await;
-    let config = tenant.load(&tenant.toml(Credential::Secret));
-    let store = tenant.secrets(Credential::Secret);
-    tenant
-        .post(
-            "/faults",
-            json!({
-                "service": "graph", "pathContains": "/roleManagement/directory/roleAssignments",
-                "kind": "status", "status": 403, "count": 5
-            }),
-        )
-        .await;
-
-    let report = doctor::run(&config, &store).await;
+    let (tenant, report) = doctor_with_graph_403("/roleManagement/directory/roleAssignments").await;
     only_failed(&report, &[CheckId::GraphPermissions]);
     let graph = line(&report, CheckId::GraphPermissions);
     assert_eq!(
