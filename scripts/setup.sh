@@ -19,6 +19,7 @@ APT_PACKAGES=(
   # Secret storage (keyring) in tests
   dbus dbus-x11 gnome-keyring libsecret-tools keyutils
   chromium                   # UI tests (playwright-core drives Debian's Chromium)
+  rsyslog                    # the audit export test starts its own rsyslogd (RFC 5424 over TCP)
 )
 # Node 20 is expected on the machine; install Debian's only when there is none.
 command -v node >/dev/null || APT_PACKAGES+=(nodejs)

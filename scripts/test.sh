@@ -42,8 +42,12 @@ ui_browser_passed=0
 if ui_script test:browser; then
   step "UI in Chromium (npm run test:browser: the mock build, real clicks and keys)"
   (cd ui && npm run test:browser) 2>&1 | tee target/ui-browser.log
-  # ends with "ui: N passed, N failed"
+  # run.mjs ends with "ui: N passed, N failed", sizes.mjs (every screen at every panel size) with
+  # "sizes: N passed, N failed"
   ui_browser_passed=$(grep -oE '^ui: [0-9]+ passed' target/ui-browser.log | grep -oE '[0-9]+' | tail -1 || true)
+  ui_sizes_passed=$(grep -oE '^sizes: [0-9]+ passed' target/ui-browser.log | grep -oE '[0-9]+' | tail -1 || true)
+  [ -n "$ui_sizes_passed" ] || { echo "the screen-size test did not run (see target/ui-browser.log)"; exit 1; }
+  ui_browser_passed=$(( ${ui_browser_passed:-0} + ui_sizes_passed ))
 fi
 
 step "kiosk binary"

@@ -29,7 +29,7 @@ pub struct Launch {
     /// `logging.directory` with `--config`, otherwise standard error only).
     #[arg(long, value_name = "DIR")]
     pub log_dir: Option<PathBuf>,
-    /// Production: where verified updates are put for the installer (see `[updater]`).
+    /// Production: where verified updates are handed to the root installer (see `[updater]`).
     #[arg(long, value_name = "DIR", default_value = crate::update::STAGING_DIR)]
     pub update_dir: PathBuf,
     /// Demo: the station id.
@@ -160,17 +160,7 @@ impl Launch {
             &config.station.id,
             reclaim_engine::production::view_locale(config.station.locale),
         );
-        let kiosk = self.connect(credential, offline, config.station.allow_virtual_camera).await?;
-        if let Some(updater) = self.updater(&config) {
-            let (service, dir) = (kiosk.service().clone(), self.update_dir.clone());
-            tauri::async_runtime::spawn(crate::update::run(
-                updater,
-                service,
-                dir,
-                crate::update::Schedule::default(),
-            ));
-        }
-        Ok(kiosk)
+        self.connect(credential, offline, config.station.allow_virtual_camera).await
     }
 
     async fn connect(
@@ -202,7 +192,6 @@ impl Launch {
 
     /// A real tenant: the configuration validated, its secrets read from the OS keyring.
     async fn start_production(&self, config: Config) -> Result<Kiosk, LaunchError> {
-        let updater = self.updater(&config);
         // The keyring answers over D-Bus, blocking: off the async threads.
         let file = config.clone();
         let station = tokio::task::spawn_blocking(move || {
@@ -226,39 +215,9 @@ impl Launch {
             config,
             std::sync::Arc::new(reclaim_config::KeyringStore::new()),
         );
-        let kiosk =
-            Kiosk::start(station.ports, settings, camera.desk, Some(std::sync::Arc::new(doctor)))
-                .await?
-                .with_camera_status(camera.status);
-        if let Some(updater) = updater {
-            let (engine, dir) = (kiosk.service().clone(), self.update_dir.clone());
-            tauri::async_runtime::spawn(crate::update::run(
-                updater,
-                engine,
-                dir,
-                crate::update::Schedule::default(),
-            ));
-        }
-        Ok(kiosk)
-    }
-
-    /// The signed-update checker of `[updater]`, if configured. A broken `[updater]` only logs:
-    /// the kiosk still serves people, and `reclaim-config check` names the problem.
-    fn updater(&self, config: &Config) -> Option<reclaim_updater::Updater> {
-        let section = config.updater.as_ref()?;
-        let built = config.http_client().map_err(|e| e.to_string()).and_then(|http| {
-            let key = reclaim_updater::UpdateKey::from_tauri_pubkey(&section.pubkey)
-                .map_err(|e| e.to_string())?;
-            reclaim_updater::Updater::new(&section.endpoint, key, env!("CARGO_PKG_VERSION"), http)
-                .map_err(|e| e.to_string())
-        });
-        match built {
-            Ok(updater) => Some(updater),
-            Err(error) => {
-                tracing::warn!(%error, "updates are off");
-                None
-            }
-        }
+        Ok(Kiosk::start(station.ports, settings, camera.desk, Some(std::sync::Arc::new(doctor)))
+            .await?
+            .with_camera_status(camera.status))
     }
 
     /// Demo mode: the emulated tenant and relay in-process.

@@ -33,6 +33,8 @@ pub fn run_app<R: Runtime>(
 ) -> Builder<R> {
     builder
         .manage(kiosk)
+        // Checks and downloads for `update` (Rust only: the page is granted no updater permission).
+        .plugin(update::plugin())
         .setup(move |app| {
             window::create_main_window(app)?;
             tracing::debug!("kiosk window built");
@@ -73,9 +75,12 @@ pub fn run_app<R: Runtime>(
         ])
 }
 
-/// The compiled-in context: tauri.conf.json, the capabilities, the bundled UI (ui/dist), the icon.
+/// The compiled-in context: tauri.conf.json, the capabilities, the bundled UI (ui/dist), the icon;
+/// and the updater plugin's (empty) configuration, which [`update`] fills in at run time.
 pub fn context<R: Runtime>() -> Context<R> {
-    tauri::generate_context!()
+    let mut context = tauri::generate_context!();
+    update::configure_plugin(context.config_mut());
+    context
 }
 
 /// Runs the kiosk until the process is stopped.
@@ -109,6 +114,16 @@ pub fn run() {
         let _ = std::io::Write::write_all(&mut std::io::stdout(), format!("{json}\n").as_bytes());
         std::process::exit(0);
     }
+    // `[updater]`: checked now, run once the kiosk has started. A broken one only logs: the kiosk
+    // still serves people, and `reclaim-config check` names the problem.
+    let updates = match config.as_ref().and_then(update::UpdateSource::from_config) {
+        Some(Ok(source)) => Some((source, launch.update_dir.clone())),
+        Some(Err(error)) => {
+            tracing::warn!(%error, "updates are off");
+            None
+        }
+        None => None,
+    };
     // Only demo mode has a demo tenant, hence a phone page to show.
     let phone_window = !launch.no_phone_window && config.is_none() && launch.is_demo();
     tracing::debug!("building the app");
@@ -129,6 +144,15 @@ pub fn run() {
                 match launch.start(config).await {
                     Ok(kiosk) => {
                         tracing::debug!("kiosk started");
+                        if let Some((source, dir)) = updates {
+                            tauri::async_runtime::spawn(update::run(
+                                handle.clone(),
+                                source,
+                                kiosk.service().clone(),
+                                dir,
+                                update::Schedule::default(),
+                            ));
+                        }
                         handle.state::<KioskCell>().set(kiosk)
                     }
                     Err(error) => {

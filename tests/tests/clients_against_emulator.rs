@@ -97,11 +97,70 @@ async fn graph_reads_the_recovery_configuration() {
     assert!(!member_of.contains(&"6a000000-0000-4000-8000-000000000005".to_owned()));
 
     let vc = graph.get_verifiable_credentials_policy().await.unwrap();
-    assert_eq!(vc.include_targets.len(), 3);
+    assert_eq!(vc.include_targets.len(), 4);
     let tap = graph.get_tap_policy().await.unwrap();
     assert_eq!(tap.id, "TemporaryAccessPass");
     let profiles = graph.list_verified_id_profiles().await.unwrap();
-    assert_eq!(profiles.len(), 4);
+    assert_eq!(profiles.len(), 5);
+}
+
+/// The claim-validation extension (`microsoft-apis-v2.md` §6) end to end: Graph's definition read
+/// by the client, a token for its `resourceId`, and the emulated HR system's answer, read back by
+/// the same client the recovery service uses. The user's second-binding attribute too.
+#[tokio::test]
+async fn the_claim_validation_client_talks_to_the_tenants_extension() {
+    use reclaim_entra::Personal;
+    use reclaim_entra::claim_validation::{
+        ClaimValidationClient, ClaimValidationRequest, ClaimValidationVerdict, ExtensionUser,
+    };
+    let t = Tenant::demo().await.unwrap();
+    let tokens = t.kiosk_tokens().unwrap();
+    let graph = t.graph(tokens.clone()).unwrap();
+    let ext = graph.get_custom_extension("5e000000-0000-4000-8000-000000000001").await.unwrap();
+    assert!(ext.target_url.path().ends_with("/hr/api/claim-validation"));
+    let client = ClaimValidationClient::new(reqwest::Client::new(), tokens);
+    let ask = |upn: &str, dob: &str| ClaimValidationRequest {
+        tenant_id: t.tenant_id(),
+        app_id: KIOSK_CLIENT_ID.into(),
+        correlation_id: "test".into(),
+        user: ExtensionUser {
+            id: "x".into(),
+            user_principal_name: Personal::new(upn),
+            given_name: None,
+            surname: None,
+            mail: None,
+            user_type: "Member".into(),
+        },
+        identity_issuer: "contoso.example".into(),
+        claims: [("dateOfBirth".to_owned(), Personal::new(dob))].into(),
+    };
+    let pass = client.validate(&ext, &ask("fatima.haddad@contoso.example", "1986-04-09")).await;
+    assert_eq!(pass.unwrap(), ClaimValidationVerdict::Pass);
+    let failed = client.validate(&ext, &ask("gustav.berg@contoso.example", "1975-10-01")).await;
+    assert_eq!(
+        failed.unwrap(),
+        ClaimValidationVerdict::Failed { failed_claims: vec!["dateOfBirth".into()] }
+    );
+    // The second binding's directory side: an extension property only when selected.
+    let fatima = graph.get_user("fatima.haddad@contoso.example").await.unwrap().unwrap();
+    let hash = graph
+        .user_attribute(&fatima.id, "extension_3a0000000000400080000000000000e1_dobHash")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(hash.expose(), "a7bc6372b23497c59f12c330228d481b42eca105fdc3af785eb042e4763edf2f");
+    assert_eq!(
+        graph.user_attribute(&fatima.id, "employeeId").await.unwrap().unwrap().expose(),
+        "E-20417"
+    );
+    let ana = graph.get_user("ana.lima@contoso.example").await.unwrap().unwrap();
+    assert!(
+        graph
+            .user_attribute(&ana.id, "extension_3a0000000000400080000000000000e1_dobHash")
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 #[tokio::test]

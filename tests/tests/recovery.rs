@@ -61,11 +61,15 @@ async fn production_success_shows_the_tap_the_tenant_holds() {
     assert_eq!(held[0]["temporaryAccessPass"], shown.as_str(), "the kiosk shows the tenant's TAP");
     assert_eq!(held[0]["isUsableOnce"], true);
 
-    // The Face Check result was on screen with the score, threshold and photo quality.
+    // The Face Check result was on screen with the photo quality; the score went to the audit.
     let history = k.history().await;
-    assert!(history.iter().any(|u| matches!(u.view, View::FaceCheckResult {
-        passed: true, score: Some(s), threshold: 70, photo_quality: Some(PhotoQuality::Medium), ..
-    } if (s - 88.5).abs() < 1e-9)));
+    assert!(history.iter().any(|u| matches!(
+        u.view,
+        View::FaceCheckResult { passed: true, photo_quality: Some(PhotoQuality::Medium), .. }
+    )));
+    assert!(k.audit_events().iter().any(|e| matches!(e.kind,
+        AuditKind::PresentationVerified { face_check_score: s, threshold: 70 }
+            if (s - 88.5).abs() < 1e-9)));
 
     let attract = k.finish().await;
     assert!(attract.reset && attract.step.is_none());
@@ -113,14 +117,12 @@ async fn face_check_below_threshold_retries_then_fails() {
         .await
         .into_iter()
         .filter_map(|u| match u.view {
-            View::FaceCheckResult { passed, score, threshold, attempts_left, .. } => {
-                Some((passed, score, threshold, attempts_left))
-            }
+            View::FaceCheckResult { passed, attempts_left, .. } => Some((passed, attempts_left)),
             _ => None,
         })
         .collect();
-    // Below the threshold the service discloses no score; the threshold is shown.
-    assert_eq!(results, [(false, None, 70, 1), (false, None, 70, 0)]);
+    // Pass or fail and the attempts left; never a score or the threshold.
+    assert_eq!(results, [(false, 1), (false, 0)]);
     assert!(taps_of(&k, &upn).await.is_empty());
     k.finish().await;
 }
@@ -574,6 +576,7 @@ async fn attempts_are_limited_per_account_and_per_station() {
         account_window: Duration::from_secs(3600),
         per_station: 3,
         station_window: Duration::from_secs(60),
+        ..RateLimits::default()
     };
     let mut k = Kiosk::start_with(|s| s.rate_limits = limits, false).await;
     let (ana, nora, kai) = (k.upn("ana"), k.upn("nora"), k.upn("kai"));

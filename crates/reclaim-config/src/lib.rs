@@ -33,6 +33,9 @@ use std::path::Path;
 pub use error::{ConfigError, error_chain};
 pub use file_store::{FileStore, FileStoreError};
 pub use model::{
+    Audit, DEFAULT_SYSLOG_APP_NAME, DEFAULT_SYSLOG_FACILITY, SYSLOG_FACILITIES, Syslog,
+};
+pub use model::{
     CertificateCredential, CertificateFormat, CertificateHeader, Config, Credential, DEFAULT_GRAPH,
     DEFAULT_LOG_DIRECTORY, DEFAULT_LOG_MAX_FILES, DEFAULT_LOGIN, DEFAULT_REQUEST_SERVICE,
     DEFAULT_SERVER_LISTEN, DEFAULT_SERVER_STATE_DIR, Document, Endpoints, Locale, Logging, Mode,

@@ -70,7 +70,51 @@ pub struct Server {
     /// `secrets_file`: the secrets as `name = "value"` lines in a file only the service's user
     /// may read (mode 0600 or 0400); `None`: the OS keyring of the service's user.
     pub secrets_file: Option<PathBuf>,
+    /// `[audit]`: where the audit log is exported besides `{state_dir}/audit/audit.jsonl`.
+    pub audit: Audit,
 }
+
+/// `[audit]` (the recovery service's audit log; only with `[server]`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Audit {
+    /// `[audit.syslog]`: every record also sent to a syslog collector; `None`: the file only.
+    pub syslog: Option<Syslog>,
+}
+
+/// Default `audit.syslog.app_name`.
+pub const DEFAULT_SYSLOG_APP_NAME: &str = "reclaim";
+/// Default `audit.syslog.facility`.
+pub const DEFAULT_SYSLOG_FACILITY: &str = "audit";
+
+/// `[audit.syslog]`: RFC 5424 messages over TCP (RFC 6587 octet counting), TLS by default
+/// (RFC 5425).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Syslog {
+    /// `address`: `host:port` of the collector (e.g. `siem.example.com:6514`).
+    pub address: String,
+    /// The host part of `address` (the name its TLS certificate must carry).
+    pub host: String,
+    /// The port part of `address`.
+    pub port: u16,
+    /// `tls` (default `true`): TLS per RFC 5425; `false`: plain TCP.
+    pub tls: bool,
+    /// `ca_file`: the PEM CA certificates the collector's certificate must chain to (resolved;
+    /// required with `tls = true`).
+    pub ca_file: Option<PathBuf>,
+    /// `app_name` (default `reclaim`): the messages' APP-NAME.
+    pub app_name: String,
+    /// `facility` (default `audit`, 13): as a number 0–23.
+    pub facility: u8,
+    /// `hostname`: the messages' HOSTNAME (default: the machine's host name).
+    pub hostname: Option<String>,
+}
+
+/// The syslog facility names `audit.syslog.facility` takes (RFC 5424 §6.2.1), by number.
+pub const SYSLOG_FACILITIES: &[&str] = &[
+    "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "authpriv",
+    "ftp", "ntp", "audit", "alert", "clock", "local0", "local1", "local2", "local3", "local4",
+    "local5", "local6", "local7",
+];
 
 /// `[service]` (fleet mode).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -82,6 +82,7 @@ pub(crate) fn parse(src: Source<'_>) -> Result<(RawConfig, Vec<ConfigError>), Co
             "updater" => section!(updater),
             "service" => section!(service),
             "server" => section!(server),
+            "audit" => section!(audit),
             _ => section.errors.push(src.key_error(
                 key.span(),
                 name,

@@ -23,6 +23,7 @@ pub(crate) const SECTIONS: &[&str] = &[
     "updater",
     "service",
     "server",
+    "audit",
 ];
 
 #[derive(Debug, Default, Deserialize)]
@@ -109,6 +110,17 @@ pub(crate) struct RawRecovery {
     pub tap_usable_once: Opt<bool>,
     pub max_presentation_attempts: Opt<i64>,
     pub max_upn_len: Opt<i64>,
+    pub face_check_budget_per_day: Opt<i64>,
+    pub second_binding: Opt<RawSecondBinding>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawSecondBinding {
+    pub attribute: Opt<String>,
+    pub claim: Opt<String>,
+    pub compare: Opt<String>,
+    pub profiles: Opt<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -135,6 +147,23 @@ pub(crate) struct RawServer {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub(crate) struct RawAudit {
+    pub syslog: Opt<RawSyslog>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawSyslog {
+    pub address: Opt<String>,
+    pub tls: Opt<bool>,
+    pub ca_file: Opt<String>,
+    pub app_name: Opt<String>,
+    pub facility: Opt<String>,
+    pub hostname: Opt<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct RawUpdater {
     pub endpoint: Opt<String>,
     pub pubkey: Opt<String>,
@@ -156,6 +185,7 @@ pub(crate) struct RawConfig {
     pub updater: Opt<RawUpdater>,
     pub service: Opt<RawService>,
     pub server: Opt<RawServer>,
+    pub audit: Opt<RawAudit>,
     /// Sections present but not deserialized (their error is recorded; not "missing").
     pub failed: Vec<String>,
     /// Key paths removed after a deserialization error (reported; not "missing").

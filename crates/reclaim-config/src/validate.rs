@@ -13,6 +13,9 @@ use uuid::Uuid;
 
 use crate::error::ConfigError;
 use crate::model::{
+    Audit, DEFAULT_SYSLOG_APP_NAME, DEFAULT_SYSLOG_FACILITY, SYSLOG_FACILITIES, Syslog,
+};
+use crate::model::{
     CertificateCredential, CertificateFormat, CertificateHeader, Config, Credential,
     DEFAULT_SERVER_LISTEN, DEFAULT_SERVER_STATE_DIR, Document, Endpoints, Locale, Logging, Mode,
     Provider, Relay, Server, Service, Station, Tenant, Updater, Verifier,
@@ -22,6 +25,7 @@ use crate::raw::{
     Opt, RawConfig, RawCredential, RawEndpoints, RawLogging, RawProvider, RawRecovery, RawRelay,
     RawServer, RawService, RawStation, RawTenant, RawTimeouts, RawUpdater, RawVerifier,
 };
+use crate::raw::{RawAudit, RawSyslog};
 use crate::secrets::SecretName;
 
 /// The only value `relay.station_credential` takes.
@@ -146,6 +150,7 @@ impl Checker<'_> {
         if mode == Mode::Fleet && service.is_none() {
             return None;
         }
+        let had_server = raw.server.is_some() || self.failed.iter().any(|f| f == "server");
         let server = match (mode, raw.server.take()) {
             (Mode::Production, Some(s)) => self.server(s),
             (_, Some(s)) => {
@@ -159,6 +164,22 @@ impl Checker<'_> {
             (_, None) => None,
         };
 
+        let audit = match raw.audit.take() {
+            Some(a) if had_server => self.audit(a),
+            Some(a) => {
+                self.err(
+                    a.span(),
+                    "audit",
+                    "[audit] configures the recovery service's audit log: it needs a [server] section",
+                );
+                None
+            }
+            None => Some(Audit::default()),
+        };
+        let server = server.map(|mut s| {
+            s.audit = audit.unwrap_or_default();
+            s
+        });
         let tenant = if production { self.section(raw.tenant, "tenant", why) } else { raw.tenant };
         let tenant = tenant.map(|t| self.tenant(t));
         let endpoints = raw.endpoints.map(|e| self.endpoints(e));
@@ -211,7 +232,141 @@ impl Checker<'_> {
             .state_dir
             .map_or_else(|| PathBuf::from(DEFAULT_SERVER_STATE_DIR), |d| self.resolve(d.get_ref()));
         let secrets_file = s.secrets_file.map(|f| self.resolve(f.get_ref()));
-        Some(Server { listen: listen?, public_url: public_url?, state_dir, secrets_file })
+        Some(Server {
+            listen: listen?,
+            public_url: public_url?,
+            state_dir,
+            secrets_file,
+            audit: Audit::default(),
+        })
+    }
+
+    /// `[audit]`: `[audit.syslog]` if present.
+    fn audit(&mut self, a: Spanned<RawAudit>) -> Option<Audit> {
+        let a = a.into_inner();
+        let syslog = match a.syslog {
+            None => None,
+            Some(s) => Some(self.syslog(s)?),
+        };
+        Some(Audit { syslog })
+    }
+
+    /// `[audit.syslog]`: the collector's `host:port`, TLS (default on) with its CA, the
+    /// messages' APP-NAME, facility and HOSTNAME.
+    fn syslog(&mut self, s: Spanned<RawSyslog>) -> Option<Syslog> {
+        let at = At { span: s.span(), key: "audit.syslog" };
+        let s = s.into_inner();
+        let tls = s.tls.as_ref().is_none_or(|t| *t.get_ref());
+        let mut ok = true;
+        let address = self.required(s.address, &at, "address").and_then(|a| {
+            let parsed = split_host_port(a.get_ref());
+            if parsed.is_none() {
+                self.err(
+                    a.span(),
+                    "audit.syslog.address",
+                    format!(
+                        "not host:port like siem.example.com:6514 or [2001:db8::1]:6514 ({:?})",
+                        a.get_ref()
+                    ),
+                );
+            }
+            parsed.map(|(host, port)| (a.into_inner(), host, port))
+        });
+        ok &= address.is_some();
+        let ca_file = match s.ca_file {
+            Some(f) if !tls => {
+                self.err(f.span(), "audit.syslog.ca_file", "only with tls = true");
+                ok = false;
+                None
+            }
+            Some(f) => {
+                let file = self.existing_file(&f, "audit.syslog.ca_file");
+                ok &= file.is_some();
+                file
+            }
+            None if tls => {
+                self.err(
+                    at.span.clone(),
+                    "audit.syslog.ca_file",
+                    "missing (required with tls = true): the PEM file of the CA(s) the \
+                     collector's certificate chains to",
+                );
+                ok = false;
+                None
+            }
+            None => None,
+        };
+        let app_name = match s.app_name {
+            None => Some(DEFAULT_SYSLOG_APP_NAME.to_owned()),
+            Some(v) => {
+                let good = is_print_ascii(v.get_ref(), 48);
+                if !good {
+                    self.err(
+                        v.span(),
+                        "audit.syslog.app_name",
+                        format!(
+                            "must be 1–48 printable ASCII characters without spaces (RFC 5424 \
+                             APP-NAME) ({:?})",
+                            v.get_ref()
+                        ),
+                    );
+                }
+                good.then(|| v.into_inner())
+            }
+        };
+        let facility_name = s.facility.as_ref().map_or(DEFAULT_SYSLOG_FACILITY, |f| f.get_ref());
+        let facility = SYSLOG_FACILITIES
+            .iter()
+            .position(|n| *n == facility_name)
+            .or_else(|| {
+                facility_name.parse::<usize>().ok().filter(|n| *n < SYSLOG_FACILITIES.len())
+            })
+            .and_then(|n| u8::try_from(n).ok());
+        if facility.is_none()
+            && let Some(f) = &s.facility
+        {
+            self.err(
+                f.span(),
+                "audit.syslog.facility",
+                format!(
+                    "unknown facility {:?}; expected 0–23 or one of {}",
+                    f.get_ref(),
+                    list(SYSLOG_FACILITIES)
+                ),
+            );
+        }
+        let hostname = match s.hostname {
+            None => Some(None),
+            Some(v) => {
+                let good = is_print_ascii(v.get_ref(), 255);
+                if !good {
+                    self.err(
+                        v.span(),
+                        "audit.syslog.hostname",
+                        format!(
+                            "must be 1–255 printable ASCII characters without spaces (RFC 5424 \
+                             HOSTNAME) ({:?})",
+                            v.get_ref()
+                        ),
+                    );
+                }
+                good.then(|| Some(v.into_inner()))
+            }
+        };
+        let (address, host, port) = address?;
+        if !ok {
+            return None;
+        }
+        Some(Syslog {
+            address,
+            host,
+            port,
+            tls,
+            ca_file,
+            app_name: app_name?,
+            facility: facility?,
+            hostname: hostname?,
+        })
     }
 
     fn service(&mut self, s: Spanned<RawService>) -> Option<Service> {
@@ -679,6 +834,19 @@ impl Checker<'_> {
                     None => ok = false,
                 }
             }
+            if let Some(v) = r.face_check_budget_per_day {
+                let key = "recovery.face_check_budget_per_day";
+                match self.int_in::<u32>(&v, key, 1..=1_000_000, "Face Checks") {
+                    Some(v) => cfg.face_check_budget_per_day = v,
+                    None => ok = false,
+                }
+            }
+            if let Some(b) = r.second_binding {
+                match self.second_binding(b) {
+                    Some(b) => cfg.second_binding = Some(b),
+                    None => ok = false,
+                }
+            }
         }
         if !ok {
             return None;
@@ -689,6 +857,75 @@ impl Checker<'_> {
             return None;
         }
         Some(cfg)
+    }
+
+    /// `[recovery.second_binding]`: a Graph user property, a claim, how to compare them, and
+    /// optionally the profiles it is limited to.
+    fn second_binding(
+        &mut self,
+        b: Spanned<crate::raw::RawSecondBinding>,
+    ) -> Option<reclaim_core::records::SecondBinding> {
+        use reclaim_core::records::{BindingCompare, SecondBinding};
+        let span = b.span();
+        let b = b.into_inner();
+        let key = "recovery.second_binding";
+        let mut ok = true;
+        let attribute = match b.attribute {
+            None => {
+                self.err(
+                    span.clone(),
+                    format!("{key}.attribute"),
+                    "is required (e.g. \"employeeId\" or \"extension_<appId>_<name>\")",
+                );
+                None
+            }
+            Some(v) if !reclaim_entra::graph::is_attribute_name(v.get_ref().trim()) => {
+                self.err(
+                    v.span(),
+                    format!("{key}.attribute"),
+                    "must be a user property name: letters, digits and _ (e.g. employeeId)",
+                );
+                None
+            }
+            Some(v) => Some(v.into_inner().trim().to_owned()),
+        };
+        let claim = match b.claim {
+            None => {
+                self.err(
+                    span.clone(),
+                    format!("{key}.claim"),
+                    "is required (e.g. \"dateOfBirth\")",
+                );
+                None
+            }
+            Some(v) if v.get_ref().trim().is_empty() || v.get_ref().contains('.') => {
+                self.err(
+                    v.span(),
+                    format!("{key}.claim"),
+                    "must be a claim name without dots (e.g. dateOfBirth)",
+                );
+                None
+            }
+            Some(v) => Some(v.into_inner().trim().to_owned()),
+        };
+        let compare = match b.compare {
+            None => Some(BindingCompare::Exact),
+            Some(v) => match v.get_ref().as_str() {
+                "exact" => Some(BindingCompare::Exact),
+                "sha256" => Some(BindingCompare::Sha256),
+                _ => {
+                    self.err(v.span(), format!("{key}.compare"), "must be \"exact\" or \"sha256\"");
+                    None
+                }
+            },
+        };
+        let profiles = b.profiles.map(Spanned::into_inner).unwrap_or_default();
+        if compare.is_none() {
+            ok = false;
+        }
+        let binding =
+            SecondBinding { attribute: attribute?, claim: claim?, compare: compare?, profiles };
+        ok.then_some(binding)
     }
 
     fn logging(&mut self, l: Spanned<RawLogging>) -> Option<Logging> {
@@ -886,6 +1123,24 @@ fn is_minisign_public_key(s: &str) -> bool {
     let (Some(comment), Some(key)) = (lines.next(), lines.next()) else { return false };
     comment.starts_with("untrusted comment:")
         && b64.decode(key.trim()).is_ok_and(|k| k.len() == 42 && k.starts_with(b"Ed"))
+}
+
+/// `host:port` (`[v6]:port` for an IPv6 address) with a non-zero port.
+fn split_host_port(raw: &str) -> Option<(String, u16)> {
+    let (host, port) = raw.rsplit_once(':')?;
+    let port = port.parse::<u16>().ok().filter(|p| *p != 0)?;
+    if let Some(v6) = host.strip_prefix('[') {
+        let ip = v6.strip_suffix(']')?.parse::<std::net::Ipv6Addr>().ok()?;
+        return Some((ip.to_string(), port));
+    }
+    let ok =
+        !host.is_empty() && host.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b));
+    ok.then(|| (host.to_owned(), port))
+}
+
+/// 1..=`max` characters of PRINTUSASCII (33–126), as RFC 5424's header fields.
+fn is_print_ascii(s: &str, max: usize) -> bool {
+    !s.is_empty() && s.len() <= max && s.bytes().all(|b| (33..=126).contains(&b))
 }
 
 #[cfg(test)]

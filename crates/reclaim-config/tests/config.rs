@@ -650,3 +650,37 @@ fn virtual_cameras_are_refused_unless_the_station_allows_them() {
     assert_eq!((key.as_str(), line), ("station.allow_virtual_camera", 4));
     assert!(msg.contains("invalid type"), "{msg}");
 }
+
+#[test]
+fn a_second_binding_is_read_and_its_mistakes_are_named() {
+    use reclaim_core::records::{BindingCompare, SecondBinding};
+    let text = format!(
+        "{BASE}\n[recovery.second_binding]\nattribute = \"extension_3a0000000000400080000000000000e1_dobHash\"\nclaim = \"dateOfBirth\"\ncompare = \"sha256\"\nprofiles = [\"9a000000-0000-4000-8000-0000000000f1\"]\n"
+    );
+    let cfg = load(&text).expect("valid");
+    assert_eq!(
+        cfg.engine.second_binding,
+        Some(SecondBinding {
+            attribute: "extension_3a0000000000400080000000000000e1_dobHash".into(),
+            claim: "dateOfBirth".into(),
+            compare: BindingCompare::Sha256,
+            profiles: vec!["9a000000-0000-4000-8000-0000000000f1".into()],
+        })
+    );
+    // Without one, nothing is bound beyond the names.
+    assert_eq!(load(BASE).expect("valid").engine.second_binding, None);
+
+    let (key, line, _, msg) = one_error(&format!(
+        "{BASE}\n[recovery.second_binding]\nattribute = \"employeeId\"\nclaim = \"dateOfBirth\"\ncompare = \"md5\"\n"
+    ));
+    assert_eq!((key.as_str(), line), ("recovery.second_binding.compare", 28));
+    assert!(msg.contains("sha256"), "{msg}");
+    let (key, line, ..) = one_error(&format!(
+        "{BASE}\n[recovery.second_binding]\nattribute = \"manager/id\"\nclaim = \"dateOfBirth\"\n"
+    ));
+    assert_eq!((key.as_str(), line), ("recovery.second_binding.attribute", 26));
+    let (key, _, _, msg) =
+        one_error(&format!("{BASE}\n[recovery.second_binding]\nattribute = \"employeeId\"\n"));
+    assert_eq!(key.as_str(), "recovery.second_binding.claim");
+    assert!(msg.contains("required"), "{msg}");
+}

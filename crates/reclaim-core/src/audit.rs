@@ -21,6 +21,11 @@ impl AuditKey {
     pub fn new(bytes: impl Into<Vec<u8>>) -> Self {
         Self(bytes.into())
     }
+
+    /// The key bytes, for other keyed pseudonyms (the limits' document keys).
+    pub fn expose_bytes(&self) -> &[u8] {
+        &self.0
+    }
 }
 
 impl fmt::Debug for AuditKey {
@@ -121,9 +126,33 @@ pub enum AuditKind {
         /// Request Service error code (sanitised), if any.
         #[serde(skip_serializing_if = "Option::is_none")]
         service_code: Option<String>,
+        /// The Face Check score, when a failed check carried one (the audit keeps it; the
+        /// kiosk never sees it).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        face_check_score: Option<f64>,
+    },
+    /// The presented credential is not this session's: the session issued a credential, and
+    /// this one is from another provider or was issued before the session began (a relayed
+    /// presentation QR). Refused with the neutral `presentation_failed`; no TAP.
+    CredentialNotSessionBound {
+        /// What does not fit.
+        cause: BindingFailure,
+    },
+    /// A limit refused to go on (the session ends `rate_limited`).
+    LimitReached {
+        /// Which counter is full.
+        scope: LimitScope,
     },
     /// Claims matched this account, the name is unique, the account is enabled and a member.
     Matched,
+    /// The organisation's records agreed (the second binding and/or the claim-validation
+    /// extension, see [`crate::records`]).
+    RecordsConfirmed,
+    /// The organisation's records refused: which check (claim keys at most, never values).
+    RecordsRefused {
+        /// Which check, and the claim keys the extension named.
+        refusal: crate::records::RecordsRefusal,
+    },
     /// Not matched or not validated.
     NotMatched {
         /// Why.
@@ -142,6 +171,13 @@ pub enum AuditKind {
     PrivilegedRoleRefused {
         /// When the role was seen.
         stage: RoleCheckStage,
+    },
+    /// The facts read again right before the TAP no longer allow it (the account was disabled,
+    /// left the recovery or TAP group, a policy was turned off, …): refused with the neutral
+    /// answer, no TAP.
+    ScopeChanged {
+        /// What changed since eligibility.
+        cause: EligibilityCause,
     },
     /// A TAP that was created (or may have been) was not confirmed noted: it is to be deleted.
     TapDeletionRequested {
@@ -170,6 +206,47 @@ pub enum AuditKind {
     },
     /// The session's memory was wiped.
     Wiped,
+}
+
+/// Why a presented credential is not the one this session issued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BindingFailure {
+    /// Another issuer than the provider the session used.
+    OtherIssuer,
+    /// Issued before the session began.
+    IssuedBeforeSession,
+    /// The callback carries no (readable) `issuanceDate`.
+    NoIssuanceDate,
+}
+
+/// The counters of the service's limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LimitScope {
+    /// Attempts per account.
+    Account,
+    /// Attempts per station.
+    Station,
+    /// Verified presentations per document (hashed number).
+    Document,
+    /// Face Checks per identity verification at a provider.
+    ProviderSession,
+    /// Billed Face Checks per station per day.
+    FaceCheckBudget,
+}
+
+impl LimitScope {
+    /// The snake_case name (logs).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Account => "account",
+            Self::Station => "station",
+            Self::Document => "document",
+            Self::ProviderSession => "provider_session",
+            Self::FaceCheckBudget => "face_check_budget",
+        }
+    }
 }
 
 /// When a refused directory role was found.

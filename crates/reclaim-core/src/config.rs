@@ -20,6 +20,9 @@ pub struct Timeouts {
     pub issuance_secs: u32,
     /// The presentation, Face Check included (the Request Service's own expiry is ~300 s).
     pub presentation_secs: u32,
+    /// Longest a presentation QR stays on screen unscanned (at most 120): then a new request
+    /// replaces it and the old one is no longer accepted (a photographed QR goes stale).
+    pub presentation_qr_secs: u32,
     /// Directory checks after the presentation.
     pub verifying_secs: u32,
     /// Creating the TAP.
@@ -39,6 +42,7 @@ impl Default for Timeouts {
             scan_id_secs: 900,
             issuance_secs: 300,
             presentation_secs: 300,
+            presentation_qr_secs: 120,
             verifying_secs: 30,
             issuing_tap_secs: 30,
             show_tap_secs: 120,
@@ -63,12 +67,18 @@ pub struct EngineConfig {
     pub tap_usable_once: bool,
     /// Presentation attempts (Face Check retries) per session.
     pub max_presentation_attempts: u8,
+    /// Billed Face Checks (pass or fail) per station per UTC day; the engine's limits refuse
+    /// paid steps once it is spent (`[recovery] face_check_budget_per_day`).
+    pub face_check_budget_per_day: u32,
     /// Longest UPN accepted.
     pub max_upn_len: usize,
     /// Role template ids whose holders (active, through a group, or eligible) never get a TAP
     /// here: the session ends with the neutral `not_eligible`. Default:
     /// [`crate::roles::DEFAULT_REFUSED_ROLES`].
     pub refused_role_template_ids: Vec<String>,
+    /// The site's second binding (a directory attribute against a credential claim), if any
+    /// (`[recovery.second_binding]`; see [`crate::records`]).
+    pub second_binding: Option<crate::records::SecondBinding>,
 }
 
 impl Default for EngineConfig {
@@ -80,8 +90,10 @@ impl Default for EngineConfig {
             tap_lifetime_minutes: None,
             tap_usable_once: true,
             max_presentation_attempts: 3,
+            face_check_budget_per_day: 50,
             max_upn_len: 113,
             refused_role_template_ids: crate::roles::default_refused_role_ids(),
+            second_binding: None,
         }
     }
 }
@@ -117,6 +129,12 @@ impl EngineConfig {
             && !(crate::tap::API_MIN_LIFETIME..=crate::tap::API_MAX_LIFETIME).contains(&m)
         {
             return bad("tap_lifetime_minutes", "must be 10–43200");
+        }
+        if !(5..=120).contains(&t.presentation_qr_secs) {
+            return bad("timeouts.presentation_qr_secs", "must be 5–120 seconds");
+        }
+        if !(1..=1_000_000).contains(&self.face_check_budget_per_day) {
+            return bad("face_check_budget_per_day", "must be 1–1000000");
         }
         if !(1..=10).contains(&self.max_presentation_attempts) {
             return bad("max_presentation_attempts", "must be 1–10");

@@ -10,12 +10,16 @@ pub mod matching;
 pub mod model;
 pub mod profile;
 pub mod reason;
+pub mod records;
 pub mod roles;
 pub mod secret;
 pub mod session;
 pub mod tap;
 
-pub use audit::{AccountRef, AuditEvent, AuditKey, AuditKind, RoleCheckStage, ScanPath};
+pub use audit::{
+    AccountRef, AuditEvent, AuditKey, AuditKind, BindingFailure, LimitScope, RoleCheckStage,
+    ScanPath,
+};
 pub use config::{EngineConfig, Timeouts};
 pub use matching::{DirectoryAttribute, MatchOutcome, match_user, resolve_binding};
 pub use model::{
@@ -26,9 +30,9 @@ pub use profile::{Resolution, groups_to_check, resolve};
 pub use reason::{EligibilityCause, ReasonCode};
 pub use secret::{Claims, PersonName, TapCode, Upn};
 pub use session::{
-    AdapterFailure, CallbackEvent, Effect, EligibilityFacts, EligibilityResult, Input, NameQuery,
-    PresentationSpec, Provider, ProviderEvent, Screen, Session, State, Subject, TapCleanup,
-    TapFailure, step,
+    AdapterFailure, CallbackEvent, Effect, EligibilityFacts, EligibilityResult, Input,
+    NameCandidates, NameQuery, NameSearch, PresentationSpec, Provider, ProviderEvent, Screen,
+    Session, State, Subject, TapCleanup, TapFailure, step,
 };
 pub use tap::{TapRequest, fit};
 

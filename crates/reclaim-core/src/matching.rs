@@ -22,9 +22,19 @@
 //!
 //! **`relaxed`.** Start from the `exact` form, then fold:
 //! * diacritics: NFD and drop combining marks (`ë`→`e`, `ę`→`e`, `á`→`a`);
-//! * letters that do not decompose: `ł`→`l`, `ø`→`o`, `ß`→`ss`, `æ`→`ae`, `đ`→`d`, `ı`→`i`,
-//!   `œ`→`oe`;
+//! * letters that do not decompose: `ł`/`ŀ`→`l`, `ø`→`o`, `ß`→`ss`, `æ`→`ae`, `đ`/`ð`→`d`,
+//!   `ı`→`i`, `œ`→`oe`, `þ`→`th`, `ħ`→`h`, `ŧ`→`t`, `ŋ`→`n`, `ĳ`→`ij`, `ĸ`→`k`;
 //! * typographic apostrophes `’ ‘ ʼ` and the backtick become `'`.
+//!
+//! **Spellings.** A provider reading the machine-readable zone gives `MUELLER` for `Müller` and
+//! `SOEREN` for `Søren` (ICAO 9303 Part 3 transliteration). So every value is also read in the
+//! ICAO spelling ([`Spelling::Icao`]: `ä`/`æ`→`ae`, `ö`/`ø`/`œ`→`oe`, `ü`→`ue`, `å`→`aa`,
+//! `ß`→`ss`, `þ`→`th`, `ĳ`→`ij`, every other letter with its diacritics dropped) and with the
+//! table's alternatives `ñ`→`nxx`, `ü`→`uxx` ([`Spelling::IcaoXx`]). Both sides are always
+//! spelled the same way, and a match under any spelling is a match: `Müller` = `MUELLER` =
+//! `MULLER`, `Søren` = `SOEREN` = `SOREN`. A plain `ue` is never read back as `ü`: directory
+//! `Muller` against `MUELLER` does not match (`Manuel`, `Samuel` are not umlauts). `exact`
+//! folds no spelling (`Müller` ≠ `MUELLER`).
 //!
 //! Then cut the value into **words**: a word is a run of letters and digits; every other
 //! character (space, hyphen, dot, comma, the MRZ filler `<`, …) separates words. Apostrophes are
@@ -51,6 +61,13 @@
 //! swapped names (`Lima` / `Ana` for `Ana` / `Lima`) never match; only the inner words of
 //! compound names cross the boundary. Every directory word must still be on the credential.
 //!
+//! *The whole name in the first-name claim* (a provider that writes the full name into one
+//! claim; same two relaxed bindings): when the credential's last-name claim is missing or has no
+//! words, the pair matches when every directory word (given and surname, as a multiset) is among
+//! the first-name claim's words, in any order. The whole name in the *last-name* claim with an
+//! empty first-name claim does not match (the directory's duplicate-name search looks for given
+//! names among the credential's given-name words only, so uniqueness could not be shown).
+//!
 //! | directory (given / surname) | credential (given / surname) | exact | relaxed |
 //! |---|---|---|---|
 //! | `Ana` / `Lima` | `ANA` / ` lima ` | ✓ | ✓ |
@@ -62,6 +79,11 @@
 //! | `Siobhán` / `O'Brien` | `SIOBHAN` / `OBRIEN` | ✗ | ✓ |
 //! | `Ewa` / `Kowalczyk-Łęcka` | `Ewa` / `Kowalczyk Lecka` | ✗ | ✓ |
 //! | `Maria` / `da Silva Santos` | `Maria da Silva` / `Santos` | ✗ | ✓ (across fields) |
+//! | `Maria` / `Garcia` | `Maria Elena` / `Garcia Lopez` | ✗ | ✓ |
+//! | `Maria` / `Garcia` | `Maria Elena Garcia Lopez` / (empty) | ✗ | ✓ (whole name) |
+//! | `Jürgen` / `Müller` | `JUERGEN` / `MUELLER` | ✗ | ✓ (ICAO) |
+//! | `Søren` / `Ødegård` | `SOEREN` / `OEDEGAARD` | ✗ | ✓ (ICAO) |
+//! | `Jürgen` / `Muller` | `Jurgen` / `MUELLER` | ✗ | ✗ |
 //! | `Ana` / `Lima` | `Lima` / `Ana` | ✗ | ✗ |
 //! | `Ana` / `Lima` | `Anna` / `Lopes` | ✗ | ✗ |
 //! | `Jonathan` / `Smith` | `John` / `Smith` | ✗ | ✗ |
@@ -182,38 +204,114 @@ fn is_apostrophe(c: char) -> bool {
     matches!(c, '\'' | '\u{2019}' | '\u{2018}' | '\u{02BC}' | '`')
 }
 
+/// How letters with diacritics are spelled (see the module docs): both sides of a comparison
+/// are always spelled the same way, and a match under any spelling is a match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Spelling {
+    /// Diacritics dropped: `Müller` → `muller`, `Søren` → `soren`.
+    Plain,
+    /// ICAO 9303 Part 3 transliteration, as a machine-readable zone spells a name: `ä`/`æ` →
+    /// `ae`, `ö`/`ø`/`œ` → `oe`, `ü` → `ue`, `å` → `aa`, `ß` → `ss`, `þ` → `th`, `ĳ` → `ij`; every
+    /// other letter as in [`Spelling::Plain`] (`Müller` → `mueller`, `Søren` → `soeren`).
+    Icao,
+    /// The ICAO table's alternatives for `ñ` → `nxx` and `ü` → `uxx` (`Muñoz` → `munxxoz`).
+    IcaoXx,
+}
+
+impl Spelling {
+    /// Every spelling.
+    pub const ALL: [Spelling; 3] = [Spelling::Plain, Spelling::Icao, Spelling::IcaoXx];
+}
+
 /// The relaxed fold (exact form, diacritics dropped, the fold table, apostrophes unified).
 pub fn relaxed_fold(s: &str) -> String {
+    relaxed_fold_as(s, Spelling::Plain)
+}
+
+/// The relaxed fold under a spelling.
+pub fn relaxed_fold_as(s: &str, spelling: Spelling) -> String {
     let exact = exact_form(s);
     let mut out = String::with_capacity(exact.len());
-    for c in exact.nfd() {
-        if is_combining_mark(c) {
+    for c in exact.chars() {
+        // The exact form is lower-case NFC: `ä` is one character here.
+        let icao = match (spelling, c) {
+            (Spelling::Plain, _) => None,
+            (_, 'ä' | 'æ') => Some("ae"),
+            (_, 'ö' | 'ø' | 'œ') => Some("oe"),
+            (Spelling::Icao, 'ü') => Some("ue"),
+            (Spelling::IcaoXx, 'ü') => Some("uxx"),
+            (Spelling::IcaoXx, 'ñ') => Some("nxx"),
+            (_, 'å') => Some("aa"),
+            _ => None,
+        };
+        if let Some(t) = icao {
+            out.push_str(t);
             continue;
         }
-        match c {
-            'ł' | 'Ł' => out.push('l'),
-            'ø' | 'Ø' => out.push('o'),
-            'ß' | 'ẞ' => out.push_str("ss"),
-            'æ' | 'Æ' => out.push_str("ae"),
-            'đ' | 'Đ' => out.push('d'),
-            'ı' => out.push('i'),
-            'œ' | 'Œ' => out.push_str("oe"),
-            c if is_apostrophe(c) => out.push('\''),
-            c => out.push(c),
+        for d in c.nfd() {
+            if is_combining_mark(d) {
+                continue;
+            }
+            match d {
+                'ł' | 'Ł' | 'ŀ' => out.push('l'),
+                'ø' | 'Ø' => out.push('o'),
+                'ß' | 'ẞ' => out.push_str("ss"),
+                'æ' | 'Æ' => out.push_str("ae"),
+                'đ' | 'Đ' | 'ð' => out.push('d'),
+                'ı' => out.push('i'),
+                'œ' | 'Œ' => out.push_str("oe"),
+                'þ' => out.push_str("th"),
+                'ħ' => out.push('h'),
+                'ŧ' => out.push('t'),
+                'ŋ' => out.push('n'),
+                'ĳ' => out.push_str("ij"),
+                'ĸ' => out.push('k'),
+                d if is_apostrophe(d) => out.push('\''),
+                d => out.push(d),
+            }
         }
     }
     out
 }
 
-/// The `relaxed` words of a value under a reading.
+/// The ICAO 9303 machine-readable-zone form of a name, as a provider reading the MRZ gives it:
+/// upper case, the letters transliterated per [`Spelling::Icao`], apostrophes dropped, every
+/// other non-letter the filler `<` (`Søren O'Brien-Müller` → `SOEREN<OBRIEN<MUELLER`).
+pub fn icao_mrz_form(s: &str) -> String {
+    relaxed_fold_as(s, Spelling::Icao)
+        .chars()
+        .filter(|c| !is_apostrophe(*c))
+        .map(|c| if c.is_alphanumeric() { c } else { '<' })
+        .collect::<String>()
+        .to_uppercase()
+}
+
+/// The `relaxed` words of a value under a reading (plain spelling).
 pub fn relaxed_words(s: &str, reading: Reading) -> Vec<String> {
-    let folded = relaxed_fold(s);
+    relaxed_words_as(s, reading, Spelling::Plain)
+}
+
+/// The `relaxed` words of a value under a reading and a spelling.
+pub fn relaxed_words_as(s: &str, reading: Reading, spelling: Spelling) -> Vec<String> {
+    split_words(&relaxed_fold_as(s, spelling), reading)
+}
+
+/// Every (apostrophe reading, spelling) pair a relaxed comparison tries.
+fn readings() -> impl Iterator<Item = (Reading, Spelling)> {
+    [Reading::Join, Reading::Split]
+        .into_iter()
+        .flat_map(|r| Spelling::ALL.into_iter().map(move |sp| (r, sp)))
+}
+
+/// Cuts an already folded value into words (runs of letters and digits; apostrophes per the
+/// reading).
+fn split_words(folded: &str, reading: Reading) -> Vec<String> {
     let mut words = Vec::new();
     let mut word = String::new();
     for c in folded.chars() {
         if c.is_alphanumeric() {
             word.push(c);
-        } else if c == '\'' && reading == Reading::Join {
+        } else if is_apostrophe(c) && reading == Reading::Join {
             // deleted: the pieces on either side stay one word
         } else if !word.is_empty() {
             words.push(std::mem::take(&mut word));
@@ -223,6 +321,60 @@ pub fn relaxed_words(s: &str, reading: Reading) -> Vec<String> {
         words.push(word);
     }
     words
+}
+
+/// The words to search the directory with for one name value, so that every user whose name
+/// the matching rules could pair with it is found: the value's words under both apostrophe
+/// readings, in the `relaxed` fold (`zoe`) and in the `exact` form that keeps diacritics (`zoë`),
+/// because the directory search's own diacritic handling is not documented. Lower-case,
+/// deduplicated, in first-seen order.
+pub fn search_words(s: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for reading in [Reading::Join, Reading::Split] {
+        let words =
+            relaxed_words(s, reading).into_iter().chain(split_words(&exact_form(s), reading));
+        for w in words {
+            if !out.contains(&w) {
+                out.push(w);
+            }
+        }
+    }
+    // The transliterated spellings too (`Müller` → `mueller`), so a namesake spelled as the
+    // machine-readable zone spells the name is found; and the letters an ICAO digraph may stand
+    // for (`mueller` → `müller`) when the value is written in ASCII letters only (a value with
+    // national letters is no transliteration), so a namesake spelled with them is found when the
+    // credential and the account both use the digraph. Extra words only widen the search.
+    let ascii = s.chars().all(|c| !c.is_alphabetic() || c.is_ascii());
+    for (reading, spelling) in readings() {
+        for w in relaxed_words_as(s, reading, spelling) {
+            let variants = if ascii { icao_letter_variants(&w) } else { Vec::new() };
+            for v in std::iter::once(w.clone()).chain(variants) {
+                if !out.contains(&v) {
+                    out.push(v);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A folded word with ICAO digraphs read back as the letters they may spell: one variant per
+/// digraph (every occurrence replaced), and one with all of them (`mueller` → `müller`).
+fn icao_letter_variants(word: &str) -> Vec<String> {
+    const DIGRAPHS: [(&str, &str); 6] =
+        [("ae", "ä"), ("oe", "ö"), ("oe", "ø"), ("ue", "ü"), ("aa", "å"), ("ss", "ß")];
+    let mut out: Vec<String> = Vec::new();
+    let mut all = word.to_string();
+    for (digraph, letter) in DIGRAPHS {
+        if word.contains(digraph) {
+            out.push(word.replace(digraph, letter));
+            all = all.replace(digraph, letter);
+        }
+    }
+    if all != word && !out.contains(&all) {
+        out.push(all);
+    }
+    out
 }
 
 /// Is a directory value blank (never matches)? Missing, or no letter or digit at all.
@@ -271,9 +423,9 @@ pub fn compare(
     };
     let ok = match level {
         MatchConfidenceLevel::Exact => exact_form(dir) == exact_form(credential),
-        MatchConfidenceLevel::Relaxed => [Reading::Join, Reading::Split]
-            .into_iter()
-            .any(|r| all_within(&relaxed_words(dir, r), relaxed_words(credential, r))),
+        MatchConfidenceLevel::Relaxed => readings().any(|(r, sp)| {
+            all_within(&relaxed_words_as(dir, r, sp), relaxed_words_as(credential, r, sp))
+        }),
         MatchConfidenceLevel::UnknownFutureValue => return MatchOutcomeKind::Unsupported,
     };
     if ok { MatchOutcomeKind::Equal } else { MatchOutcomeKind::Different }
@@ -289,11 +441,18 @@ pub fn cross_field_match(
     if is_blank(Some(dir_given)) || is_blank(Some(dir_surname)) {
         return false;
     }
-    [Reading::Join, Reading::Split].into_iter().any(|r| {
-        let given = relaxed_words(dir_given, r);
-        let surname = relaxed_words(dir_surname, r);
-        let mut cg = relaxed_words(cred_given, r);
-        let mut cs = relaxed_words(cred_surname, r);
+    readings().any(|(r, sp)| {
+        let given = relaxed_words_as(dir_given, r, sp);
+        let surname = relaxed_words_as(dir_surname, r, sp);
+        let mut cg = relaxed_words_as(cred_given, r, sp);
+        let mut cs = relaxed_words_as(cred_surname, r, sp);
+        if cs.is_empty() {
+            // The whole name in the first-name claim, the last-name claim empty or missing: every
+            // directory word must be among its words, in any order (the order of a name written
+            // in one field is not known).
+            let all: Vec<String> = given.iter().chain(&surname).cloned().collect();
+            return all_within(&all, cg);
+        }
         let (Some((first, inner_given)), Some((last, inner_surname))) =
             (given.split_first(), surname.split_last())
         else {
@@ -365,14 +524,13 @@ fn cross_field_applies(
     {
         return false;
     }
-    let (Some(dg), Some(ds), Some(cg), Some(cs)) = (
-        user.given_name.as_ref(),
-        user.surname.as_ref(),
-        claims.get(given.claim),
-        claims.get(surname.claim),
-    ) else {
+    // A missing last-name claim reads as empty (the whole name may be in the first-name claim).
+    let (Some(dg), Some(ds), Some(cg)) =
+        (user.given_name.as_ref(), user.surname.as_ref(), claims.get(given.claim))
+    else {
         return false;
     };
+    let cs = claims.get(surname.claim).unwrap_or("");
     cross_field_match(dg.expose(), ds.expose(), cg, cs)
 }
 
@@ -476,6 +634,19 @@ mod tests {
             ("blank surname", (Some("Sam"), None), ("Sam", ""), BLANK, BLANK),
             ("eszett", (Some("Strauß"), Some("Lima")), ("STRAUSS", "Lima"), M, M),
             ("missing claim", (Some("Ana"), Some("Lima")), ("Ana", ""), SURNAME, SURNAME),
+            // Microsoft's example, the whole name in one claim
+            ("maria elena", (Some("Maria"), Some("Garcia")), ("Maria Elena", "Garcia Lopez"), GIVEN, M),
+            ("whole name first", (Some("Maria"), Some("Garcia")), ("Maria Elena Garcia Lopez", ""), GIVEN, M),
+            ("whole name first, a word missing", (Some("Maria"), Some("Santos")), ("Maria Elena Garcia Lopez", ""), GIVEN, SURNAME),
+            ("whole name last", (Some("Maria"), Some("Garcia")), ("", "Maria Elena Garcia Lopez"), GIVEN, GIVEN),
+            // transliterations (ICAO 9303)
+            ("mueller", (Some("Jürgen"), Some("Müller")), ("JUERGEN", "MUELLER"), GIVEN, M),
+            ("mueller reverse", (Some("Juergen"), Some("Mueller")), ("Jürgen", "Müller"), GIVEN, M),
+            ("soeren", (Some("Søren"), Some("Ødegård")), ("SOEREN", "OEDEGAARD"), GIVEN, M),
+            ("soren plain", (Some("Søren"), Some("Ødegård")), ("SOREN", "ODEGARD"), GIVEN, M),
+            ("munoz xx", (Some("José"), Some("Muñoz")), ("JOSE", "MUNXXOZ"), GIVEN, M),
+            ("thorn", (Some("Þóra"), Some("Ægisdóttir")), ("THORA", "AEGISDOTTIR"), GIVEN, M),
+            ("plain ue is not an umlaut", (Some("Jurgen"), Some("Muller")), ("JUERGEN", "MUELLER"), GIVEN, GIVEN),
         ];
         for (name, dir, cred, exact, relaxed) in cases {
             assert_eq!(run(Exact, *dir, *cred), *exact, "exact: {name}");
@@ -522,6 +693,33 @@ mod tests {
     }
 
     #[test]
+    fn icao_spellings() {
+        use Reading::Join;
+        assert_eq!(relaxed_words_as("Müller", Join, Spelling::Icao), vec!["mueller"]);
+        assert_eq!(relaxed_words_as("Müller", Join, Spelling::Plain), vec!["muller"]);
+        assert_eq!(relaxed_words_as("Müller", Join, Spelling::IcaoXx), vec!["muxxller"]);
+        assert_eq!(relaxed_words_as("Søren Åberg", Join, Spelling::Icao), vec!["soeren", "aaberg"]);
+        assert_eq!(relaxed_words_as("Muñoz", Join, Spelling::Icao), vec!["munoz"]);
+        assert_eq!(relaxed_words_as("Muñoz", Join, Spelling::IcaoXx), vec!["munxxoz"]);
+        assert_eq!(icao_mrz_form("Søren O'Brien-Müller"), "SOEREN<OBRIEN<MUELLER");
+        assert_eq!(icao_mrz_form("Þóra Strauß"), "THORA<STRAUSS");
+        // Exact folds no spelling.
+        assert_eq!(
+            compare(MatchConfidenceLevel::Exact, Some("Müller"), "MUELLER"),
+            MatchOutcomeKind::Different
+        );
+        assert_eq!(
+            compare(MatchConfidenceLevel::Relaxed, Some("Müller"), "MUELLER"),
+            MatchOutcomeKind::Equal
+        );
+        // The search finds a namesake spelled as the machine-readable zone spells the name, and
+        // one spelled with the letters the zone's digraphs stand for.
+        assert!(search_words("Müller").contains(&"mueller".to_string()));
+        assert!(search_words("MUELLER").contains(&"müller".to_string()));
+        assert!(search_words("SOEREN").contains(&"søren".to_string()));
+    }
+
+    #[test]
     fn relaxed_words_examples() {
         use Reading::{Join, Split};
         assert_eq!(relaxed_words("O’Brien", Split), vec!["o", "brien"]);
@@ -533,6 +731,15 @@ mod tests {
         );
         assert_eq!(relaxed_words("J. R. R.", Split), vec!["j", "r", "r"]);
         assert_eq!(tidy("  Maria \t Clara "), "Maria Clara");
+    }
+
+    #[test]
+    fn search_words_cover_both_readings_and_both_folds() {
+        assert_eq!(search_words("O’Brien"), vec!["obrien", "o", "brien"]);
+        assert_eq!(search_words("Zoë"), vec!["zoe", "zoë"]);
+        assert_eq!(search_words("Ana Maria"), vec!["ana", "maria"]);
+        assert_eq!(search_words("Kowalczyk-Łęcka"), vec!["kowalczyk", "lecka", "łęcka"]);
+        assert!(search_words(" '-. ").is_empty());
     }
 
     mod props {
@@ -582,6 +789,13 @@ mod tests {
                     prop_assert_eq!(compare(level, Some(&d.to_lowercase()), &c.to_lowercase()), base);
                     prop_assert_eq!(compare(level, Some(&d.to_uppercase()), &c), base);
                 }
+            }
+
+            #[test]
+            fn a_name_matches_its_icao_transliteration(d in "[ a-zA-ZäöüåæøœßñÄÖÜÅÆØŒÑéèłŁþðÞ'’-]{0,16}") {
+                let expected = if is_blank(Some(&d)) { MatchOutcomeKind::Blank } else { MatchOutcomeKind::Equal };
+                prop_assert_eq!(compare(MatchConfidenceLevel::Relaxed, Some(&d), &icao_mrz_form(&d)), expected);
+                prop_assert_eq!(compare(MatchConfidenceLevel::Relaxed, Some(&icao_mrz_form(&d)), &d), expected);
             }
 
             #[test]

@@ -110,11 +110,15 @@ pub struct ProfileConfiguration {
 
 impl ProfileConfiguration {
     /// Can this build honour the configuration? Bindings must come from the `directory` (or the
-    /// field be absent), and no custom claim validation may be required: the kiosk cannot call
-    /// the tenant's custom authentication extension, so such a profile fails closed.
+    /// field be absent), and a required claim validation must name its custom authentication
+    /// extension (the service calls it, see [`crate::records`]); otherwise the profile fails
+    /// closed.
     pub fn is_supported(&self) -> bool {
         self.claim_binding_source.as_deref().is_none_or(|s| s == "directory")
-            && !self.claim_validation.as_ref().is_some_and(|v| v.is_enabled)
+            && self.claim_validation.as_ref().is_none_or(|v| {
+                !v.is_enabled
+                    || v.custom_extension_id.as_deref().is_some_and(|id| !id.trim().is_empty())
+            })
     }
 }
 
@@ -337,6 +341,8 @@ struct RawCredential {
     credential_state: CredentialState,
     #[serde(default)]
     face_check: Option<FaceCheckResult>,
+    #[serde(default)]
+    issuance_date: Option<String>,
 }
 
 /// One `verifiedCredentialsData[]` item of a `presentation_verified` callback.
@@ -353,16 +359,22 @@ pub struct PresentedCredential {
     pub revocation_status: Option<String>,
     /// Face Check result, present only when requested and passed.
     pub face_check: Option<FaceCheckResult>,
+    /// `issuanceDate` (ISO-8601 UTC); `None` when absent or unreadable.
+    pub issuance_date: Option<time::OffsetDateTime>,
 }
 
 impl From<RawCredential> for PresentedCredential {
     fn from(r: RawCredential) -> Self {
+        let issuance_date = r.issuance_date.as_deref().and_then(|d| {
+            time::OffsetDateTime::parse(d, &time::format_description::well_known::Rfc3339).ok()
+        });
         Self {
             issuer: r.issuer,
             types: r.types,
             claims: r.claims,
             revocation_status: r.credential_state.revocation_status,
             face_check: r.face_check,
+            issuance_date,
         }
     }
 }
@@ -459,6 +471,7 @@ mod tests {
         let item = v["verifiedCredentialsData"][0].clone();
         let c: PresentedCredential = serde_json::from_value(item).expect("credential");
         assert_eq!(c.issuer, "did:web:idv.partner.example");
+        assert_eq!(c.issuance_date, Some(time::macros::datetime!(2026-08-01 10:00 UTC)));
         assert_eq!(c.types, vec!["VerifiableCredential", "verifiedIdentity"]);
         assert_eq!(c.claims.get("firstName"), Some("Ana"));
         assert_eq!(c.revocation_status.as_deref(), Some("VALID"));

@@ -40,6 +40,9 @@ pub enum ReasonCode {
     NameMismatch,
     /// Another user shares the name: staff must help.
     DuplicateName,
+    /// The organisation's records do not confirm the credential (the second binding, or the
+    /// claim-validation extension answered `failed`).
+    RecordsMismatch,
     /// The directory has no first or last name for this account.
     DirectoryNameBlank,
     /// The profile's claim bindings cannot be evaluated.
@@ -64,7 +67,7 @@ pub enum ReasonCode {
 
 impl ReasonCode {
     /// Every code, for catalogues and tests.
-    pub const ALL: [ReasonCode; 26] = [
+    pub const ALL: [ReasonCode; 27] = [
         Self::Cancelled,
         Self::IdleTimeout,
         Self::StepTimeout,
@@ -81,6 +84,7 @@ impl ReasonCode {
         Self::CredentialRevoked,
         Self::NameMismatch,
         Self::DuplicateName,
+        Self::RecordsMismatch,
         Self::DirectoryNameBlank,
         Self::ProfileUnsupported,
         Self::AccountDisabled,
@@ -112,6 +116,7 @@ impl ReasonCode {
             Self::CredentialRevoked => "credential_revoked",
             Self::NameMismatch => "name_mismatch",
             Self::DuplicateName => "duplicate_name",
+            Self::RecordsMismatch => "records_mismatch",
             Self::DirectoryNameBlank => "directory_name_blank",
             Self::ProfileUnsupported => "profile_unsupported",
             Self::AccountDisabled => "account_disabled",
@@ -137,6 +142,7 @@ impl ReasonCode {
             self,
             Self::NameMismatch
                 | Self::DuplicateName
+                | Self::RecordsMismatch
                 | Self::DirectoryNameBlank
                 | Self::AccountDisabled
                 | Self::AccountNotMember
@@ -169,6 +175,12 @@ pub enum EligibilityCause {
     NoProvider,
     /// Holds a directory role on the refusal list (active, through a group, or eligible).
     PrivilegedRole,
+    /// Right before the TAP: another profile (or the same one edited, or in another mode) now
+    /// applies than the one the recovery started under.
+    ProfileChanged,
+    /// Right before the TAP: the TAP policy no longer covers the account (turned off, the account
+    /// left its group or was excluded) or no longer allows the pass asked for.
+    OutsideTapPolicy,
 }
 
 /// RFC 4648 base32 of the first 40 bits of the session id: 8 characters.

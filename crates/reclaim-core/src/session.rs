@@ -5,7 +5,8 @@
 //!   ─ChooseProvider→ ScanningId ─(IssuanceOffered)→ AwaitingIssuance ─IdentityIssued→ AwaitingPresentation
 //!   ─PresentationCreated→ AwaitingPresentation(request id) ─Callback retrieved→ PresentationRetrieved
 //!   ─Callback verified (also straight from AwaitingPresentation)→ Verifying ─UsersByName→
-//!        production: IssuingTap ─TapCreated→ ShowingTap ─Done→ Wiped(tap_issued)
+//!        production: CheckingFreshFacts ─FreshFacts→ IssuingTap ─TapCreated→ ShowingTap
+//!                    ─Done→ Wiped(tap_issued)
 //!        evaluation: EvaluationResult ─Done→ Wiped(evaluation_mode_verified)
 //! any failure, Cancel, IdleTimeout, or a passed deadline → Ended{reason} → Wiped
 //! ```
@@ -22,11 +23,13 @@ use uuid::Uuid;
 
 use crate::CoreError;
 use crate::audit::{
-    AccountRef, AuditEvent, AuditKey, AuditKind, RoleCheckStage, ScanPath, sanitize_code,
+    AccountRef, AuditEvent, AuditKey, AuditKind, BindingFailure, LimitScope, RoleCheckStage,
+    ScanPath, sanitize_code,
 };
 use crate::config::EngineConfig;
 use crate::matching::{
-    DirectoryAttribute, MatchOutcome, credential_value, exact_form, is_blank, match_user, tidy,
+    DirectoryAttribute, MatchOutcome, credential_value, exact_form, is_blank, match_user,
+    search_words, tidy,
 };
 use crate::model::{
     DirectoryUser, PresentedCredential, TapPolicy, VcMethodPolicy, VerifiedIdProfile,
@@ -170,11 +173,14 @@ pub enum Input {
         /// What it says.
         event: CallbackEvent,
     },
-    /// Answer to [`Effect::FindUsersByName`].
-    UsersByName(Result<Vec<DirectoryUser>, AdapterFailure>),
-    /// Answer to [`Effect::CheckRoles`]: the role template ids the user holds now (active,
-    /// through a group, eligible).
-    Roles(Result<Vec<String>, AdapterFailure>),
+    /// Answer to [`Effect::FindUsersByName`]: every user the searches found.
+    UsersByName(Result<NameCandidates, AdapterFailure>),
+    /// Answer to [`Effect::ReadFreshFacts`]: the user, the policy groups they are in, both
+    /// authentication-method policies, the profiles and the roles they hold, read again right
+    /// before the TAP (the same lookups as [`Effect::ResolveEligibility`], by user id).
+    FreshFacts(EligibilityResult),
+    /// Answer to [`Effect::CheckRecords`].
+    RecordsChecked(Result<crate::records::RecordsAnswer, AdapterFailure>),
     /// Answer to [`Effect::CreateTap`].
     TapCreated {
         /// The pass.
@@ -192,6 +198,9 @@ pub enum Input {
     Cancel,
     /// Nobody answered "Are you still there?".
     IdleTimeout,
+    /// The service's limits refuse to go on (a counter is full): the session ends
+    /// `rate_limited`, the scope audited.
+    LimitReached(LimitScope),
 }
 
 /// What the UI shows (the backend decides; the UI renders).
@@ -236,12 +245,9 @@ pub enum Screen {
     FaceCheckInProgress,
     /// 6. Face Check result.
     FaceCheckResult {
-        /// Passed.
+        /// Passed. (The score and the threshold go to the audit only: a number on screen gives
+        /// a spoofer something to push up.)
         passed: bool,
-        /// Score (if any).
-        score: Option<f64>,
-        /// Threshold.
-        threshold: u8,
         /// Attempts left after this one.
         attempts_left: u8,
     },
@@ -280,6 +286,10 @@ pub struct PresentationSpec {
     pub allow_revoked: bool,
     /// Always true.
     pub validate_linked_domain: bool,
+    /// `registration.purpose`, what Authenticator shows: the station and the masked account
+    /// (`Reclaim station LOBBY-1 recovers a…@contoso.com`), so a person who scans a relayed
+    /// QR sees that it recovers someone's account at a kiosk.
+    pub purpose: String,
 }
 
 /// What the orchestrator must do.
@@ -306,18 +316,36 @@ pub enum Effect {
     },
     /// Create a presentation request; answer [`Input::PresentationCreated`].
     CreatePresentationRequest(PresentationSpec),
-    /// Find the users holding these first + last names: one `givenName eq … and surname eq …`
-    /// search (`$top=2`) per query; answer [`Input::UsersByName`] with the union, deduplicated
-    /// by id. The first query is the identified user's directory names, the second (when it
-    /// differs) the credential's names: another account named like the credential blocks too.
+    /// Find every user the credential could match: the users holding these exact first + last
+    /// names (`givenName eq … and surname eq …`, one query per pair: the identified user's
+    /// directory names, and the credential's when they differ), and every enabled member user
+    /// the word search finds (Graph `$search`, see [`NameSearch`]). Answer
+    /// [`Input::UsersByName`] with the union (duplicates by id are harmless) and whether every
+    /// candidate was read. The core then runs the profile's own matching rule on each.
     FindUsersByName {
         /// One or two name pairs.
         queries: Vec<NameQuery>,
+        /// The word search.
+        search: NameSearch,
     },
-    /// Read the user's directory roles again right before the TAP; answer [`Input::Roles`].
-    CheckRoles {
+    /// Read the facts that allow a TAP again, right before it is created: the user, their
+    /// policy groups, both authentication-method policies, the profiles and their directory
+    /// roles (what [`Effect::ResolveEligibility`] reads, by user id); answer
+    /// [`Input::FreshFacts`].
+    ReadFreshFacts {
         /// Graph user id.
         user_id: String,
+    },
+    /// Check the organisation's records (see [`crate::records`]): read the second binding's
+    /// directory attribute and/or call the profile's claim-validation extension with the
+    /// matched user and the credential's claims; answer [`Input::RecordsChecked`].
+    CheckRecords {
+        /// What to look up.
+        query: crate::records::RecordsQuery,
+        /// The matched user (the extension's `authenticationContext.user`).
+        user: DirectoryUser,
+        /// The credential's claims (sent to the extension only).
+        claims: crate::secret::Claims,
     },
     /// Delete a TAP that was created, or may have been, and was not confirmed noted. Emitted
     /// before the session's `Wipe`; the orchestrator carries it out after the wipe (retrying).
@@ -348,6 +376,39 @@ pub struct TapCleanup {
     pub session_id: Uuid,
     /// The account pseudonym (for the audit of the deletion).
     pub account_ref: Option<AccountRef>,
+}
+
+/// The word search for every user a credential could match under the profile's rule
+/// (personal data). A user the rule could pair with the credential has a `givenName` that starts
+/// with one of `given` (the anchor: the directory's first given-name word is always on the
+/// credential) **and** a `surname` that starts with one of `surname` (its first surname word is
+/// on the credential, in either field when names cross fields). The directory adapter asks Graph
+/// for enabled members with `("givenName:w" OR "displayName:w" …) AND ("surname:w" OR
+/// "displayName:w" …)`; the core then runs the matcher on every user found. `None`: the profile
+/// does not bind that attribute, so it does not narrow the search.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NameSearch {
+    /// Words a candidate's `givenName` may start with.
+    pub given: Option<Vec<PersonName>>,
+    /// Words a candidate's `surname` may start with.
+    pub surname: Option<Vec<PersonName>>,
+}
+
+/// What the directory searches of [`Effect::FindUsersByName`] found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NameCandidates {
+    /// The users found (any order; the same user may appear twice).
+    pub users: Vec<DirectoryUser>,
+    /// Every candidate was read (false: more than the adapter's cap, or a search it could not
+    /// express). Uniqueness cannot be shown on a partial list: the session ends `duplicate_name`.
+    pub complete: bool,
+}
+
+impl From<Vec<DirectoryUser>> for NameCandidates {
+    /// A complete answer.
+    fn from(users: Vec<DirectoryUser>) -> Self {
+        Self { users, complete: true }
+    }
 }
 
 /// A first + last name pair to search the directory for (personal data).
@@ -436,12 +497,17 @@ pub enum State {
         /// The credential (to re-match against the fresh directory record).
         credential: Box<PresentedCredential>,
     },
-    /// Matched: reading the user's directory roles again before the TAP.
-    CheckingRoles {
+    /// Matched and unique: the organisation's records are being checked.
+    CheckingRecords {
         /// Subject.
         subject: Box<Subject>,
-        /// What will be asked.
-        request: TapRequest,
+        /// The credential (its claims go to the checks).
+        credential: Box<PresentedCredential>,
+    },
+    /// Matched and unique: reading the facts that allow a TAP again before creating it.
+    CheckingFreshFacts {
+        /// Subject.
+        subject: Box<Subject>,
     },
     /// Waiting for the TAP.
     IssuingTap {
@@ -484,7 +550,8 @@ impl State {
             Self::AwaitingPresentation { .. } => "awaiting_presentation",
             Self::PresentationRetrieved { .. } => "presentation_retrieved",
             Self::Verifying { .. } => "verifying",
-            Self::CheckingRoles { .. } => "checking_roles",
+            Self::CheckingRecords { .. } => "checking_records",
+            Self::CheckingFreshFacts { .. } => "checking_fresh_facts",
             Self::IssuingTap { .. } => "issuing_tap",
             Self::ShowingTap { .. } => "showing_tap",
             Self::EvaluationResult => "evaluation_result",
@@ -504,6 +571,14 @@ pub struct Session {
     state: State,
     deadline: Option<OffsetDateTime>,
     presentation_attempts: u8,
+    /// When the person touched the attract screen (a credential must be issued after it).
+    began_at: Option<OffsetDateTime>,
+    /// The issuer DID of the provider that issued a credential in this session: then only a
+    /// credential of that issuer, issued after `began_at`, is accepted.
+    issued_by: Option<String>,
+    /// When the current presentation QR appeared (it is replaced after
+    /// `timeouts.presentation_qr_secs`).
+    qr_since: Option<OffsetDateTime>,
     taps_requested: u8,
     /// Pseudonym of the typed UPN (not personal data; cleared after the wipe is audited).
     account_ref: Option<AccountRef>,
@@ -528,6 +603,9 @@ impl Session {
             state: State::Idle,
             deadline: None,
             presentation_attempts: 0,
+            began_at: None,
+            issued_by: None,
+            qr_since: None,
             taps_requested: 0,
             account_ref: None,
         })
@@ -605,7 +683,8 @@ impl Session {
             }
             State::ResolvingEligibility { .. }
             | State::Verifying { .. }
-            | State::CheckingRoles { .. } => ReasonCode::ServiceUnavailable,
+            | State::CheckingRecords { .. }
+            | State::CheckingFreshFacts { .. } => ReasonCode::ServiceUnavailable,
             State::IssuingTap { .. } => ReasonCode::TapCreationFailed,
             State::ScanningId { .. } | State::AwaitingIssuance { .. } => ReasonCode::StepTimeout,
             _ => self.interrupt_reason(ReasonCode::IdleTimeout),
@@ -668,6 +747,11 @@ impl Session {
                 .unwrap_or_else(|| "portrait".into()),
             allow_revoked: false,
             validate_linked_domain: true,
+            purpose: format!(
+                "Reclaim station {} recovers {}",
+                self.station_id,
+                mask_upn(&subject.user.user_principal_name)
+            ),
         }
     }
 
@@ -679,6 +763,7 @@ impl Session {
         mut effects: Vec<Effect>,
     ) -> (Session, Vec<Effect>) {
         self.presentation_attempts = self.presentation_attempts.saturating_add(1);
+        self.qr_since = None;
         let spec = self.presentation_spec(&subject);
         let timeout = self.config.timeouts.presentation_secs;
         self.enter(State::AwaitingPresentation { subject, request_id: None }, now, Some(timeout));
@@ -705,14 +790,13 @@ impl Session {
         let effects = vec![
             self.audit(
                 now,
-                AuditKind::PresentationFailed { reason: ReasonCode::FaceCheckFailed, service_code },
+                AuditKind::PresentationFailed {
+                    reason: ReasonCode::FaceCheckFailed,
+                    service_code,
+                    face_check_score: score.filter(|sc| sc.is_finite()),
+                },
             ),
-            Effect::Show(Screen::FaceCheckResult {
-                passed: false,
-                score,
-                threshold: self.config.face_check_threshold,
-                attempts_left,
-            }),
+            Effect::Show(Screen::FaceCheckResult { passed: false, attempts_left }),
         ];
         if attempts_left > 0 {
             self.request_presentation(subject, now, effects)
@@ -721,6 +805,15 @@ impl Session {
             self.end(ReasonCode::FaceCheckFailed, now, effects)
         }
     }
+}
+
+/// `ana.lima@contoso.com` → `a…@contoso.com`: enough for the owner to recognise, not enough
+/// to learn an account from a photographed prompt.
+fn mask_upn(upn: &Upn) -> String {
+    let text = upn.expose().trim();
+    let (local, domain) = text.rsplit_once('@').unwrap_or((text, ""));
+    let first: String = local.chars().take(1).collect();
+    format!("{first}…@{domain}")
 }
 
 fn unchanged(session: Session) -> (Session, Vec<Effect>) {
@@ -765,9 +858,43 @@ pub fn step(session: Session, input: Input, now: OffsetDateTime) -> (Session, Ve
             let cleanup = session.unconfirmed_tap(now);
             session.end(reason, now, cleanup)
         }
-        Input::Tick => unchanged(session),
+        Input::LimitReached(scope) => {
+            if matches!(session.state, State::Idle) {
+                return unchanged(session);
+            }
+            let mut effects = vec![session.audit(now, AuditKind::LimitReached { scope })];
+            effects.extend(session.unconfirmed_tap(now));
+            session.end(ReasonCode::RateLimited, now, effects)
+        }
+        Input::Tick => replace_stale_qr(session, now),
         input => transition(session, input, now),
     }
+}
+
+/// A presentation QR on screen longer than `timeouts.presentation_qr_secs` and not scanned is
+/// replaced by a new request (not a new attempt): the old request id is no longer accepted, so
+/// a photographed QR goes stale. The step's deadline stays.
+fn replace_stale_qr(mut s: Session, now: OffsetDateTime) -> (Session, Vec<Effect>) {
+    let lifetime = Duration::seconds(i64::from(s.config.timeouts.presentation_qr_secs));
+    let stale = matches!(s.state, State::AwaitingPresentation { request_id: Some(_), .. })
+        && s.qr_since.is_some_and(|since| now >= since.saturating_add(lifetime));
+    if !stale {
+        return unchanged(s);
+    }
+    let state = std::mem::replace(&mut s.state, State::Idle);
+    let State::AwaitingPresentation { subject, .. } = state else {
+        s.state = state;
+        return unchanged(s);
+    };
+    let spec = s.presentation_spec(&subject);
+    s.qr_since = None;
+    s.state = State::AwaitingPresentation { subject, request_id: None };
+    let effects = vec![
+        s.audit(now, AuditKind::PresentationRequested { attempt: s.presentation_attempts }),
+        Effect::CreatePresentationRequest(spec),
+        Effect::Show(Screen::OpenAuthenticator { url: None }),
+    ];
+    (s, effects)
 }
 
 fn transition(mut s: Session, input: Input, now: OffsetDateTime) -> (Session, Vec<Effect>) {
@@ -775,6 +902,7 @@ fn transition(mut s: Session, input: Input, now: OffsetDateTime) -> (Session, Ve
     let state = std::mem::replace(&mut s.state, State::Idle);
     match (state, input) {
         (State::Idle, Input::Begin) => {
+            s.began_at = Some(now);
             s.enter(State::Identifying, now, Some(t.identify_secs));
             let e = vec![
                 s.audit(now, AuditKind::Started),
@@ -876,6 +1004,7 @@ fn transition(mut s: Session, input: Input, now: OffsetDateTime) -> (Session, Ve
             State::AwaitingPresentation { subject, request_id: None },
             Input::PresentationCreated { request_id, url },
         ) => {
+            s.qr_since = Some(now);
             s.state = State::AwaitingPresentation { subject, request_id: Some(request_id) };
             (s, vec![Effect::Show(Screen::OpenAuthenticator { url: Some(url) })])
         }
@@ -911,8 +1040,11 @@ fn transition(mut s: Session, input: Input, now: OffsetDateTime) -> (Session, Ve
         (State::Verifying { subject, credential }, Input::UsersByName(result)) => {
             users_by_name(s, subject, credential, result, now)
         }
-        (State::CheckingRoles { subject, request }, Input::Roles(result)) => {
-            checked_roles(s, subject, request, result, now)
+        (State::CheckingRecords { subject, credential }, Input::RecordsChecked(result)) => {
+            records_checked(s, subject, credential, result, now)
+        }
+        (State::CheckingFreshFacts { subject }, Input::FreshFacts(result)) => {
+            fresh_facts(s, subject, result, now)
         }
         (
             State::IssuingTap { subject, request, .. },
@@ -974,6 +1106,14 @@ fn provider_event(
 ) -> (Session, Vec<Effect>) {
     match event {
         ProviderEvent::IdentityIssued => {
+            let mut s = s;
+            // Only a credential of this provider's issuer, issued in this session, will do.
+            s.issued_by = s
+                .providers
+                .iter()
+                .find(|p| p.id == provider)
+                .map(|p| p.issuer_did.clone())
+                .or_else(|| Some(String::new()));
             let e = vec![s.audit(now, AuditKind::IdentityIssued { provider })];
             s.request_presentation(subject, now, e)
         }
@@ -1137,7 +1277,13 @@ fn presentation_error(
     } else {
         ReasonCode::PresentationFailed
     };
-    end_with(s, subject, reason, AuditKind::PresentationFailed { reason, service_code }, now)
+    end_with(
+        s,
+        subject,
+        reason,
+        AuditKind::PresentationFailed { reason, service_code, face_check_score: None },
+        now,
+    )
 }
 
 fn end_with(
@@ -1150,6 +1296,31 @@ fn end_with(
     drop(subject);
     let e = vec![s.audit(now, kind)];
     s.end(reason, now, e)
+}
+
+/// Issuers' and Request Service clocks may run this far behind ours (and `issuanceDate` has
+/// whole seconds): a credential issued up to this long before the session began still counts
+/// as issued in it.
+pub const ISSUANCE_CLOCK_SKEW_SECS: i64 = 60;
+
+/// When this session issued a credential (hosted flow or kiosk camera), only a credential of
+/// that provider's issuer, issued after the session began, is this session's.
+fn not_session_bound(s: &Session, credential: &PresentedCredential) -> Option<BindingFailure> {
+    let issuer = s.issued_by.as_deref()?;
+    if credential.issuer != issuer {
+        return Some(BindingFailure::OtherIssuer);
+    }
+    let Some(issued) = credential.issuance_date else {
+        return Some(BindingFailure::NoIssuanceDate);
+    };
+    match s.began_at {
+        Some(began)
+            if issued >= began.saturating_sub(Duration::seconds(ISSUANCE_CLOCK_SKEW_SECS)) =>
+        {
+            None
+        }
+        _ => Some(BindingFailure::IssuedBeforeSession),
+    }
 }
 
 /// The pure re-checks of a presented credential (Face Check, issuer, revocation, type, claims).
@@ -1183,9 +1354,24 @@ fn verified(
             s,
             subject,
             reason,
-            AuditKind::PresentationFailed { reason, service_code: None },
+            AuditKind::PresentationFailed { reason, service_code: None, face_check_score: None },
             now,
         );
+    }
+    if let Some(cause) = not_session_bound(&s, &credential) {
+        // Not the credential this session issued (a relayed QR): refused, neutrally.
+        drop(credential);
+        let mut e = vec![s.audit(now, AuditKind::CredentialNotSessionBound { cause })];
+        e.push(s.audit(
+            now,
+            AuditKind::PresentationFailed {
+                reason: ReasonCode::PresentationFailed,
+                service_code: None,
+                face_check_score: Some(score_value),
+            },
+        ));
+        drop(subject);
+        return s.end(ReasonCode::PresentationFailed, now, e);
     }
     let mut effects =
         vec![s.audit(
@@ -1223,11 +1409,10 @@ fn verified(
     }
     effects.push(Effect::Show(Screen::FaceCheckResult {
         passed: true,
-        score: Some(score_value),
-        threshold,
         attempts_left: s.config.max_presentation_attempts.saturating_sub(s.presentation_attempts),
     }));
-    effects.push(Effect::FindUsersByName { queries });
+    let search = name_search(&cfg.claim_bindings, &subject.user, &credential.claims);
+    effects.push(Effect::FindUsersByName { queries, search });
     let mut s = s;
     let secs = s.config.timeouts.verifying_secs;
     s.enter(State::Verifying { subject, credential }, now, Some(secs));
@@ -1254,44 +1439,181 @@ fn match_reason(outcome: MatchOutcome) -> Option<ReasonCode> {
     }
 }
 
-/// The final directory checks, then TAP (production) or the evaluation result.
+/// The word search for every user the credential could match (see [`NameSearch`]): the
+/// credential's words and the identified user's own (so a namesake spelled as in the directory,
+/// diacritics and all, is found whatever Graph does with accents).
+fn name_search(
+    bindings: &[crate::model::ClaimBinding],
+    target: &DirectoryUser,
+    claims: &crate::secret::Claims,
+) -> NameSearch {
+    let bound =
+        |a| bindings.iter().any(|b| DirectoryAttribute::from_label(&b.source_attribute) == Some(a));
+    let words = |values: &[Option<&str>]| {
+        let mut out: Vec<PersonName> = Vec::new();
+        for w in values.iter().flatten().flat_map(|v| search_words(v)) {
+            if !out.iter().any(|o| o.expose() == w) {
+                out.push(PersonName::new(w));
+            }
+        }
+        out
+    };
+    let on_credential = |a| credential_value(bindings, a, claims);
+    let (cg, cs) =
+        (on_credential(DirectoryAttribute::GivenName), on_credential(DirectoryAttribute::Surname));
+    let (dg, ds) = (
+        target.given_name.as_ref().map(|n| n.expose()),
+        target.surname.as_ref().map(|n| n.expose()),
+    );
+    NameSearch {
+        given: bound(DirectoryAttribute::GivenName).then(|| words(&[cg, dg])),
+        // Inner words of compound names may cross fields: a surname may start with a word the
+        // credential has among its given names (`da Silva Santos` / `Maria da Silva`).
+        surname: bound(DirectoryAttribute::Surname).then(|| words(&[cg, cs, ds])),
+    }
+}
+
+/// Exactly one enabled member user matches the credential under the profile's rule, and it is
+/// the identified user, still enabled, a member, and matching on its fresh record.
+fn unique_match(
+    bindings: &[crate::model::ClaimBinding],
+    target: &DirectoryUser,
+    claims: &crate::secret::Claims,
+    found: &NameCandidates,
+) -> Option<ReasonCode> {
+    let mut fresh: Option<&DirectoryUser> = None;
+    let mut someone_else = false;
+    for u in &found.users {
+        if u.id == target.id {
+            fresh = fresh.or(Some(u));
+        } else if u.is_enabled()
+            && u.is_member()
+            && match_user(bindings, u, claims) == MatchOutcome::Matched
+        {
+            someone_else = true;
+        }
+    }
+    if someone_else || !found.complete {
+        return Some(ReasonCode::DuplicateName);
+    }
+    match fresh {
+        // nobody, or only someone the credential does not match
+        None => Some(ReasonCode::NameMismatch),
+        Some(f) if !f.is_enabled() || !target.is_enabled() => Some(ReasonCode::AccountDisabled),
+        Some(f) if !f.is_member() || !target.is_member() => Some(ReasonCode::AccountNotMember),
+        Some(f) => match_reason(match_user(bindings, f, claims)),
+    }
+}
+
+/// The final directory checks, then the fresh facts before a TAP (production) or the
+/// evaluation result.
 fn users_by_name(
     mut s: Session,
     subject: Box<Subject>,
     credential: Box<PresentedCredential>,
-    result: Result<Vec<DirectoryUser>, AdapterFailure>,
+    result: Result<NameCandidates, AdapterFailure>,
     now: OffsetDateTime,
 ) -> (Session, Vec<Effect>) {
     let bindings = &subject.profile.verified_id_profile_configuration.claim_bindings;
     let failure = match &result {
         Err(f) => Some(failure_reason(*f)),
-        Ok(users) => {
-            let mut ids: Vec<&str> = users.iter().map(|u| u.id.as_str()).collect();
-            ids.sort_unstable();
-            ids.dedup();
-            match users.iter().find(|u| u.id == subject.user.id) {
-                _ if ids.len() > 1 => Some(ReasonCode::DuplicateName),
-                // nobody, or only someone else
-                None => Some(ReasonCode::NameMismatch),
-                Some(fresh) if !fresh.is_enabled() || !subject.user.is_enabled() => {
-                    Some(ReasonCode::AccountDisabled)
-                }
-                Some(fresh) if !fresh.is_member() || !subject.user.is_member() => {
-                    Some(ReasonCode::AccountNotMember)
-                }
-                Some(fresh) => match_reason(match_user(bindings, fresh, &credential.claims))
-                    .or_else(|| (!still_in_scope(&subject)).then_some(ReasonCode::NotEligible)),
-            }
-        }
+        Ok(found) => unique_match(bindings, &subject.user, &credential.claims, found)
+            .or_else(|| (!still_in_scope(&subject)).then_some(ReasonCode::NotEligible)),
     };
     drop(result);
-    drop(credential);
     if let Some(reason) = failure {
+        drop(credential);
         let e = vec![s.audit(now, AuditKind::NotMatched { reason })];
         drop(subject);
         return s.end(reason, now, e);
     }
     let mut effects = vec![s.audit(now, AuditKind::Matched)];
+    if let Some(query) = records_query(&s, &subject) {
+        effects.push(Effect::CheckRecords {
+            query,
+            user: subject.user.clone(),
+            claims: credential.claims.clone(),
+        });
+        let secs = s.config.timeouts.verifying_secs;
+        s.enter(State::CheckingRecords { subject, credential }, now, Some(secs));
+        return (s, effects);
+    }
+    drop(credential);
+    after_match(s, subject, effects, now)
+}
+
+/// What the organisation's records must confirm for this subject, if anything: the site's
+/// second binding when it applies to the profile, and the profile's claim-validation extension.
+fn records_query(s: &Session, subject: &Subject) -> Option<crate::records::RecordsQuery> {
+    let attribute = s
+        .config
+        .second_binding
+        .as_ref()
+        .filter(|b| b.applies_to(&subject.profile.id))
+        .map(|b| b.attribute.clone());
+    let extension_id = subject
+        .profile
+        .verified_id_profile_configuration
+        .claim_validation
+        .as_ref()
+        .filter(|v| v.is_enabled)
+        .and_then(|v| v.custom_extension_id.clone());
+    (attribute.is_some() || extension_id.is_some()).then(|| crate::records::RecordsQuery {
+        user_id: subject.user.id.clone(),
+        attribute,
+        extension_id,
+    })
+}
+
+/// The records' answer: both checks must agree (a failure to answer fails closed).
+fn records_checked(
+    s: Session,
+    subject: Box<Subject>,
+    credential: Box<PresentedCredential>,
+    result: Result<crate::records::RecordsAnswer, AdapterFailure>,
+    now: OffsetDateTime,
+) -> (Session, Vec<Effect>) {
+    let answer = match result {
+        Ok(a) => a,
+        Err(f) => {
+            drop(credential);
+            drop(subject);
+            let reason = failure_reason(f);
+            let e = vec![s.audit(now, AuditKind::NotMatched { reason })];
+            return s.end(reason, now, e);
+        }
+    };
+    let binding = s.config.second_binding.as_ref().filter(|b| b.applies_to(&subject.profile.id));
+    let extension_required = subject
+        .profile
+        .verified_id_profile_configuration
+        .claim_validation
+        .as_ref()
+        .is_some_and(|v| v.is_enabled);
+    let verdict = crate::records::decide(binding, extension_required, &credential.claims, &answer);
+    drop(answer);
+    drop(credential);
+    if let Err(refusal) = verdict {
+        drop(subject);
+        let reason = ReasonCode::RecordsMismatch;
+        let e = vec![
+            s.audit(now, AuditKind::RecordsRefused { refusal }),
+            s.audit(now, AuditKind::NotMatched { reason }),
+        ];
+        return s.end(reason, now, e);
+    }
+    let effects = vec![s.audit(now, AuditKind::RecordsConfirmed)];
+    after_match(s, subject, effects, now)
+}
+
+/// Matched, unique and (where required) confirmed by the organisation's records: the
+/// evaluation result, or the fresh facts before a TAP.
+fn after_match(
+    mut s: Session,
+    subject: Box<Subject>,
+    mut effects: Vec<Effect>,
+    now: OffsetDateTime,
+) -> (Session, Vec<Effect>) {
     let t = s.config.timeouts;
     if subject.evaluation_mode {
         effects.push(s.audit(now, AuditKind::EvaluationOnly));
@@ -1300,46 +1622,105 @@ fn users_by_name(
         effects.push(Effect::Show(Screen::EvaluationResult));
         return (s, effects);
     }
-    let request = if subject.tap_policy.covers(&subject.user.id, &subject.member_groups) {
-        fit(&subject.tap_policy, s.config.tap_lifetime_minutes, s.config.tap_usable_once).ok()
-    } else {
-        None
-    };
-    let Some(request) = request.filter(|_| s.taps_requested == 0) else {
+    if tap_request(&s, &subject.tap_policy, &subject.user.id, &subject.member_groups).is_none()
+        || s.taps_requested != 0
+    {
         drop(subject);
         return s.end(ReasonCode::TapPolicyRefused, now, effects);
-    };
-    effects.push(Effect::CheckRoles { user_id: subject.user.id.clone() });
-    s.enter(State::CheckingRoles { subject, request }, now, Some(t.verifying_secs));
+    }
+    effects.push(Effect::ReadFreshFacts { user_id: subject.user.id.clone() });
+    s.enter(State::CheckingFreshFacts { subject }, now, Some(t.verifying_secs));
     (s, effects)
 }
 
-/// The roles read again right before the TAP: none refused → create it (at most once).
-fn checked_roles(
+/// The TAP the policy allows this user (covered by it, and a lifetime it accepts).
+fn tap_request(
+    s: &Session,
+    policy: &TapPolicy,
+    user_id: &str,
+    member_groups: &[String],
+) -> Option<TapRequest> {
+    if !policy.covers(user_id, member_groups) {
+        return None;
+    }
+    fit(policy, s.config.tap_lifetime_minutes, s.config.tap_usable_once).ok()
+}
+
+/// Why the facts read right before the TAP no longer allow it (`None`: they do). The same rules
+/// as at eligibility, on fresh data: the account is the same, enabled and a member, holds no
+/// refused role, the same profile (unchanged, same mode) still reaches it and it is not
+/// excluded, and the TAP policy still covers it.
+fn stale_scope(
+    s: &Session,
+    subject: &Subject,
+    fresh: &EligibilityFacts,
+) -> Option<EligibilityCause> {
+    let user = &fresh.user;
+    if user.id != subject.user.id {
+        return Some(EligibilityCause::UnknownUser);
+    }
+    if !user.is_enabled() {
+        return Some(EligibilityCause::Disabled);
+    }
+    if !user.is_member() {
+        return Some(EligibilityCause::Guest);
+    }
+    if holds_refused_role(&fresh.role_template_ids, &s.config.refused_role_template_ids) {
+        return Some(EligibilityCause::PrivilegedRole);
+    }
+    match resolve(&fresh.vc_policy, &fresh.profiles, &user.id, &fresh.member_groups) {
+        Resolution::Profile { profile, evaluation_mode } => {
+            if *profile != *subject.profile || evaluation_mode != subject.evaluation_mode {
+                return Some(EligibilityCause::ProfileChanged);
+            }
+        }
+        Resolution::Excluded => return Some(EligibilityCause::Excluded),
+        Resolution::NoProfile => return Some(EligibilityCause::NoProfile),
+    }
+    tap_request(s, &fresh.tap_policy, &user.id, &fresh.member_groups)
+        .is_none()
+        .then_some(EligibilityCause::OutsideTapPolicy)
+}
+
+/// The facts read again right before the TAP: all still allow it → create it (at most once),
+/// with the lifetime the fresh TAP policy allows. Otherwise the neutral answer, audited.
+fn fresh_facts(
     mut s: Session,
     subject: Box<Subject>,
-    request: TapRequest,
-    result: Result<Vec<String>, AdapterFailure>,
+    result: EligibilityResult,
     now: OffsetDateTime,
 ) -> (Session, Vec<Effect>) {
-    let roles = match result {
-        Ok(roles) => roles,
-        Err(f) => {
+    let fresh = match result {
+        EligibilityResult::Found(f) => f,
+        EligibilityResult::Failed(f) => {
             drop(subject);
             return s.end(failure_reason(f), now, Vec::new());
         }
+        EligibilityResult::UnknownUser => {
+            drop(subject);
+            let e = vec![
+                s.audit(now, AuditKind::ScopeChanged { cause: EligibilityCause::UnknownUser }),
+            ];
+            return s.end(ReasonCode::NotEligible, now, e);
+        }
     };
-    if holds_refused_role(&roles, &s.config.refused_role_template_ids) {
+    if let Some(cause) = stale_scope(&s, &subject, &fresh) {
         drop(subject);
-        let e = vec![
-            s.audit(now, AuditKind::PrivilegedRoleRefused { stage: RoleCheckStage::BeforeTap }),
-        ];
+        drop(fresh);
+        let kind = if cause == EligibilityCause::PrivilegedRole {
+            AuditKind::PrivilegedRoleRefused { stage: RoleCheckStage::BeforeTap }
+        } else {
+            AuditKind::ScopeChanged { cause }
+        };
+        let e = vec![s.audit(now, kind)];
         return s.end(ReasonCode::NotEligible, now, e);
     }
-    if s.taps_requested != 0 {
+    let request = tap_request(&s, &fresh.tap_policy, &subject.user.id, &fresh.member_groups);
+    drop(fresh);
+    let Some(request) = request.filter(|_| s.taps_requested == 0) else {
         drop(subject);
         return s.end(ReasonCode::TapPolicyRefused, now, Vec::new());
-    }
+    };
     s.taps_requested = s.taps_requested.saturating_add(1);
     let effects = vec![Effect::CreateTap { user_id: subject.user.id.clone(), request }];
     let secs = s.config.timeouts.issuing_tap_secs;

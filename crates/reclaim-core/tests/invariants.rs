@@ -31,6 +31,48 @@ enum Directory {
     FreshDisabled,
     FreshGuest,
     Error,
+    /// Another enabled member, `Clara` / `Souza`: the credential matches them only under the
+    /// relaxed rule with the middle name (`Maria Clara`), never by equality.
+    RuleDuplicate,
+    /// A disabled namesake: does not block.
+    DisabledNamesake,
+    /// The adapter could not read every candidate.
+    Partial,
+}
+
+/// When the presented credential was issued (issue 13 item 3: only a credential this session
+/// issued counts).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Issued {
+    /// After the session began.
+    InSession,
+    /// Half a minute before the session began: within the clock-skew allowance.
+    WithinSkew,
+    /// A day before the session began (the victim's own credential, a relayed QR).
+    LongBefore,
+    /// The callback carries no `issuanceDate`.
+    NoDate,
+}
+
+/// What the facts read again right before the TAP say (issue 13 item 6).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Fresh {
+    /// As at eligibility.
+    Same,
+    /// The account was disabled.
+    Disabled,
+    /// Removed from the recovery group.
+    LeftRecoveryGroup,
+    /// Removed from the TAP group.
+    LeftTapGroup,
+    /// The TAP policy was turned off.
+    TapPolicyOff,
+    /// The VerifiableCredentials policy was turned off.
+    VcPolicyOff,
+    /// The account is gone.
+    Gone,
+    /// The read fails.
+    ReadFails,
 }
 
 #[derive(Debug, Clone)]
@@ -50,6 +92,8 @@ struct Scenario {
     names: Names,
     directory: Directory,
     roles: Roles,
+    fresh: Fresh,
+    issued: Issued,
 }
 
 /// The user's directory roles: at eligibility, and as read again right before the TAP.
@@ -115,10 +159,16 @@ impl Scenario {
         if !self.type_ok {
             c.types = vec!["VerifiableCredential".into()];
         }
+        c.issuance_date = match self.issued {
+            Issued::InSession => Some(t0() + Duration::seconds(3)),
+            Issued::WithinSkew => Some(t0() - Duration::seconds(30)),
+            Issued::LongBefore => Some(t0() - Duration::days(1)),
+            Issued::NoDate => None,
+        };
         c
     }
 
-    fn directory_answer(&self) -> Result<Vec<DirectoryUser>, AdapterFailure> {
+    fn directory_answer(&self) -> Result<NameCandidates, AdapterFailure> {
         let other = || {
             user_with_id(
                 "1a000000-0000-4000-8000-0000000000ff",
@@ -130,14 +180,35 @@ impl Scenario {
         };
         let me = self.dir_user();
         let fresh = |enabled, member| user(Some("Maria"), Some("Souza"), enabled, member);
+        let clara = || {
+            user_with_id(
+                "1a000000-0000-4000-8000-0000000000fe",
+                Some("Clara"),
+                Some("Souza"),
+                true,
+                true,
+            )
+        };
+        let namesake = || {
+            user_with_id(
+                "1a000000-0000-4000-8000-0000000000fd",
+                Some("Maria"),
+                Some("Souza"),
+                false,
+                true,
+            )
+        };
         match self.directory {
-            Directory::Only => Ok(vec![me]),
-            Directory::Nobody => Ok(vec![]),
-            Directory::Duplicate => Ok(vec![me, other()]),
-            Directory::SomeoneElse => Ok(vec![other()]),
-            Directory::FreshDisabled => Ok(vec![fresh(false, true)]),
-            Directory::FreshGuest => Ok(vec![fresh(true, false)]),
+            Directory::Only => Ok(vec![me].into()),
+            Directory::Nobody => Ok(vec![].into()),
+            Directory::Duplicate => Ok(vec![me, other()].into()),
+            Directory::SomeoneElse => Ok(vec![other()].into()),
+            Directory::FreshDisabled => Ok(vec![fresh(false, true)].into()),
+            Directory::FreshGuest => Ok(vec![fresh(true, false)].into()),
             Directory::Error => Err(AdapterFailure::Unavailable),
+            Directory::RuleDuplicate => Ok(vec![me, clara()].into()),
+            Directory::DisabledNamesake => Ok(vec![namesake(), me].into()),
+            Directory::Partial => Ok(NameCandidates { users: vec![me], complete: false }),
         }
     }
 
@@ -163,9 +234,20 @@ impl Scenario {
             && !self.revoked
             && self.type_ok
             && names_match
-            && self.directory == Directory::Only
+            && self.unique()
             && self.in_tap
             && matches!(self.roles, Roles::None | Roles::Harmless)
+            && self.fresh == Fresh::Same
+            && matches!(self.issued, Issued::InSession | Issued::WithinSkew)
+    }
+
+    /// Exactly one enabled member user, this one, matches the credential under the rule.
+    fn unique(&self) -> bool {
+        match self.directory {
+            Directory::Only | Directory::DisabledNamesake => true,
+            Directory::RuleDuplicate => !(self.relaxed && self.names == Names::Middle),
+            _ => false,
+        }
     }
 
     fn eligibility_roles(&self) -> Vec<String> {
@@ -176,12 +258,33 @@ impl Scenario {
         }
     }
 
-    fn roles_answer(&self) -> Result<Vec<String>, AdapterFailure> {
-        match self.roles {
-            Roles::Refused | Roles::GrantedLater => Ok(vec![GLOBAL_ADMIN.into()]),
-            Roles::ReadFails => Err(AdapterFailure::Unavailable),
-            Roles::None | Roles::Harmless => Ok(self.eligibility_roles()),
+    /// The facts read again right before the TAP, roles included.
+    fn fresh_answer(&self) -> EligibilityResult {
+        let roles = match self.roles {
+            Roles::Refused | Roles::GrantedLater => vec![GLOBAL_ADMIN.into()],
+            Roles::ReadFails => return EligibilityResult::Failed(AdapterFailure::Unavailable),
+            Roles::None | Roles::Harmless => self.eligibility_roles(),
+        };
+        let mut user = self.dir_user();
+        let mut groups = self.groups();
+        match self.fresh {
+            Fresh::Gone => return EligibilityResult::UnknownUser,
+            Fresh::ReadFails => return EligibilityResult::Failed(AdapterFailure::Unavailable),
+            Fresh::Disabled => user.account_enabled = Some(false),
+            Fresh::LeftRecoveryGroup => groups.retain(|g| *g != G_PROD),
+            Fresh::LeftTapGroup => groups.retain(|g| *g != G_TAP),
+            Fresh::Same | Fresh::TapPolicyOff | Fresh::VcPolicyOff => {}
         }
+        let mut f = facts(user, &groups, self.level());
+        if let EligibilityResult::Found(facts) = &mut f {
+            facts.role_template_ids = roles;
+            match self.fresh {
+                Fresh::TapPolicyOff => facts.tap_policy.state = model::EnabledState::Disabled,
+                Fresh::VcPolicyOff => facts.vc_policy.state = model::EnabledState::Disabled,
+                _ => {}
+            }
+        }
+        f
     }
 
     fn eligibility_input(&self) -> Input {
@@ -204,7 +307,7 @@ impl Scenario {
             retrieved("r1"),
             verified("r1", self.credential()),
             Input::UsersByName(self.directory_answer()),
-            Input::Roles(self.roles_answer()),
+            Input::FreshFacts(self.fresh_answer()),
             tap_created(),
             Input::Done,
         ]
@@ -222,7 +325,10 @@ fn scenario() -> impl Strategy<Value = Scenario> {
             prop::bool::weighted(0.85),
             prop_oneof![4 => Just(Names::Same), 2 => Just(Names::Middle), 1 => Just(Names::Different), 1 => Just(Names::Missing)],
             prop_oneof![
-                6 => Just(Directory::Only),
+                8 => Just(Directory::Only),
+                1 => Just(Directory::RuleDuplicate),
+                1 => Just(Directory::DisabledNamesake),
+                1 => Just(Directory::Partial),
                 1 => Just(Directory::Nobody),
                 1 => Just(Directory::Duplicate),
                 1 => Just(Directory::SomeoneElse),
@@ -238,8 +344,24 @@ fn scenario() -> impl Strategy<Value = Scenario> {
             1 => Just(Roles::GrantedLater),
             1 => Just(Roles::ReadFails)
         ],
+        prop_oneof![
+            10 => Just(Fresh::Same),
+            1 => Just(Fresh::Disabled),
+            1 => Just(Fresh::LeftRecoveryGroup),
+            1 => Just(Fresh::LeftTapGroup),
+            1 => Just(Fresh::TapPolicyOff),
+            1 => Just(Fresh::VcPolicyOff),
+            1 => Just(Fresh::Gone),
+            1 => Just(Fresh::ReadFails)
+        ],
+        prop_oneof![
+            8 => Just(Issued::InSession),
+            1 => Just(Issued::WithinSkew),
+            1 => Just(Issued::LongBefore),
+            1 => Just(Issued::NoDate)
+        ],
     )
-        .prop_map(|((enabled, member, blank_given, in_prod, in_eval, excluded, in_tap), (relaxed, score, issuer_ok, revoked, type_ok, names, directory), roles)| Scenario {
+        .prop_map(|((enabled, member, blank_given, in_prod, in_eval, excluded, in_tap), (relaxed, score, issuer_ok, revoked, type_ok, names, directory), roles, fresh, issued)| Scenario {
             enabled: enabled || member, // bias towards reachable
             member: member || enabled,
             blank_given,
@@ -255,6 +377,8 @@ fn scenario() -> impl Strategy<Value = Scenario> {
             names,
             directory,
             roles,
+            fresh,
+            issued,
         })
 }
 
@@ -272,13 +396,21 @@ enum Noise {
     TapCreated,
     TapFailed,
     TapFailedUnavailable,
-    RolesNone,
+    FreshAgain,
     UsersPerfect,
     Done,
     Tick(i64),
     Cancel,
     Idle,
     Begin,
+    /// The QR's lifetime passes (it is replaced by a new request).
+    QrExpires,
+    /// The replacement request is created (a new id).
+    Replaced,
+    /// The scenario's credential presented to the first request (stale once it was replaced).
+    StaleVerified,
+    /// The service's limits refuse to go on.
+    Limit,
 }
 
 fn noise() -> impl Strategy<Value = Noise> {
@@ -294,13 +426,17 @@ fn noise() -> impl Strategy<Value = Noise> {
         2 => Just(Noise::TapCreated),
         1 => Just(Noise::TapFailed),
         1 => Just(Noise::TapFailedUnavailable),
-        2 => Just(Noise::RolesNone),
+        2 => Just(Noise::FreshAgain),
         2 => Just(Noise::UsersPerfect),
         1 => Just(Noise::Done),
         2 => (1i64..2000).prop_map(Noise::Tick),
         1 => Just(Noise::Cancel),
         1 => Just(Noise::Idle),
         1 => Just(Noise::Begin),
+        2 => Just(Noise::QrExpires),
+        2 => Just(Noise::Replaced),
+        2 => Just(Noise::StaleVerified),
+        1 => Just(Noise::Limit),
     ]
 }
 
@@ -345,8 +481,8 @@ impl Noise {
             Noise::TapFailedUnavailable => {
                 (Input::TapFailed(TapFailure::Failed(AdapterFailure::Unavailable)), 1)
             }
-            // The role answer again, out of turn: only the answer to our own CheckRoles counts.
-            Noise::RolesNone => (Input::Roles(sc.roles_answer()), 1),
+            // The fresh facts again, out of turn: only the answer to our own ReadFreshFacts counts.
+            Noise::FreshAgain => (Input::FreshFacts(sc.fresh_answer()), 1),
             // A directory answer that would pass, arriving when the scenario's real answer would not:
             // only accepted in Verifying, where it is the (single) answer to our own query.
             Noise::UsersPerfect => (Input::UsersByName(sc.directory_answer()), 1),
@@ -355,6 +491,16 @@ impl Noise {
             Noise::Cancel => (Input::Cancel, 1),
             Noise::Idle => (Input::IdleTimeout, 1),
             Noise::Begin => (Input::Begin, 1),
+            Noise::QrExpires => (Input::Tick, 121),
+            Noise::Replaced => (
+                Input::PresentationCreated {
+                    request_id: "r3".into(),
+                    url: "openid-vc://r3".into(),
+                },
+                1,
+            ),
+            Noise::StaleVerified => (verified("r1", sc.credential()), 1),
+            Noise::Limit => (Input::LimitReached(LimitScope::Document), 1),
         }
     }
 }
@@ -470,11 +616,60 @@ proptest! {
         let mut now = t0();
         let mut effects = Vec::new();
         let mut wiped_with_effect = false;
+        // The answers the session accepted (the state they were fed in moved on).
+        let (mut unique_in, mut fresh_in) = (false, false);
+        // Request ids whose QR was replaced: never accepted again (issue 13 item 3).
+        let mut dead: Vec<String> = Vec::new();
         for (input, jump) in inputs {
             now += Duration::seconds(jump);
             let was_wiped = s.is_wiped();
+            let before = s.state().name();
+            let kind = match &input {
+                Input::UsersByName(_) => 1,
+                Input::FreshFacts(_) => 2,
+                _ => 0,
+            };
+            let live_before = match s.state() {
+                State::AwaitingPresentation { request_id: Some(id), .. }
+                | State::PresentationRetrieved { request_id: id, .. } => Some(id.clone()),
+                _ => None,
+            };
+            let callback_id = match &input {
+                Input::Callback { request_id, .. } => Some(request_id.clone()),
+                _ => None,
+            };
+            let created_id = match &input {
+                Input::PresentationCreated { request_id, .. } => Some(request_id.clone()),
+                _ => None,
+            };
             let (next, e) = step(s, input, now);
             s = next;
+            // (f) a callback for a replaced (stale) request never moves the session on
+            if let Some(id) = callback_id.filter(|id| dead.contains(id)) {
+                prop_assert!(
+                    !e.iter().any(|x| matches!(x, Effect::FindUsersByName { .. } | Effect::CreateTap { .. })),
+                    "a stale request {id} was accepted"
+                );
+                prop_assert_ne!(s.state().name(), "verifying");
+            }
+            if let Some(id) = live_before.filter(|_| {
+                e.iter().any(|x| matches!(x, Effect::CreatePresentationRequest(_)))
+            }) {
+                dead.push(id);
+            }
+            if let (Some(id), State::AwaitingPresentation { request_id: Some(now_live), .. }) =
+                (created_id, s.state())
+                && &id == now_live
+            {
+                dead.retain(|d| *d != id);
+            }
+            unique_in |= kind == 1 && before == "verifying" && s.state().name() != before;
+            fresh_in |= kind == 2 && before == "checking_fresh_facts" && s.state().name() != before;
+            if e.iter().any(|x| matches!(x, Effect::CreateTap { .. })) {
+                // (e) the unique-match answer and the fresh facts both came in for this session
+                prop_assert!(unique_in && fresh_in, "CreateTap without both answers: {sc:?}");
+                prop_assert_eq!(before, "checking_fresh_facts");
+            }
             if was_wiped {
                 prop_assert!(e.is_empty(), "a wiped session must not act");
             }
@@ -540,6 +735,8 @@ fn oracle_positive_case_reaches_create_tap() {
         names: Names::Middle,
         directory: Directory::Only,
         roles: Roles::Harmless,
+        fresh: Fresh::Same,
+        issued: Issued::WithinSkew,
     };
     assert!(sc.tap_allowed());
     let (s, effects) = run(session(), sc.happy_inputs());

@@ -49,7 +49,7 @@ fn production_happy_path_issues_one_tap_and_wipes() {
     assert!(!spec.allow_revoked && spec.validate_linked_domain);
     // the duplicate search: the identified user's directory names, then the credential's
     let queries = effects.iter().find_map(|e| match e {
-        Effect::FindUsersByName { queries } => Some(
+        Effect::FindUsersByName { queries, .. } => Some(
             queries
                 .iter()
                 .map(|q| (q.given.expose().to_owned(), q.surname.expose().to_owned()))
@@ -151,7 +151,14 @@ fn failures_after_proof_have_precise_reasons() {
         ),
         ("duplicate", good(), vec![me(), other.clone()], ReasonCode::DuplicateName),
         ("nobody", good(), vec![], ReasonCode::NameMismatch),
-        ("someone else", good(), vec![other], ReasonCode::NameMismatch),
+        // Only another account the credential matches: that is not this person's account.
+        ("someone else", good(), vec![other], ReasonCode::DuplicateName),
+        (
+            "someone else, not matching",
+            good(),
+            vec![user_with_id("x", Some("Mario"), Some("Souza"), true, true)],
+            ReasonCode::NameMismatch,
+        ),
         (
             "disabled since",
             good(),
@@ -392,8 +399,11 @@ fn privileged_roles_end_with_the_neutral_answer_at_eligibility_and_before_the_ta
     // Granted after eligibility: the second read refuses, no CreateTap.
     let mut inputs =
         happy(&[G_PROD, G_TAP], Exact, credential("Maria", "Souza", Some(88.0)), vec![me()]);
-    let roles_at = inputs.iter().position(|i| matches!(i, Input::Roles(_))).expect("roles");
-    inputs[roles_at] = Input::Roles(Ok(vec![GLOBAL_ADMIN.into()]));
+    let roles_at =
+        inputs.iter().position(|i| matches!(i, Input::FreshFacts(_))).expect("fresh facts");
+    if let Input::FreshFacts(EligibilityResult::Found(f)) = &mut inputs[roles_at] {
+        f.role_template_ids = vec![GLOBAL_ADMIN.into()];
+    }
     let (s, effects) = run(session(), inputs);
     assert_eq!(ended_reason(&s), Some(ReasonCode::NotEligible));
     assert_eq!(count_create_tap(&effects), 0);
@@ -401,8 +411,237 @@ fn privileged_roles_end_with_the_neutral_answer_at_eligibility_and_before_the_ta
     // A failed read fails closed.
     let mut inputs =
         happy(&[G_PROD, G_TAP], Exact, credential("Maria", "Souza", Some(88.0)), vec![me()]);
-    inputs[roles_at] = Input::Roles(Err(AdapterFailure::Unavailable));
+    inputs[roles_at] = Input::FreshFacts(EligibilityResult::Failed(AdapterFailure::Unavailable));
     let (s, effects) = run(session(), inputs);
     assert_eq!(ended_reason(&s), Some(ReasonCode::ServiceUnavailable));
     assert_eq!(count_create_tap(&effects), 0);
+}
+
+// ── issue 13 item 1: exactly one person matches ──────────────────────────────────────────────
+
+fn ana_inputs(cred: PresentedCredential, found: NameCandidates) -> Vec<Input> {
+    let ana = || user(Some("Ana"), Some("Lima"), true, true);
+    let mut inputs = happy(&[G_PROD, G_TAP], Relaxed, cred, Vec::new());
+    inputs[2] = Input::Eligibility(facts(ana(), &[G_PROD, G_TAP], Relaxed));
+    let at = inputs.iter().position(|i| matches!(i, Input::UsersByName(_))).expect("search");
+    inputs[at] = Input::UsersByName(Ok(found));
+    let at = inputs.iter().position(|i| matches!(i, Input::FreshFacts(_))).expect("fresh");
+    inputs[at] = Input::FreshFacts(facts(ana(), &[G_PROD, G_TAP], Relaxed));
+    inputs
+}
+
+#[test]
+fn a_credential_matching_another_enabled_member_under_the_rule_is_a_duplicate() {
+    let ana = user(Some("Ana"), Some("Lima"), true, true);
+    let costa = |enabled| {
+        user_with_id(
+            "1a000000-0000-4000-8000-000000000014",
+            Some("Ana"),
+            Some("Lima Costa"),
+            enabled,
+            true,
+        )
+    };
+    // Ana Lima Costa's genuine ID, typed at Ana Lima's account: relaxed matching pairs it with
+    // both accounts, so neither is recovered at the kiosk.
+    let takeover = || credential("Ana Maria", "Lima Costa", Some(95.0));
+    let (s, effects) =
+        run(session(), ana_inputs(takeover(), vec![ana.clone(), costa(true)].into()));
+    assert_eq!(ended_reason(&s), Some(ReasonCode::DuplicateName));
+    assert_eq!(count_create_tap(&effects), 0);
+    // The search that found Ana Lima Costa: given names starting with the credential's or
+    // Ana's given-name words, surnames starting with any of the credential's or Ana's words.
+    let search = effects.iter().find_map(|e| match e {
+        Effect::FindUsersByName { search, .. } => Some(search.clone()),
+        _ => None,
+    });
+    let words = |w: &Option<Vec<PersonName>>| {
+        w.as_ref().map(|w| w.iter().map(|n| n.expose().to_owned()).collect::<Vec<_>>())
+    };
+    let search = search.expect("the word search");
+    assert_eq!(words(&search.given), Some(vec!["ana".into(), "maria".into()]));
+    assert_eq!(
+        words(&search.surname),
+        Some(vec!["ana".into(), "maria".into(), "lima".into(), "costa".into()])
+    );
+    // A disabled namesake, or a guest, does not block.
+    let (s, effects) =
+        run(session(), ana_inputs(takeover(), vec![ana.clone(), costa(false)].into()));
+    assert_eq!(ended_reason(&s), Some(ReasonCode::TapIssued));
+    assert_eq!(count_create_tap(&effects), 1);
+    // Ana's own ID (`Ana` / `Lima`) does not match `Lima Costa`: she is unique.
+    let (s, _) = run(
+        session(),
+        ana_inputs(credential("Ana", "Lima", Some(95.0)), vec![ana.clone(), costa(true)].into()),
+    );
+    assert_eq!(ended_reason(&s), Some(ReasonCode::TapIssued));
+    // A list the adapter could not read to the end proves nothing: staff.
+    let partial = NameCandidates { users: vec![ana.clone()], complete: false };
+    let (s, effects) = run(session(), ana_inputs(credential("Ana", "Lima", Some(95.0)), partial));
+    assert_eq!(ended_reason(&s), Some(ReasonCode::DuplicateName));
+    assert_eq!(count_create_tap(&effects), 0);
+}
+
+// ── issue 13 item 6: fresh facts right before the TAP ────────────────────────────────────────
+
+#[test]
+fn facts_changed_after_eligibility_end_neutrally_without_a_tap() {
+    let me = || user(Some("Maria"), Some("Souza"), true, true);
+    let groups = [G_PROD, G_TAP];
+    let with = |f: &dyn Fn(&mut EligibilityFacts)| {
+        let mut r = facts(me(), &groups, Exact);
+        if let EligibilityResult::Found(facts) = &mut r {
+            f(facts);
+        }
+        r
+    };
+    let cases: Vec<(&str, EligibilityResult, &str)> = vec![
+        ("disabled", with(&|f| f.user.account_enabled = Some(false)), "disabled"),
+        (
+            "removed from the recovery group",
+            with(&|f| f.member_groups = vec![G_TAP.into()]),
+            "no_profile",
+        ),
+        (
+            "removed from the TAP group",
+            with(&|f| f.member_groups = vec![G_PROD.into()]),
+            "outside_tap_policy",
+        ),
+        (
+            "TAP policy off",
+            with(&|f| f.tap_policy.state = EnabledState::Disabled),
+            "outside_tap_policy",
+        ),
+        (
+            "VerifiableCredentials policy off",
+            with(&|f| f.vc_policy.state = EnabledState::Disabled),
+            "no_profile",
+        ),
+        ("excluded", with(&|f| f.member_groups.push(G_EXEC.into())), "excluded"),
+        (
+            "profile edited",
+            with(&|f| f.profiles[0].verified_id_profile_configuration.claim_bindings.truncate(1)),
+            "profile_changed",
+        ),
+        ("guest", with(&|f| f.user.user_type = Some("Guest".into())), "guest"),
+        ("deleted", EligibilityResult::UnknownUser, "unknown_user"),
+    ];
+    for (name, fresh, cause) in cases {
+        let mut inputs =
+            happy(&groups, Exact, credential("Maria", "Souza", Some(88.0)), vec![me()]);
+        let at = inputs.iter().position(|i| matches!(i, Input::FreshFacts(_))).expect("fresh");
+        inputs[at] = Input::FreshFacts(fresh);
+        let (s, effects) = run(session(), inputs);
+        assert_eq!(ended_reason(&s), Some(ReasonCode::NotEligible), "{name}");
+        assert_eq!(count_create_tap(&effects), 0, "{name}");
+        let lines = audit_lines(&effects).join("\n");
+        assert!(
+            lines.contains(&format!("\"event\":\"scope_changed\",\"cause\":\"{cause}\"")),
+            "{name}: {lines}"
+        );
+    }
+    // The lifetime comes from the TAP policy as read right before the TAP.
+    let mut inputs = happy(&groups, Exact, credential("Maria", "Souza", Some(88.0)), vec![me()]);
+    let at = inputs.iter().position(|i| matches!(i, Input::FreshFacts(_))).expect("fresh");
+    inputs[at] = Input::FreshFacts(with(&|f| {
+        f.tap_policy.minimum_lifetime_in_minutes = 90;
+        f.tap_policy.default_lifetime_in_minutes = 90;
+    }));
+    let (_, effects) = run(session(), inputs);
+    let asked = effects.iter().find_map(|e| match e {
+        Effect::CreateTap { request, .. } => Some(request.lifetime_in_minutes),
+        _ => None,
+    });
+    assert_eq!(asked, Some(90));
+}
+
+// ── presentation bound to this session (issue 13 item 3) ─────────────────────────────────────
+
+/// The happy path up to (not including) the verified callback.
+fn up_to_the_qr() -> Vec<Input> {
+    let mut inputs =
+        happy(&[G_PROD, G_TAP], Relaxed, credential("Maria", "Souza", Some(90.0)), vec![me()]);
+    inputs.truncate(6);
+    inputs
+}
+
+#[test]
+fn a_credential_issued_before_the_session_is_refused_neutrally() {
+    for (issued, cause) in [
+        (Some(t0() - time::Duration::days(1)), "issued_before_session"),
+        (None, "no_issuance_date"),
+    ] {
+        let mut c = credential("Maria", "Souza", Some(95.0));
+        c.issuance_date = issued;
+        let mut inputs = up_to_the_qr();
+        inputs.push(verified("r1", c));
+        let (s, effects) = run(session(), inputs);
+        assert_eq!(ended_reason(&s), Some(ReasonCode::PresentationFailed));
+        assert_eq!(count_create_tap(&effects), 0);
+        assert!(!effects.iter().any(|e| matches!(e, Effect::FindUsersByName { .. })));
+        let lines = audit_lines(&effects).join("\n");
+        assert!(lines.contains(&format!("\"cause\":\"{cause}\"")), "{lines}");
+        assert!(lines.contains("\"face_check_score\":95.0"), "{lines}");
+    }
+    // Within the clock-skew allowance it is this session's.
+    let mut c = credential("Maria", "Souza", Some(95.0));
+    c.issuance_date = Some(t0() - time::Duration::seconds(30));
+    let mut inputs = up_to_the_qr();
+    inputs.push(verified("r1", c));
+    let (_, effects) = run(session(), inputs);
+    assert!(effects.iter().any(|e| matches!(e, Effect::FindUsersByName { .. })));
+}
+
+#[test]
+fn the_purpose_names_the_station_and_the_masked_account() {
+    let (_, effects) = run(session(), up_to_the_qr());
+    let spec = effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::CreatePresentationRequest(spec) => Some(spec.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(spec.purpose, "Reclaim station kiosk-07 recovers m…@contoso.example");
+}
+
+#[test]
+fn a_qr_on_screen_for_two_minutes_is_replaced_and_the_old_one_is_dead() {
+    let (s, _) = run(session(), up_to_the_qr());
+    let created_at = t0() + time::Duration::seconds(6);
+    // Not yet.
+    let (s, e) = step(s, Input::Tick, created_at + time::Duration::seconds(119));
+    assert!(e.is_empty());
+    let (s, e) = step(s, Input::Tick, created_at + time::Duration::seconds(120));
+    assert!(e.iter().any(|x| matches!(x, Effect::CreatePresentationRequest(_))));
+    assert!(e.contains(&Effect::Show(Screen::OpenAuthenticator { url: None })));
+    // The photographed first QR: a perfect presentation to it does nothing.
+    let later = created_at + time::Duration::seconds(125);
+    let (s, e) = step(s, verified("r1", credential("Maria", "Souza", Some(99.0))), later);
+    assert!(e.is_empty());
+    let (s, _) = step(
+        s,
+        Input::PresentationCreated { request_id: "r2".into(), url: "openid-vc://r2".into() },
+        later,
+    );
+    let (_, e) = step(s, verified("r1", credential("Maria", "Souza", Some(99.0))), later);
+    assert!(e.is_empty(), "the replaced request is still accepted");
+}
+
+#[test]
+fn the_face_check_result_carries_no_score_and_a_limit_ends_the_session() {
+    let mut inputs = up_to_the_qr();
+    inputs.push(verified("r1", credential("Maria", "Souza", Some(88.0))));
+    let (s, effects) = run(session(), inputs);
+    assert!(
+        effects.contains(&Effect::Show(Screen::FaceCheckResult { passed: true, attempts_left: 2 }))
+    );
+    let (s, e) =
+        step(s, Input::LimitReached(LimitScope::Document), t0() + time::Duration::seconds(20));
+    assert_eq!(ended_reason(&s), Some(ReasonCode::RateLimited));
+    assert!(
+        audit_lines(&e)
+            .iter()
+            .any(|l| l.contains("\"event\":\"limit_reached\",\"scope\":\"document\""))
+    );
 }

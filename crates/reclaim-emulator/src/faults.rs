@@ -20,6 +20,8 @@ pub enum Service {
     Provider,
     Phone,
     Control,
+    /// The organisation's HR system (its claim-validation endpoint).
+    Hr,
 }
 
 /// What a matching call suffers.
@@ -222,7 +224,7 @@ fn fault_response(service: Service, status: StatusCode, retry_after: Option<u64>
             AadError::new(status, error, code, "Injected fault from the emulator's control API.")
                 .into_response()
         }
-        Service::Provider | Service::Phone | Service::Control => (
+        Service::Provider | Service::Phone | Service::Control | Service::Hr => (
             status,
             axum::Json(serde_json::json!({"error": "injected_fault", "status": status.as_u16()})),
         )

@@ -51,6 +51,50 @@ pub struct Fixture {
     /// Directory role assignments (active or PIM-eligible) to users or role-assignable groups.
     #[serde(default)]
     pub role_assignments: Vec<RoleAssignmentFixture>,
+    /// Account-recovery claim-validation extensions (`microsoft-apis-v2.md` §6.1), served by
+    /// Graph at `identity/customAuthenticationExtensions/{id}`; their endpoint is the emulated
+    /// HR system (`{base}/hr/...`).
+    #[serde(default)]
+    pub custom_extensions: Vec<CustomExtensionFixture>,
+    /// The emulated HR system's table, which its sample claim-validation endpoint checks
+    /// credential claims against.
+    #[serde(default)]
+    pub hr_records: Vec<HrRecordFixture>,
+}
+
+/// One `onVerifiedIdClaimValidationCustomExtension`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomExtensionFixture {
+    pub id: Uuid,
+    pub display_name: String,
+    /// Path on the emulator's listener (under `/hr`), e.g. `/hr/api/claim-validation`.
+    pub target_path: String,
+    /// `authenticationConfiguration.resourceId`: the audience of the tokens the endpoint accepts
+    /// (the token endpoint issues them for `{resourceId}/.default`).
+    pub resource_id: String,
+    #[serde(default = "one_second_ms")]
+    pub timeout_ms: u64,
+    #[serde(default)]
+    pub max_retries: u8,
+    /// Apps whose tokens the endpoint accepts (`azp`/`appid`), besides Entra's authentication
+    /// events service (`99045fe1-7639-4a75-9d4a-577b6ca3810f`), which calls it in Microsoft's
+    /// own recovery flow.
+    #[serde(default)]
+    pub allowed_callers: Vec<Uuid>,
+}
+
+fn one_second_ms() -> u64 {
+    1000
+}
+
+/// One employee in the emulated HR system.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HrRecordFixture {
+    pub user_principal_name: String,
+    /// Compared with the credential's `dateOfBirth` claim.
+    pub date_of_birth: String,
 }
 
 /// One directory role assignment (`microsoft-apis-v2.md` §2).
@@ -151,6 +195,12 @@ pub struct UserFixture {
     /// Groups the user is a direct member of.
     #[serde(default)]
     pub groups: Vec<Uuid>,
+    /// `employeeId`.
+    #[serde(default)]
+    pub employee_id: Option<String>,
+    /// Directory extension properties (`extension_{appId}_{name}`), returned only when `$select`ed.
+    #[serde(default)]
+    pub extensions: std::collections::BTreeMap<String, String>,
     /// What this user is in the demo for.
     #[serde(default)]
     pub note: String,
@@ -238,6 +288,9 @@ pub struct ProfileFixture {
     /// `recovery`, `onboarding` or `all`.
     #[serde(default = "recovery")]
     pub purpose: String,
+    /// `claimValidation`: the id of a `[[custom_extensions]]` entry the profile requires.
+    #[serde(default)]
+    pub claim_validation_extension: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -539,6 +592,19 @@ impl Fixture {
         let users: HashSet<Uuid> = self.users.iter().map(|u| u.id).collect();
         let profiles: HashSet<Uuid> = self.profiles.iter().map(|p| p.id).collect();
         let apps: HashSet<Uuid> = self.apps.iter().map(|a| a.client_id).collect();
+        let extensions: HashSet<Uuid> = self.custom_extensions.iter().map(|e| e.id).collect();
+        for p in &self.profiles {
+            if let Some(e) = p.claim_validation_extension
+                && !extensions.contains(&e)
+            {
+                return bad(format!("profile {} names unknown custom extension {e}", p.name));
+            }
+        }
+        for e in &self.custom_extensions {
+            if !e.target_path.starts_with("/hr/") {
+                return bad(format!("custom extension {}: target_path must be under /hr/", e.id));
+            }
+        }
         let mut upns = HashSet::new();
         for u in &self.users {
             if !upns.insert(u.user_principal_name.to_lowercase()) {

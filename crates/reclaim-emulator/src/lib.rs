@@ -9,6 +9,7 @@ pub mod control;
 pub mod faults;
 pub mod fixture;
 pub mod graph;
+pub mod hr;
 pub mod html;
 pub mod identity;
 pub mod phone;

@@ -24,13 +24,14 @@ pub const REAL_HOSTS: [(&str, Service); 3] = [
 ];
 
 /// Path prefixes of the emulated hosts on a single loopback listener.
-pub const PREFIXES: [(&str, Service); 6] = [
+pub const PREFIXES: [(&str, Service); 7] = [
     ("/login", Service::Login),
     ("/graph", Service::Graph),
     ("/vc", Service::RequestService),
     ("/provider", Service::Provider),
     ("/phone", Service::Phone),
     ("/control", Service::Control),
+    ("/hr", Service::Hr),
 ];
 
 /// How to start an emulator.
@@ -113,6 +114,7 @@ struct Routers {
     provider: Router,
     phone: Router,
     control: Router,
+    hr: Router,
 }
 
 impl Routers {
@@ -124,6 +126,7 @@ impl Routers {
             Service::Provider => &self.provider,
             Service::Phone => &self.phone,
             Service::Control => &self.control,
+            Service::Hr => &self.hr,
         }
     }
 }
@@ -175,6 +178,7 @@ pub async fn start(options: EmulatorOptions) -> Result<RunningEmulator, StartErr
         provider: crate::provider::routes().with_state(state.clone()),
         phone: crate::phone::routes().with_state(state.clone()),
         control: crate::control::routes().with_state(state.clone()),
+        hr: crate::hr::routes().with_state(state.clone()),
         state: state.clone(),
         scheme,
     });

@@ -18,13 +18,14 @@ const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer
 const KEY_PEM: &str = include_str!("../fixtures/demo-credentials/kiosk-demo.key.pem");
 const CERT_PEM: &str = include_str!("../fixtures/demo-credentials/kiosk-demo.cert.pem");
 const TENANT_DOMAIN: &str = "contoso.example";
-const KIOSK_GRAPH_ROLES: [&str; 6] = [
+const KIOSK_GRAPH_ROLES: [&str; 7] = [
     "User.Read.All",
     "GroupMember.Read.All",
     "UserAuthenticationMethod.ReadWrite.All",
     "Policy.Read.AuthenticationMethod",
     "VerifiedId-Profile.Read.All",
     "RoleManagement.Read.Directory",
+    "CustomAuthenticationExtension.Read.All",
 ];
 
 // ── helpers ─────────────────────────────────────────────────────────────────────────────────────

@@ -23,8 +23,8 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use futures::stream::BoxStream;
 use reclaim_core::{
-    AdapterFailure, DirectoryUser, EligibilityResult, NameQuery, PresentationSpec, TapFailure,
-    TapRequest, Upn,
+    AdapterFailure, EligibilityResult, NameCandidates, NameQuery, NameSearch, PresentationSpec,
+    TapFailure, TapRequest, Upn,
 };
 use reclaim_engine::demo::{DemoOptions, DemoStack};
 use reclaim_engine::ports::{
@@ -93,8 +93,9 @@ impl<P: ?Sized + Directory> Directory for Timed<P> {
     fn users_by_name<'a>(
         &'a self,
         q: &'a [NameQuery],
-    ) -> BoxFuture<'a, Result<Vec<DirectoryUser>, AdapterFailure>> {
-        Box::pin(self.busy.time(self.inner.users_by_name(q)))
+        search: &'a NameSearch,
+    ) -> BoxFuture<'a, Result<NameCandidates, AdapterFailure>> {
+        Box::pin(self.busy.time(self.inner.users_by_name(q, search)))
     }
     fn create_tap<'a>(
         &'a self,
@@ -103,8 +104,8 @@ impl<P: ?Sized + Directory> Directory for Timed<P> {
     ) -> BoxFuture<'a, Result<IssuedTap, TapFailure>> {
         Box::pin(self.busy.time(self.inner.create_tap(user, r)))
     }
-    fn roles<'a>(&'a self, user: &'a str) -> BoxFuture<'a, Result<Vec<String>, AdapterFailure>> {
-        Box::pin(self.busy.time(self.inner.roles(user)))
+    fn fresh_facts<'a>(&'a self, user: &'a str) -> BoxFuture<'a, EligibilityResult> {
+        Box::pin(self.busy.time(self.inner.fresh_facts(user)))
     }
     fn taps_created_since<'a>(
         &'a self,
@@ -269,6 +270,7 @@ async fn main() {
     let stack_start = ms(started.elapsed());
     let mut settings = simulation_settings(&stack);
     settings.rate_limits = RateLimits::unlimited();
+    settings.config.face_check_budget_per_day = 1_000_000;
     let busy = Busy::default();
     let mut ports = stack.ports();
     ports.audit = Arc::new(MemoryAudit::new());

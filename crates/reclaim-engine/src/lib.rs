@@ -20,12 +20,12 @@ pub mod clock;
 #[cfg(feature = "demo")]
 pub mod demo;
 pub mod error;
+pub mod limits;
 pub mod orchestrator;
 pub mod ports;
 #[cfg(feature = "production")]
 pub mod production;
 pub use reclaim_protocol::qr;
-pub mod rate_limit;
 pub mod settings;
 #[cfg(feature = "demo")]
 pub mod simulate;
@@ -34,12 +34,12 @@ pub use reclaim_protocol::view;
 pub use audit::{MemoryAudit, TeeAudit, TracingAudit};
 pub use clock::{ManualClock, SystemClock};
 pub use error::EngineError;
+pub use limits::{LimitsStore, MemoryLimits, RateLimits};
 pub use orchestrator::{Engine, EngineMetrics, Preflight};
 pub use ports::Ports;
 #[cfg(feature = "production")]
 pub use production::ProductionError;
 pub use qr::QrView;
-pub use rate_limit::{RateLimiter, RateLimits};
 pub use settings::{EngineSettings, StationProvider};
 pub use view::{
     CaptureStage, DocumentKind, ErrorCode, ErrorView, Locale, PhotoQuality, PreflightProblem,

@@ -17,8 +17,8 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use reclaim_core::{
-    AccountRef, AdapterFailure, AuditEvent, AuditKind, EligibilityResult, Input, ProviderEvent,
-    ReasonCode, Screen, Session, State, TapCleanup, Upn,
+    AccountRef, AdapterFailure, AuditEvent, AuditKind, CallbackEvent, EligibilityResult, Input,
+    LimitScope, ProviderEvent, ReasonCode, Screen, Session, State, TapCleanup, Upn,
 };
 use reclaim_entra::Secret;
 use time::OffsetDateTime;
@@ -32,11 +32,11 @@ use zeroize::{Zeroize, Zeroizing};
 use crate::callbacks::parse_callback;
 use crate::capture::{CaptureFlow, CaptureStep, await_issuance, take_shot};
 use crate::error::EngineError;
+use crate::limits::{Hit, LimitKey};
 use crate::ports::{
     BoxFuture, CallbackTarget, CreatedPresentation, ExpectedReturn, HostedLinkRequest, IssuedTap,
     Ports, Registration, RegistrationKind, RejectionKind, StationEvent,
 };
-use crate::rate_limit::RateLimiter;
 use crate::settings::{EngineSettings, TapCleanupPolicy};
 use crate::view::{
     CaptureStage, PhotoQuality, PreflightProblem, ProviderCard, ScanPath, Shot, StationView, Step,
@@ -337,6 +337,9 @@ struct SessionCtx {
     photo_quality: Option<PhotoQuality>,
     tap_expires_at: Option<String>,
     capture: Option<CaptureFlow>,
+    /// The identity verification this session's credential comes from (provider id, the
+    /// provider's session or our hosted-flow request id): its Face Checks are counted.
+    provider_session: Option<(String, String)>,
     /// The TAP creation in flight: `None` until it settles, then the created method id (or
     /// `None` when it failed). A wipe does not abort the creation: the cleanup awaits it.
     tap_in_flight: Option<watch::Receiver<Option<Option<String>>>>,
@@ -346,6 +349,8 @@ struct Actor {
     ports: Ports,
     s: EngineSettings,
     cards: Vec<ProviderCard>,
+    /// The session's QR codes, drawn once each (cleared at every wipe).
+    qr_cache: Arc<reclaim_protocol::QrCache>,
     session: Option<Session>,
     generation: u64,
     ctx: SessionCtx,
@@ -366,8 +371,9 @@ struct Actor {
     /// The furthest wizard step this session has shown (0 on attract), for the step indicator.
     reached: u8,
     station: StationView,
-    limiter: RateLimiter,
     queue: VecDeque<Input>,
+    /// The last billed Face Check still being counted: the next budget check waits for it.
+    billing: Option<tokio::task::JoinHandle<()>>,
 }
 
 fn random_token() -> String {
@@ -397,10 +403,10 @@ impl Actor {
             camera: crate::view::CameraStatus::from_available(s.camera_available),
         };
         let mut actor = Actor {
-            limiter: RateLimiter::new(s.rate_limits),
             ports,
             s,
             cards,
+            qr_cache: Arc::default(),
             session: None,
             generation: 0,
             ctx: SessionCtx::default(),
@@ -421,6 +427,7 @@ impl Actor {
             reached: 0,
             station,
             queue: VecDeque::new(),
+            billing: None,
         };
         actor.new_session();
         actor
@@ -795,7 +802,50 @@ impl Actor {
             self.ctx.photo_quality = parsed.photo_quality;
         }
         let request_id = parsed.request_id.unwrap_or_else(|| pending_id.to_owned());
-        self.feed(Input::Callback { request_id, event: parsed.event });
+        let now = self.ports.clock.now();
+        let face_checked = match &parsed.event {
+            CallbackEvent::Verified(c) => c.face_check.is_some(),
+            CallbackEvent::Error { code } => {
+                let code = code.to_ascii_lowercase();
+                code == "claimvalidationerror" || code.contains("facecheck")
+            }
+            CallbackEvent::Retrieved => false,
+        };
+        if face_checked && request_id == pending_id {
+            self.count_face_check(now);
+        }
+        let document = match &parsed.event {
+            CallbackEvent::Verified(c) => c.claims.get("documentNumber").filter(|d| !d.is_empty()),
+            _ => None,
+        };
+        let Some(number) = document else {
+            self.feed(Input::Callback { request_id, event: parsed.event });
+            return;
+        };
+        // One more verified presentation of this document: refused when it had its share.
+        let l = self.s.rate_limits;
+        let hit = [Hit {
+            scope: LimitScope::Document,
+            key: LimitKey::document(&self.s.audit_key, number),
+            limit: l.per_document,
+            window: l.document_window,
+            cost: 1,
+        }];
+        let limits = self.ports.limits.clone();
+        let event = parsed.event;
+        self.spawn_session(async move {
+            match limits.admit(&hit, now).await {
+                Ok(None) => SessionMsg::Input(Input::Callback { request_id, event }),
+                Ok(Some(scope)) => {
+                    tracing::warn!(scope = scope.as_str(), "presentation refused: limit reached");
+                    SessionMsg::Input(Input::LimitReached(scope))
+                }
+                Err(_) => {
+                    tracing::error!("the limits store cannot answer: presentation refused");
+                    SessionMsg::Input(Input::LimitReached(LimitScope::Document))
+                }
+            }
+        });
     }
 
     fn session_msg(&mut self, msg: SessionMsg) {
@@ -841,6 +891,7 @@ impl Actor {
                     Shot::Back => CaptureStage::Back,
                     Shot::Selfie => CaptureStage::Selfie,
                 };
+                self.ctx.provider_session = Some((session.provider.clone(), session.id.clone()));
                 flow.session = Some(session);
                 None
             }
@@ -915,24 +966,41 @@ impl Actor {
             Effect::Audit(event) => self.ports.audit.write(&event),
             Effect::ResolveEligibility { upn } => {
                 let account = AccountRef::compute(&self.s.audit_key, &upn);
-                match self.limiter.admit(account.as_str(), now) {
-                    Err(lockout) => {
-                        tracing::warn!(
-                            scope = lockout.as_str(),
-                            account_ref = account.as_str(),
-                            "attempt refused: rate limit"
-                        );
-                        self.queue.push_back(Input::Eligibility(EligibilityResult::Failed(
-                            AdapterFailure::RateLimited,
-                        )));
+                let hits = self.attempt_hits(&account, now);
+                let limits = self.ports.limits.clone();
+                let directory = self.ports.directory.clone();
+                let clock = self.ports.clock.clone();
+                let floor = self.s.eligibility_answer_floor;
+                let billing = self.billing.take();
+                self.spawn_session(async move {
+                    if let Some(billing) = billing {
+                        let _ = billing.await;
                     }
-                    Ok(()) => {
-                        let directory = self.ports.directory.clone();
-                        self.spawn_session(async move {
-                            SessionMsg::Input(Input::Eligibility(directory.eligibility(&upn).await))
-                        });
+                    // The limits first: refused before any directory lookup or paid step.
+                    match limits.admit(&hits, now).await {
+                        Ok(None) => {}
+                        Ok(Some(scope)) => {
+                            tracing::warn!(
+                                scope = scope.as_str(),
+                                account_ref = account.as_str(),
+                                "attempt refused: limit reached"
+                            );
+                            return SessionMsg::Input(Input::LimitReached(scope));
+                        }
+                        Err(f) => {
+                            tracing::error!("the limits store cannot answer: attempt refused");
+                            let failed = EligibilityResult::Failed(f);
+                            return SessionMsg::Input(Input::Eligibility(failed));
+                        }
                     }
-                }
+                    let started = clock.now();
+                    let result = directory.eligibility(&upn).await;
+                    // Same answer, same time: an unknown, ineligible or excluded account
+                    // (one lookup or six) is answered after the same padded time.
+                    let took = Duration::try_from(clock.now() - started).unwrap_or_default();
+                    clock.sleep(answer_padding(took, floor)).await;
+                    SessionMsg::Input(Input::Eligibility(result))
+                });
             }
             Effect::StartProviderLink { provider } => self.start_provider_link(provider),
             Effect::StartCameraCapture { provider } => {
@@ -945,16 +1013,27 @@ impl Actor {
                 self.ctx.capture = Some(CaptureFlow::new(provider, documents));
             }
             Effect::CreatePresentationRequest(spec) => self.create_presentation(spec),
-            Effect::FindUsersByName { queries } => {
+            Effect::FindUsersByName { queries, search } => {
                 let directory = self.ports.directory.clone();
                 self.spawn_session(async move {
-                    SessionMsg::Input(Input::UsersByName(directory.users_by_name(&queries).await))
+                    let found = directory.users_by_name(&queries, &search).await;
+                    SessionMsg::Input(Input::UsersByName(found))
                 });
             }
-            Effect::CheckRoles { user_id } => {
+            Effect::ReadFreshFacts { user_id } => {
                 let directory = self.ports.directory.clone();
                 self.spawn_session(async move {
-                    SessionMsg::Input(Input::Roles(directory.roles(&user_id).await))
+                    SessionMsg::Input(Input::FreshFacts(directory.fresh_facts(&user_id).await))
+                });
+            }
+            Effect::CheckRecords { query, user, claims } => {
+                let records = self.ports.records.clone();
+                let correlation =
+                    self.session.as_ref().map(|s| s.id().to_string()).unwrap_or_default();
+                self.spawn_session(async move {
+                    let answer = records.check(&query, &user, &claims, &correlation).await;
+                    drop(claims);
+                    SessionMsg::Input(Input::RecordsChecked(answer))
                 });
             }
             Effect::CreateTap { user_id, request } => self.create_tap(user_id, request),
@@ -1000,6 +1079,7 @@ impl Actor {
     fn start_provider_link(&mut self, provider: String) {
         let state = random_token();
         let request_id = Uuid::new_v4().to_string();
+        self.ctx.provider_session = Some((provider.clone(), request_id.clone()));
         self.ctx.registered.push(state.clone());
         self.ctx.provider_return = Some(PendingReturn {
             provider: provider.clone(),
@@ -1008,6 +1088,7 @@ impl Actor {
         });
         let secs = u64::from(self.s.config.timeouts.scan_id_secs).min(MAX_REGISTRATION_SECS);
         let (events, providers) = (self.ports.events.clone(), self.ports.provider.clone());
+        let qr = self.qr_cache.clone();
         self.spawn_session(async move {
             let registration = Registration {
                 state: state.clone(),
@@ -1026,13 +1107,92 @@ impl Actor {
                     + time::Duration::seconds(i64::try_from(secs).unwrap_or(900)),
             };
             match providers.hosted_link(&provider, &request).await {
-                Ok(url) => SessionMsg::Input(Input::Provider(ProviderEvent::LinkReady { url })),
+                Ok(url) => {
+                    draw_ahead(&qr, &url).await;
+                    SessionMsg::Input(Input::Provider(ProviderEvent::LinkReady { url }))
+                }
                 Err(_) => unavailable,
             }
         });
     }
 
+    // ── limits ──────────────────────────────────────────────────────────────────────────────
+
+    /// An attempt: one more for the account and the station, and room left in the station's
+    /// Face Check budget (a paid step may follow).
+    fn attempt_hits(&self, account: &AccountRef, now: OffsetDateTime) -> Vec<Hit> {
+        let l = self.s.rate_limits;
+        let station = &self.s.station_id;
+        vec![
+            Hit {
+                scope: LimitScope::Station,
+                key: LimitKey::station(station),
+                limit: l.per_station,
+                window: l.station_window,
+                cost: 1,
+            },
+            Hit {
+                scope: LimitScope::Account,
+                key: LimitKey::account(account),
+                limit: l.per_account,
+                window: l.account_window,
+                cost: 1,
+            },
+            self.face_check_hit(now, 0),
+        ]
+    }
+
+    /// The station's Face Check budget today: `cost` 0 asks for room, 1 counts a billed check.
+    fn face_check_hit(&self, now: OffsetDateTime, cost: u32) -> Hit {
+        let limit = if cost == 0 { self.s.config.face_check_budget_per_day } else { u32::MAX };
+        Hit {
+            scope: LimitScope::FaceCheckBudget,
+            key: LimitKey::face_checks(&self.s.station_id, now),
+            limit,
+            // The key names the day; a hit outlives it by a day and is then dropped.
+            window: Duration::from_secs(2 * 24 * 3600),
+            cost,
+        }
+    }
+
+    /// The Face Checks of the session's identity verification: `cost` as above.
+    fn provider_session_hit(&self, cost: u32) -> Option<Hit> {
+        let (provider, session) = self.ctx.provider_session.as_ref()?;
+        let l = self.s.rate_limits;
+        Some(Hit {
+            scope: LimitScope::ProviderSession,
+            key: LimitKey::provider_session(&self.s.audit_key, provider, session),
+            limit: if cost == 0 { l.per_provider_session } else { u32::MAX },
+            window: l.provider_session_window,
+            cost,
+        })
+    }
+
+    /// A Face Check was made (a result arrived, pass or fail): it is billed, so it counts on
+    /// the station's budget and on the identity verification, whatever becomes of the session.
+    fn count_face_check(&mut self, now: OffsetDateTime) {
+        let mut hits = vec![self.face_check_hit(now, 1)];
+        hits.extend(self.provider_session_hit(1));
+        let limits = self.ports.limits.clone();
+        let before = self.billing.take();
+        // Detached: the count must land even if the session is wiped meanwhile.
+        self.billing = Some(tokio::spawn(async move {
+            if let Some(before) = before {
+                let _ = before.await;
+            }
+            if limits.admit(&hits, now).await.is_err() {
+                tracing::error!("the limits store cannot count a billed Face Check");
+            }
+        }));
+    }
+
     fn create_presentation(&mut self, spec: reclaim_core::PresentationSpec) {
+        let now = self.ports.clock.now();
+        // A presentation with Face Check is a paid step: only while the budget has room.
+        let mut room = vec![self.face_check_hit(now, 0)];
+        room.extend(self.provider_session_hit(0));
+        let limits = self.ports.limits.clone();
+        let billing = self.billing.take();
         let state = random_token();
         let api_key = Secret::new(format!("{}{}", random_token(), random_token()));
         if let Some(old) = self
@@ -1048,7 +1208,20 @@ impl Actor {
         let secs =
             (u64::from(self.s.config.timeouts.presentation_secs) + 60).min(MAX_REGISTRATION_SECS);
         let (events, presentations) = (self.ports.events.clone(), self.ports.presentations.clone());
+        let qr = self.qr_cache.clone();
         self.spawn_session(async move {
+            // The last billed check is counted before the budget is looked at.
+            if let Some(billing) = billing {
+                let _ = billing.await;
+            }
+            match limits.admit(&room, now).await {
+                Ok(None) => {}
+                Ok(Some(scope)) => {
+                    tracing::warn!(scope = scope.as_str(), "presentation refused: limit reached");
+                    return SessionMsg::Input(Input::LimitReached(scope));
+                }
+                Err(f) => return SessionMsg::Input(Input::PresentationCreateFailed(f)),
+            }
             let registration = Registration {
                 state: state.clone(),
                 api_key: Some(api_key.clone()),
@@ -1061,7 +1234,10 @@ impl Actor {
             };
             let target = CallbackTarget { url: registered.callback_url, state, api_key };
             match presentations.create(&spec, &target).await {
-                Ok(created) => SessionMsg::PresentationCreated { state: target.state, created },
+                Ok(created) => {
+                    draw_ahead(&qr, &created.url).await;
+                    SessionMsg::PresentationCreated { state: target.state, created }
+                }
                 Err(f) => {
                     let _ = events.abandon(&target.state).await;
                     SessionMsg::Input(Input::PresentationCreateFailed(f))
@@ -1100,6 +1276,10 @@ impl Actor {
         }
         self.countdown = None;
         self.queue.clear();
+        // A new cache: a code still being drawn for the old session lands in the old one, which
+        // is dropped with it.
+        self.qr_cache.clear();
+        self.qr_cache = Arc::default();
     }
 
     // ── the view ────────────────────────────────────────────────────────────────────────────
@@ -1192,6 +1372,7 @@ impl Actor {
             photo_quality: self.ctx.photo_quality,
             tap_expires_at: self.ctx.tap_expires_at.clone(),
             sign_in_url: &self.s.sign_in_url,
+            qr_cache: Some(&self.qr_cache),
         };
         let mut view = View::from_screen(&self.screen, &ctx);
         if matches!(view, View::Attract) && !self.station.problems.is_empty() {
@@ -1313,9 +1494,50 @@ impl TapCleanupJob {
     }
 }
 
+/// How long to hold an eligibility answer that took `took`: until the next whole multiple of
+/// `floor` (at least one), so the time says nothing about which lookups ran. A zero floor pads
+/// nothing.
+pub(crate) fn answer_padding(took: Duration, floor: Duration) -> Duration {
+    if floor.is_zero() {
+        return Duration::ZERO;
+    }
+    let floors = took.as_nanos().div_ceil(floor.as_nanos()).max(1);
+    let until = floor.saturating_mul(u32::try_from(floors).unwrap_or(u32::MAX));
+    until.saturating_sub(took)
+}
+
+/// Draws a QR code into the session's cache on a blocking thread, before the view that shows
+/// it is rendered: drawing takes ~3 ms of CPU, which would otherwise hold up the station's actor
+/// and an async worker that every other station's requests and view streams also need.
+async fn draw_ahead(cache: &Arc<reclaim_protocol::QrCache>, text: &str) {
+    let (cache, text) = (cache.clone(), text.to_owned());
+    let _ = tokio::task::spawn_blocking(move || {
+        cache.get(&text);
+    })
+    .await;
+}
+
 async fn sleep_until(at: Option<Instant>) {
     match at {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_are_padded_to_whole_floors() {
+        let ms = Duration::from_millis;
+        let floor = ms(2000);
+        assert_eq!(answer_padding(ms(3), floor), ms(1997));
+        assert_eq!(answer_padding(ms(1850), floor), ms(150));
+        assert_eq!(answer_padding(ms(2000), floor), Duration::ZERO);
+        // A slow lookup ends on the next whole floor, not at a time that tells its length.
+        assert_eq!(answer_padding(ms(2100), floor), ms(1900));
+        assert_eq!(answer_padding(Duration::ZERO, floor), floor);
+        assert_eq!(answer_padding(ms(40), Duration::ZERO), Duration::ZERO);
     }
 }

@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use futures::stream::BoxStream;
 use reclaim_core::{
-    AdapterFailure, AuditEvent, DirectoryUser, EligibilityResult, NameQuery, PresentationSpec,
-    ProviderEvent, TapCode, TapFailure, TapRequest, Upn,
+    AdapterFailure, AuditEvent, EligibilityResult, NameCandidates, NameQuery, NameSearch,
+    PresentationSpec, ProviderEvent, TapCode, TapFailure, TapRequest, Upn,
 };
 use reclaim_entra::Secret;
 use time::OffsetDateTime;
@@ -33,11 +33,15 @@ pub trait Directory: Send + Sync + fmt::Debug {
     /// verifiedIdProfile.
     fn eligibility<'a>(&'a self, upn: &'a Upn) -> BoxFuture<'a, EligibilityResult>;
 
-    /// The users holding each first + last name pair (union, deduplicated by id).
+    /// Every user a credential could match: the users holding each exact first + last name pair,
+    /// and the enabled members the word search finds (`$search`, [`NameSearch`]); `complete`
+    /// false when a search had more candidates than the adapter reads, or could not be
+    /// expressed. The core runs the profile's matcher on every candidate.
     fn users_by_name<'a>(
         &'a self,
         queries: &'a [NameQuery],
-    ) -> BoxFuture<'a, Result<Vec<DirectoryUser>, AdapterFailure>>;
+        search: &'a NameSearch,
+    ) -> BoxFuture<'a, Result<NameCandidates, AdapterFailure>>;
 
     /// Creates the TAP without ever creating two (see `GraphClient::create_tap_safely`).
     fn create_tap<'a>(
@@ -46,10 +50,12 @@ pub trait Directory: Send + Sync + fmt::Debug {
         request: TapRequest,
     ) -> BoxFuture<'a, Result<IssuedTap, TapFailure>>;
 
-    /// The template ids of every directory role the user holds: active (directly or through a
-    /// role-assignable group) and eligible (PIM). A failure must be reported as such (the core
-    /// then refuses), never as "no roles".
-    fn roles<'a>(&'a self, user_id: &'a str) -> BoxFuture<'a, Result<Vec<String>, AdapterFailure>>;
+    /// The facts that allow a TAP, read again by user id right before it is created: what
+    /// [`eligibility`](Self::eligibility) reads (the user, policy groups, both policies, the
+    /// profiles, and the template ids of every directory role held: active, through a
+    /// role-assignable group, eligible). A failure must be reported as such (the core then
+    /// refuses), never as "no roles" or "no groups".
+    fn fresh_facts<'a>(&'a self, user_id: &'a str) -> BoxFuture<'a, EligibilityResult>;
 
     /// The method ids of the user's TAPs created at or after `since` (or without a creation
     /// time): the ones a session whose creation answer was lost may have created.
@@ -385,6 +391,21 @@ pub trait Events: Send + Sync + fmt::Debug {
     fn probe(&self) -> BoxFuture<'_, Result<(), AdapterFailure>>;
 }
 
+/// The organisation's records beyond the names: the second binding's directory attribute and
+/// the profile's claim-validation extension (see [`reclaim_core::records`]).
+pub trait Records: Send + Sync + fmt::Debug {
+    /// Reads `query.attribute` of the user (if set) and calls the extension `query.extension_id`
+    /// (if set) with the matched `user` and the credential's `claims`; `correlation_id` is the
+    /// session's. A failure of either is a failure (fail closed), never "no value".
+    fn check<'a>(
+        &'a self,
+        query: &'a reclaim_core::records::RecordsQuery,
+        user: &'a reclaim_core::DirectoryUser,
+        claims: &'a reclaim_core::Claims,
+        correlation_id: &'a str,
+    ) -> BoxFuture<'a, Result<reclaim_core::records::RecordsAnswer, AdapterFailure>>;
+}
+
 /// Session time: ticks, deadlines and the idle timer run on it, so tests can drive it by hand.
 pub trait Clock: Send + Sync + fmt::Debug {
     /// Now.
@@ -414,6 +435,11 @@ pub struct Ports {
     pub clock: Arc<dyn Clock>,
     /// The audit log.
     pub audit: Arc<dyn AuditSink>,
+    /// The attempt limits and the Face Check budget: one store shared by every station of a
+    /// service (see [`crate::limits`]).
+    pub limits: Arc<dyn crate::limits::LimitsStore>,
+    /// The organisation's records (second binding, claim-validation extension).
+    pub records: Arc<dyn Records>,
 }
 
 #[cfg(test)]

@@ -30,6 +30,7 @@ use reclaim_config::{
     error_chain,
 };
 use reclaim_core::AuditKey;
+use reclaim_entra::claim_validation::ClaimValidationClient;
 use reclaim_entra::{
     ClientCredential, EntraError, GraphClient, RequestServiceClient, RetryPolicy, Secret,
     TokenSource,
@@ -39,7 +40,8 @@ use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
 use crate::adapters::{
-    GraphDirectory, HttpProviders, ProviderEndpoint, RelayEvents, RequestServicePresentations,
+    GraphDirectory, GraphRecords, HttpProviders, ProviderEndpoint, RelayEvents,
+    RequestServicePresentations,
 };
 use crate::audit::TracingAudit;
 use crate::clock::SystemClock;
@@ -291,6 +293,12 @@ pub fn assemble(config: &Config, secrets: &dyn SecretStore) -> Result<Station, P
         relay_credential.expose_secret(),
     );
 
+    let records = Arc::new(GraphRecords::new(
+        graph.clone(),
+        ClaimValidationClient::new(http.clone(), tokens.clone()),
+        prod.tenant.id.clone(),
+        prod.tenant.client_id.to_string(),
+    ));
     let ports = Ports {
         directory: Arc::new(GraphDirectory::new(graph, tokens)),
         presentations: Arc::new(RequestServicePresentations::new(
@@ -301,6 +309,9 @@ pub fn assemble(config: &Config, secrets: &dyn SecretStore) -> Result<Station, P
         events: Arc::new(RelayEvents::new(relay, relay_url).with_probe_client(relay_http)),
         clock: Arc::new(SystemClock),
         audit: Arc::new(TracingAudit),
+        // A standalone kiosk's own; the recovery service replaces it with its shared store.
+        limits: Arc::new(crate::limits::MemoryLimits::new()),
+        records,
     };
 
     let mut settings = EngineSettings::new(

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use reclaim_core::{AuditKey, EngineConfig, Provider};
 
-use crate::rate_limit::RateLimits;
+use crate::limits::RateLimits;
 use crate::view::{Locale, ProviderCard, StationMode};
 
 /// A provider this station offers: its card and the issuer DID of the credentials it issues.
@@ -98,6 +98,11 @@ pub struct EngineSettings {
     pub preflight_timeout: Duration,
     /// Deleting TAPs that were not confirmed noted.
     pub tap_cleanup: TapCleanupPolicy,
+    /// Every eligibility answer is held until this much session time (the clock port's) has
+    /// passed since the lookup began, or the next whole multiple of it when the lookup took
+    /// longer: unknown, ineligible and excluded accounts get the same screen after the same time
+    /// (issue 13 item 8). Zero: no padding.
+    pub eligibility_answer_floor: Duration,
 }
 
 impl EngineSettings {
@@ -128,6 +133,9 @@ impl EngineSettings {
             preflight_interval: Some(Duration::from_secs(60)),
             preflight_timeout: Duration::from_secs(10),
             tap_cleanup: TapCleanupPolicy::default(),
+            // Above a real tenant's usual lookup (six Graph round trips, four of them in
+            // parallel pairs); slower lookups round up to 4 s, 6 s, …
+            eligibility_answer_floor: Duration::from_secs(2),
         }
     }
 }

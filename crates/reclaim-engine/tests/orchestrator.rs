@@ -11,7 +11,8 @@ use futures::StreamExt;
 use futures::stream::BoxStream;
 use reclaim_core::{
     AdapterFailure, AuditKey, AuditKind, DirectoryUser, EligibilityFacts, EligibilityResult,
-    NameQuery, PresentationSpec, ProviderEvent, TapCode, TapFailure, TapRequest, Upn,
+    NameCandidates, NameQuery, NameSearch, PresentationSpec, ProviderEvent, TapCode, TapFailure,
+    TapRequest, Upn,
 };
 use reclaim_engine::ports::{
     BoxFuture, CallbackTarget, CaptureError, CaptureSession, CreatedPresentation, Directory,
@@ -85,8 +86,9 @@ impl Directory for FakeDirectory {
     fn users_by_name<'a>(
         &'a self,
         _: &'a [NameQuery],
-    ) -> BoxFuture<'a, Result<Vec<DirectoryUser>, AdapterFailure>> {
-        Box::pin(async { Ok(vec![user()]) })
+        _: &'a NameSearch,
+    ) -> BoxFuture<'a, Result<NameCandidates, AdapterFailure>> {
+        Box::pin(async { Ok(vec![user()].into()) })
     }
     fn create_tap<'a>(
         &'a self,
@@ -102,8 +104,8 @@ impl Directory for FakeDirectory {
             })
         })
     }
-    fn roles<'a>(&'a self, _: &'a str) -> BoxFuture<'a, Result<Vec<String>, AdapterFailure>> {
-        Box::pin(async { Ok(Vec::new()) })
+    fn fresh_facts<'a>(&'a self, _: &'a str) -> BoxFuture<'a, EligibilityResult> {
+        Box::pin(async { EligibilityResult::Found(Box::new(facts())) })
     }
     fn taps_created_since<'a>(
         &'a self,
@@ -266,9 +268,14 @@ struct Rig {
     eligibility: Arc<Notify>,
     presentation: Arc<Notify>,
     directory: Arc<FakeDirectory>,
+    clock: ManualClock,
 }
 
 fn rig(dwell: Duration, gated: bool) -> Rig {
+    rig_with(dwell, gated, Duration::ZERO)
+}
+
+fn rig_with(dwell: Duration, gated: bool, eligibility_floor: Duration) -> Rig {
     let (events, rx) = mpsc::unbounded_channel();
     let relay = Arc::new(FakeRelay {
         registered: Mutex::new(Vec::new()),
@@ -277,6 +284,7 @@ fn rig(dwell: Duration, gated: bool) -> Rig {
     });
     let (eligibility, presentation) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
     let audit = Arc::new(MemoryAudit::new());
+    let clock = ManualClock::starting_now();
     let directory = Arc::new(FakeDirectory {
         gate: Gate(gated.then(|| eligibility.clone())),
         ..FakeDirectory::default()
@@ -289,8 +297,10 @@ fn rig(dwell: Duration, gated: bool) -> Rig {
         }),
         provider: Arc::new(FakeProvider),
         events: relay.clone(),
-        clock: Arc::new(ManualClock::starting_now()),
+        clock: Arc::new(clock.clone()),
         audit: audit.clone(),
+        limits: Arc::new(reclaim_engine::MemoryLimits::new()),
+        records: Arc::new(reclaim_engine::adapters::NoRecords),
     };
     let mut settings = EngineSettings::new(
         "kiosk-test",
@@ -310,10 +320,12 @@ fn rig(dwell: Duration, gated: bool) -> Rig {
     settings.result_dwell = dwell;
     settings.tap_cleanup.first_retry = Duration::from_millis(10);
     settings.tap_cleanup.max_retry = Duration::from_millis(20);
+    // The manual clock only moves when a test moves it: no padding unless a test asks for it.
+    settings.eligibility_answer_floor = eligibility_floor;
     let engine = Engine::spawn(ports, settings);
     let rx = engine.subscribe();
     let sent = engine.updates();
-    Rig { engine, rx, sent, relay, events, audit, eligibility, presentation, directory }
+    Rig { engine, rx, sent, relay, events, audit, eligibility, presentation, directory, clock }
 }
 
 impl Rig {
@@ -371,6 +383,10 @@ fn verified(request: &str, score: f64) -> serde_json::Value {
             "type": ["VerifiableCredential", "verifiedIdentity"],
             "claims": {"firstName": "Ana", "lastName": "Lima", "portrait": "AAAA"},
             "credentialState": {"revocationStatus": "VALID"},
+            // Issued by the provider in this session, as the Request Service reports it.
+            "issuanceDate": time::OffsetDateTime::now_utc()
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap(),
             "faceCheck": {"matchConfidenceScore": score, "sourcePhotoQuality": "HIGH"}}]})
 }
 
@@ -566,4 +582,26 @@ async fn a_tap_cancelled_on_screen_is_deleted_with_retries_and_audited() {
     );
     assert!(lines.iter().any(|l| l.contains("\"reason\":\"cancelled\"")));
     assert!(lines.iter().all(|l| !l.contains("k7Q+2rZa")), "the TAP in the audit");
+}
+
+/// Same answer, same time (issue 13 item 8): the directory answered at once, yet the answer is
+/// held until the floor has passed on the session clock (the clock port, here moved by hand).
+#[tokio::test]
+async fn the_eligibility_answer_waits_for_the_floor_on_the_session_clock() {
+    let mut r = rig_with(Duration::ZERO, false, Duration::from_secs(2));
+    r.engine.begin().await.unwrap();
+    r.engine.submit_upn("ana@x.example".into()).await.unwrap();
+    r.wait("checking", |v| matches!(v.view, View::Checking)).await;
+    let settle = || async {
+        for _ in 0..200 {
+            tokio::task::yield_now().await;
+        }
+    };
+    settle().await;
+    assert!(matches!(r.engine.current().view, View::Checking), "answered before the floor");
+    r.clock.advance(Duration::from_millis(1999));
+    settle().await;
+    assert!(matches!(r.engine.current().view, View::Checking), "answered before the floor");
+    r.clock.advance(Duration::from_millis(1));
+    r.wait("the providers", |v| matches!(v.view, View::ChooseProvider { .. })).await;
 }

@@ -85,6 +85,14 @@ pub enum ProtocolProblem {
     ForeignNextLink,
     /// More pages than the safety limit.
     TooManyPages,
+    /// A claim-validation extension's definition cannot be used (not HTTPS, no audience, another
+    /// kind of extension).
+    InvalidExtension(&'static str),
+    /// A claim-validation extension answered outside its contract (`microsoft-apis-v2.md` §6.4,
+    /// §6.5): the Entra error code it stands for (1003003 InvalidResponseBody, 1003006
+    /// InvalidResponseContentType, 1003009 EmptyResponse, 1003010 InvalidNumberOfActions,
+    /// 1003012 InvalidActionType, 1003024 ResponseSizeExceeded).
+    ExtensionResponse(u32),
 }
 
 /// Coarse class of a transport failure.
@@ -260,7 +268,12 @@ impl EntraError {
     }
 
     pub(crate) fn transport(operation: &'static str, source: reqwest::Error) -> Self {
-        Self::Transport { operation, kind: TransportKind::of(&source), source }
+        // The URL may carry personal data (a name search's query): never keep it.
+        Self::Transport {
+            operation,
+            kind: TransportKind::of(&source),
+            source: source.without_url(),
+        }
     }
 
     pub(crate) fn decode(operation: &'static str, status: u16, source: serde_json::Error) -> Self {
@@ -573,4 +586,7 @@ pub enum ConfigError {
     /// The HTTP client could not be built.
     #[error("the HTTP client could not be built")]
     HttpClient(#[source] reqwest::Error),
+    /// A user property name that is not a plain property (the second binding's attribute).
+    #[error("{0:?} is not a user property name")]
+    AttributeName(String),
 }

@@ -3,6 +3,7 @@
 //! against the Reclaim emulator. Wire contract: `shared/contracts/microsoft-apis.md`.
 
 pub mod callback;
+pub mod claim_validation;
 pub mod error;
 pub mod graph;
 mod http;

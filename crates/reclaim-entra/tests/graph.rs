@@ -113,6 +113,51 @@ async fn users_search_stops_at_cap() {
     assert!(found.truncated);
 }
 
+/// `$search` (v2 §1): quoted clauses joined with upper-case OR/AND, enabled members only,
+/// `$count=true`, and `ConsistencyLevel: eventual` on the first page **and** on the nextLink page.
+#[tokio::test]
+async fn users_word_search_sends_consistency_level_on_every_page() {
+    use reclaim_entra::graph::{ENABLED_MEMBERS, search_all, search_any, search_clause};
+    let (server, client) = setup().await;
+    let next = format!("{}/v1.0/users?$search=x&$skiptoken=p2", server.uri());
+    Mock::given(method("GET"))
+        .and(path("/v1.0/users"))
+        .and(query_param("$skiptoken", "p2"))
+        .and(header("consistencylevel", "eventual"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "value": [ { "id": "u2", "givenName": "Ana", "surname": "Lima Costa" } ] })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let expr = search_all(&[
+        search_any(&[search_clause("givenName", "ana"), search_clause("displayName", "ana")]),
+        search_any(&[search_clause("surname", "lima")]),
+    ]);
+    assert_eq!(expr, r#"("givenName:ana" OR "displayName:ana") AND "surname:lima""#);
+    Mock::given(method("GET"))
+        .and(path("/v1.0/users"))
+        .and(query_param("$search", expr.as_str()))
+        .and(query_param("$filter", ENABLED_MEMBERS))
+        .and(query_param("$count", "true"))
+        .and(header("consistencylevel", "eventual"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "@odata.count": 2,
+            "value": [ { "id": "u1", "givenName": "Ana", "surname": "Lima" } ],
+            "@odata.nextLink": next })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let found = client.search_users(&expr, Some(ENABLED_MEMBERS)).await.unwrap();
+    let ids: Vec<_> = found.users.iter().map(|u| u.id.as_str()).collect();
+    assert_eq!(ids, ["u1", "u2"]);
+    assert!(!found.truncated);
+    let reqs = server.received_requests().await.unwrap();
+    let first = graph_requests(&reqs)[0].url.query().unwrap().to_owned();
+    assert!(!first.contains('"') && !first.contains(' '), "{first}");
+    // Inside a clause, `"` and `\` are escaped with a backslash (v2 §1.2).
+    assert_eq!(search_clause("surname", r#"a"b\c"#), r#""surname:a\"b\\c""#);
+}
+
 #[tokio::test]
 async fn foreign_next_link_is_refused() {
     let (server, client) = setup().await;

@@ -17,6 +17,7 @@ pub mod view;
 pub use qr::QrView;
 pub use view::{
     CameraStatus, CaptureAdvice, CaptureStage, DocumentKind, ErrorCode, ErrorView, FrameQuality,
-    Locale, PhotoQuality, PreflightProblem, PreviewFrame, ProviderCard, Reason, ScanPath, Shot,
-    StationMode, StationView, Step, TapView, View, ViewContext, ViewUpdate, typescript_bindings,
+    Locale, PhotoQuality, PreflightProblem, PreviewFrame, ProviderCard, QrCache, Reason, ScanPath,
+    Shot, StationMode, StationView, Step, TapView, View, ViewContext, ViewUpdate,
+    typescript_bindings,
 };

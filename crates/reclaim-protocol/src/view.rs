@@ -138,12 +138,9 @@ pub enum View {
     FaceCheckInProgress,
     /// 6. Face Check result.
     FaceCheckResult {
-        /// Passed.
+        /// Passed. No score and no threshold: a number on screen gives a spoofer something to
+        /// push up (the score goes to the audit).
         passed: bool,
-        /// `matchConfidenceScore`, 0–100, when the service gave one.
-        score: Option<f64>,
-        /// The threshold asked for, 50–100.
-        threshold: u8,
         /// `sourcePhotoQuality` of the ID photo, when known.
         photo_quality: Option<PhotoQuality>,
         /// Attempts left (a failure with attempts left goes back to step 5).
@@ -180,29 +177,23 @@ impl View {
             Screen::ScanId { provider, path, link, phone_opened } => View::ScanId {
                 provider: ctx.card(provider),
                 path: (*path).into(),
-                link: link.as_deref().map(QrView::for_phone),
+                link: link.as_deref().map(|l| ctx.qr(l)),
                 phone_opened: *phone_opened,
                 capture: match path {
                     reclaim_core::ScanPath::Camera => Some(ctx.capture),
                     reclaim_core::ScanPath::Phone => None,
                 },
             },
-            Screen::AddToAuthenticator { url } => {
-                View::AddToAuthenticator { qr: QrView::for_phone(url) }
-            }
+            Screen::AddToAuthenticator { url } => View::AddToAuthenticator { qr: ctx.qr(url) },
             Screen::OpenAuthenticator { url } => {
-                View::OpenAuthenticator { qr: url.as_deref().map(QrView::for_phone) }
+                View::OpenAuthenticator { qr: url.as_deref().map(|u| ctx.qr(u)) }
             }
             Screen::FaceCheckInProgress => View::FaceCheckInProgress,
-            Screen::FaceCheckResult { passed, score, threshold, attempts_left } => {
-                View::FaceCheckResult {
-                    passed: *passed,
-                    score: *score,
-                    threshold: *threshold,
-                    photo_quality: ctx.photo_quality,
-                    attempts_left: *attempts_left,
-                }
-            }
+            Screen::FaceCheckResult { passed, attempts_left } => View::FaceCheckResult {
+                passed: *passed,
+                photo_quality: ctx.photo_quality,
+                attempts_left: *attempts_left,
+            },
             Screen::Tap { code, lifetime_in_minutes } => View::Tap {
                 tap: TapView::new(
                     code.expose(),
@@ -253,9 +244,46 @@ pub struct ViewContext<'a> {
     pub tap_expires_at: Option<String>,
     /// Where to sign in with the TAP.
     pub sign_in_url: &'a str,
+    /// The codes already drawn for this session (`None`: draw each time).
+    pub qr_cache: Option<&'a QrCache>,
+}
+
+/// The last QR codes drawn, by their text: a view is rendered again at every change of the
+/// station's state and countdown, and drawing a code is the costliest part of it (~3 ms and
+/// ~70 KB of SVG for a hosted-flow link). Holds at most two (the QR on screen and the one it
+/// replaces); the engine clears it at every wipe.
+#[derive(Debug, Default)]
+pub struct QrCache(std::sync::Mutex<Vec<QrView>>);
+
+impl QrCache {
+    /// The code for `text`, drawn once.
+    pub fn get(&self, text: &str) -> QrView {
+        let mut codes = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(code) = codes.iter().find(|c| c.url == text) {
+            return code.clone();
+        }
+        let code = QrView::for_phone(text);
+        codes.push(code.clone());
+        if codes.len() > 2 {
+            codes.remove(0);
+        }
+        code
+    }
+
+    /// Forgets every code (their texts carry one-time tokens).
+    pub fn clear(&self) {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clear();
+    }
 }
 
 impl ViewContext<'_> {
+    fn qr(&self, text: &str) -> QrView {
+        match self.qr_cache {
+            Some(cache) => cache.get(text),
+            None => QrView::for_phone(text),
+        }
+    }
+
     fn card(&self, id: &str) -> ProviderCard {
         self.providers.iter().find(|p| p.id == id).cloned().unwrap_or_else(|| ProviderCard {
             id: id.to_owned(),
@@ -668,7 +696,24 @@ mod tests {
             photo_quality: Some(PhotoQuality::High),
             tap_expires_at: Some("2026-11-22T10:00:00Z".into()),
             sign_in_url: "https://myaccount.microsoft.com",
+            qr_cache: None,
         }
+    }
+
+    #[test]
+    fn a_cached_code_is_the_code_and_the_cache_keeps_two() {
+        let cache = QrCache::default();
+        let a = "https://idv.example/start?token=a";
+        assert_eq!(cache.get(a), QrView::for_phone(a));
+        for t in ["b", "c", "d"] {
+            cache.get(&format!("https://idv.example/start?token={t}"));
+        }
+        assert_eq!(cache.0.lock().unwrap().len(), 2);
+        let screen = Screen::AddToAuthenticator { url: a.into() };
+        let cached = ViewContext { qr_cache: Some(&cache), ..ctx() };
+        assert_eq!(View::from_screen(&screen, &cached), View::from_screen(&screen, &ctx()));
+        cache.clear();
+        assert!(cache.0.lock().unwrap().is_empty());
     }
 
     #[test]
@@ -691,14 +736,12 @@ mod tests {
     fn views_serialise_with_a_screen_tag_and_camel_case_fields() {
         let v = View::FaceCheckResult {
             passed: false,
-            score: Some(41.5),
-            threshold: 70,
             photo_quality: Some(PhotoQuality::Medium),
             attempts_left: 2,
         };
         assert_eq!(
             serde_json::to_value(&v).unwrap(),
-            json!({"screen": "faceCheckResult", "passed": false, "score": 41.5, "threshold": 70,
+            json!({"screen": "faceCheckResult", "passed": false,
                    "photoQuality": "medium", "attemptsLeft": 2})
         );
         let reason = View::from_screen(

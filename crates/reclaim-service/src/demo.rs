@@ -7,15 +7,17 @@
 //! enrolled under).
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use reclaim_engine::demo::{DemoOptions, DemoStack};
 use reclaim_engine::ports::BoxFuture;
-use reclaim_engine::{Engine, EngineSettings};
+use reclaim_engine::{Engine, EngineSettings, LimitsStore, TeeAudit};
 use reclaim_protocol::station::StationCredential;
 
 use crate::api::{EngineFactory, StationName};
+use crate::audit_log::ChainedAudit;
 use crate::error::ServiceError;
 use crate::listener::Limits;
 use crate::local::LocalService;
@@ -28,6 +30,11 @@ pub struct DemoEngines {
     stack: Arc<DemoStack>,
     primary_taken: AtomicBool,
     hook: Option<SettingsHook>,
+    /// The limits of every station (the stack's own in-memory store unless the options name
+    /// one).
+    limits: Option<Arc<dyn LimitsStore>>,
+    /// The chained audit log every station's engine also writes to.
+    audit: Option<Arc<ChainedAudit>>,
 }
 
 impl std::fmt::Debug for DemoEngines {
@@ -43,7 +50,7 @@ impl EngineFactory for DemoEngines {
         camera: bool,
     ) -> BoxFuture<'a, Result<Engine, ServiceError>> {
         Box::pin(async move {
-            let (ports, mut settings) = if !self.primary_taken.swap(true, Ordering::SeqCst) {
+            let (mut ports, mut settings) = if !self.primary_taken.swap(true, Ordering::SeqCst) {
                 (self.stack.ports(), self.stack.settings())
             } else {
                 self.stack
@@ -51,6 +58,13 @@ impl EngineFactory for DemoEngines {
                     .ok_or(ServiceError::NoCapacity)?
             };
             settings.camera_available = camera;
+            if let Some(limits) = &self.limits {
+                ports.limits = limits.clone();
+            }
+            if let Some(log) = &self.audit {
+                ports.audit =
+                    Arc::new(TeeAudit(vec![ports.audit.clone(), log.station(&station.id)]));
+            }
             if let Some(hook) = &self.hook {
                 hook(&mut settings);
             }
@@ -73,6 +87,12 @@ pub struct DemoServiceOptions {
     pub limits: Limits,
     /// Applied to every station's settings.
     pub settings: Option<SettingsHook>,
+    /// The limits store every station shares (default: the demo stack's, in memory); e.g. a
+    /// [`crate::limits::FileLimits`] to keep them across restarts.
+    pub limits_store: Option<Arc<dyn LimitsStore>>,
+    /// Keep the chained audit log of every station in `{audit_dir}/audit.jsonl` (default: no
+    /// chained log, the events only in the tracing log).
+    pub audit_dir: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for DemoServiceOptions {
@@ -90,19 +110,41 @@ impl std::fmt::Debug for DemoServiceOptions {
 pub struct DemoService {
     stack: Arc<DemoStack>,
     local: LocalService,
+    audit: Option<Arc<ChainedAudit>>,
 }
 
 impl DemoService {
     /// Starts the demo stack and the session API on loopback. Needs a tokio runtime.
     pub async fn start(options: DemoServiceOptions) -> Result<DemoService, ServiceError> {
-        let stack = Arc::new(DemoStack::start(options.stack).await?);
+        let stack = Arc::new(DemoStack::start(options.stack.clone()).await?);
+        Self::on_stack(stack, options).await
+    }
+
+    /// The session API over a demo stack already started (`options.stack` is not used): a
+    /// benchmark starts the emulated tenant on a runtime of its own, as Microsoft's cloud and the
+    /// provider run on other machines than the service.
+    pub async fn on_stack(
+        stack: Arc<DemoStack>,
+        options: DemoServiceOptions,
+    ) -> Result<DemoService, ServiceError> {
+        let audit = match &options.audit_dir {
+            Some(dir) => Some(ChainedAudit::open(&dir.join(crate::audit_log::FILE_NAME))?),
+            None => None,
+        };
         let factory = Arc::new(DemoEngines {
             stack: stack.clone(),
             primary_taken: AtomicBool::new(false),
             hook: options.settings,
+            limits: options.limits_store,
+            audit: audit.clone(),
         });
         let local = LocalService::start(factory, options.listen, options.limits).await?;
-        Ok(DemoService { stack, local })
+        Ok(DemoService { stack, local, audit })
+    }
+
+    /// The chained audit log, when [`DemoServiceOptions::audit_dir`] names its folder.
+    pub fn audit(&self) -> Option<&Arc<ChainedAudit>> {
+        self.audit.as_ref()
     }
 
     /// The demo tenant.
@@ -134,6 +176,9 @@ impl DemoService {
     /// Stops the API, every engine and, once nothing else holds it, the demo tenant.
     pub async fn shutdown(self) {
         self.local.shutdown().await;
+        if let Some(audit) = self.audit {
+            let _ = tokio::task::spawn_blocking(move || audit.close()).await;
+        }
         if let Ok(stack) = Arc::try_unwrap(self.stack) {
             stack.shutdown().await;
         }

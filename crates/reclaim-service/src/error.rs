@@ -19,4 +19,10 @@ pub enum ServiceError {
     /// The station registry refused or failed.
     #[error("stations: {0}")]
     Stations(String),
+    /// The limits store cannot be opened (an unreadable `limits.json`).
+    #[error("limits: {0}")]
+    Limits(String),
+    /// The audit log cannot be opened or resumed (a broken chain), or its export cannot start.
+    #[error("audit: {0}")]
+    Audit(String),
 }

@@ -2,12 +2,15 @@
 //!
 //! * `reclaim-service --demo [--listen ADDR] [--credential-file FILE]` — the service on the
 //!   in-process emulated tenant; prints one JSON line with its URL, the emulator's control URL,
-//!   and an enrolled demo station (its id and the file holding its credential), then serves
+//!   an enrolled demo station (its id and the file holding its credential) and the chained audit
+//!   log's file (`auditFile`, in a folder of its own under the temporary folder), then serves
 //!   until interrupted.
 //! * `reclaim-service serve --config FILE` — a real tenant (the file's `[server]` section).
 //! * `reclaim-service doctor --config FILE [--json]` — the pre-flight of a production file.
 //! * `reclaim-service stations enroll|revoke|list …` — station enrolment codes and revocation
 //!   ([`reclaim_service::stations::cli`]).
+//! * `reclaim-service audit verify FILE` — proves the audit log's hash chain;
+//!   `reclaim-service audit export FILE --since SEQ` — its records after SEQ as JSON lines.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -62,12 +65,37 @@ enum Command {
     /// Enrol, revoke and list kiosk stations (run as the service's user).
     #[command(subcommand)]
     Stations(StationsCommand),
+    /// The audit log (`{state_dir}/audit/audit.jsonl`): verify its chain, export its records.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Proves the hash chain of an audit log: exit 0 with "N records, chain intact, first …
+    /// last …"; exit 1 naming the first line that breaks it (edited: hash mismatch; removed,
+    /// moved or inserted: prev mismatch or seq gap); exit 2 when the file cannot be read. Prints
+    /// only seq, timestamp and event name of records.
+    Verify {
+        /// The audit log file.
+        file: PathBuf,
+    },
+    /// Prints the records after a seq, as they are in the file (JSON lines), e.g. to fill a gap
+    /// the syslog collector shows.
+    Export {
+        /// The audit log file.
+        file: PathBuf,
+        /// Only records with a larger seq (0: all).
+        #[arg(long, value_name = "SEQ", default_value_t = 0)]
+        since: u64,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Stations(command)) => stations::cli(command),
+        Some(Command::Audit(command)) => audit(command),
         Some(Command::Serve { config }) => serve(&config),
         Some(Command::Doctor { config, json }) => doctor(&config, json),
         None if cli.demo => demo(cli),
@@ -77,6 +105,38 @@ fn main() -> ExitCode {
                  `reclaim-service --help`"
             );
             ExitCode::from(2)
+        }
+    }
+}
+
+#[allow(clippy::print_stdout)] // the verdict and the export are the commands' output
+fn audit(command: AuditCommand) -> ExitCode {
+    use reclaim_service::audit_log::{self, Verdict};
+    match command {
+        AuditCommand::Verify { file } => match audit_log::verify_file(&file) {
+            Ok(Verdict::Intact(verified)) => {
+                println!("{}: {verified}", file.display());
+                ExitCode::SUCCESS
+            }
+            Ok(Verdict::Broken(b)) => {
+                eprintln!("{}: chain broken at {b}", file.display());
+                ExitCode::from(1)
+            }
+            Err(e) => {
+                eprintln!("{}: cannot read: {e}", file.display());
+                ExitCode::from(2)
+            }
+        },
+        AuditCommand::Export { file, since } => {
+            let exported = std::fs::File::open(&file)
+                .and_then(|f| audit_log::export(f, since, &mut std::io::stdout().lock()));
+            match exported {
+                Ok(_) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("{}: {e}", file.display());
+                    ExitCode::from(2)
+                }
+            }
         }
     }
 }
@@ -199,9 +259,15 @@ async fn serve_demo(cli: Cli) -> Result<(), String> {
             ..Default::default()
         },
         listen: Some(cli.listen),
+        // The demo keeps its chained audit log in a folder of its own under the system's
+        // temporary folder (printed as `auditFile`).
+        audit_dir: Some(
+            std::env::temp_dir().join(format!("reclaim-demo-audit-{}", std::process::id())),
+        ),
         ..Default::default()
     };
     let service = DemoService::start(options).await.map_err(|e| e.to_string())?;
+    let audit_file = service.audit().map(|a| a.path().display().to_string()).unwrap_or_default();
     let credential = service.enroll("demo-station").map_err(|e| e.to_string())?;
     let file = cli.credential_file.unwrap_or_else(|| {
         std::env::temp_dir().join(format!("reclaim-demo-station-{}.cred", std::process::id()))
@@ -213,6 +279,7 @@ async fn serve_demo(cli: Cli) -> Result<(), String> {
         "phonePageUrl": service.stack().phone_page_url(),
         "stationId": credential.station_id,
         "credentialFile": file.display().to_string(),
+        "auditFile": audit_file,
     });
     #[allow(clippy::print_stdout)] // the one line a script or test reads
     {

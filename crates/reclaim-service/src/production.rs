@@ -2,20 +2,24 @@
 //! the production file a standalone kiosk uses (`reclaim-config`'s format, validated with the
 //! key path and line of every error) plus a `[server]` section; the service holds the tenant
 //! credential and the providers' secrets (from `server.secrets_file` or the service user's
-//! keyring), the station registry lives in `server.state_dir`, and every enrolled station gets an
-//! engine on the same tenant clients, its events routed through one [`EventsMux`].
+//! keyring), the station registry, the limits (`limits.json`) and the chained audit log
+//! (`audit/audit.jsonl`, exported to syslog per `[audit.syslog]`) live in `server.state_dir`,
+//! and every enrolled station gets an engine on the same tenant clients, limits and audit log,
+//! its events routed through one [`EventsMux`].
 
 use std::sync::Arc;
 
 use reclaim_config::{Config, FileStore, KeyringStore, SecretStore};
 use reclaim_engine::ports::BoxFuture;
-use reclaim_engine::{Engine, EngineSettings, Ports};
+use reclaim_engine::{Engine, EngineSettings, Ports, TeeAudit};
 
 use crate::api::{ApiState, EngineFactory, Sessions, StationName, router};
+use crate::audit_log::{self, ChainedAudit};
 use crate::error::ServiceError;
 use crate::listener::{self, Limits, Server};
 use crate::mux::EventsMux;
 use crate::stations::{StationAuth, StationRegistry};
+use crate::syslog::SyslogExporter;
 
 /// Engines on the tenant of a production configuration.
 #[derive(Debug)]
@@ -23,6 +27,8 @@ pub struct TenantEngines {
     ports: Ports,
     settings: EngineSettings,
     mux: Arc<EventsMux>,
+    /// The chained audit log every station's engine also writes to.
+    audit: Option<Arc<ChainedAudit>>,
 }
 
 impl TenantEngines {
@@ -30,7 +36,13 @@ impl TenantEngines {
     /// through a mux over `ports.events`, and `settings` with its own station id.
     pub fn new(ports: Ports, settings: EngineSettings) -> Self {
         let mux = EventsMux::new(ports.events.clone());
-        Self { ports, settings, mux }
+        Self { ports, settings, mux, audit: None }
+    }
+
+    /// Every station's audit events also go into `log`, tagged with its enrolled id.
+    pub fn with_audit(mut self, log: Arc<ChainedAudit>) -> Self {
+        self.audit = Some(log);
+        self
     }
 }
 
@@ -43,6 +55,10 @@ impl EngineFactory for TenantEngines {
         Box::pin(async move {
             let mut ports = self.ports.clone();
             ports.events = self.mux.station(&station.id);
+            if let Some(log) = &self.audit {
+                ports.audit =
+                    Arc::new(TeeAudit(vec![ports.audit.clone(), log.station(&station.id)]));
+            }
             let mut settings = self.settings.clone();
             settings.station_id = station.name.clone();
             settings.camera_available = camera;
@@ -69,6 +85,8 @@ pub struct RunningService {
     server: Server,
     sessions: Arc<Sessions>,
     registry: StationRegistry,
+    audit: Arc<ChainedAudit>,
+    export: Option<SyslogExporter>,
 }
 
 impl RunningService {
@@ -82,10 +100,23 @@ impl RunningService {
         &self.registry
     }
 
-    /// Stops the API and every engine.
+    /// The audit log (`{state_dir}/audit/audit.jsonl`).
+    pub fn audit(&self) -> &Arc<ChainedAudit> {
+        &self.audit
+    }
+
+    /// Stops the API and every engine, writes the audit log's last records and sends them to
+    /// the syslog collector if one is configured and reachable.
     pub async fn shutdown(self) {
         self.server.shutdown().await;
         self.sessions.shutdown().await;
+        let audit = self.audit.clone();
+        let _ = tokio::task::spawn_blocking(move || audit.flush()).await;
+        if let Some(export) = self.export {
+            export.stop().await;
+        }
+        let audit = self.audit;
+        let _ = tokio::task::spawn_blocking(move || audit.close()).await;
     }
 }
 
@@ -106,12 +137,21 @@ pub async fn serve(
         .map_err(|e| ServiceError::Config(e.to_string()))?;
     let registry = StationRegistry::open(&server.state_dir)
         .map_err(|e| ServiceError::Stations(e.to_string()))?;
-    let factory = Arc::new(TenantEngines::new(station.ports, station.settings));
+    // One limits store for every station, kept in the state folder: limits survive restarts.
+    let mut ports = station.ports;
+    ports.limits = Arc::new(crate::limits::FileLimits::open(&server.state_dir)?);
+    // One chained audit log for every station (refuses to start after a broken chain).
+    let audit = ChainedAudit::open(&audit_log::path_in(&server.state_dir))?;
+    let export = match &server.audit.syslog {
+        Some(syslog) => Some(SyslogExporter::spawn(&audit, syslog)?),
+        None => None,
+    };
+    let factory = Arc::new(TenantEngines::new(ports, station.settings).with_audit(audit.clone()));
     let sessions = Sessions::new(factory, Some(registry.clone()));
     let auth = StationAuth::new(registry.clone(), server.public_url.as_str());
     let app = router(ApiState { sessions: sessions.clone(), auth });
     let listener = tokio::net::TcpListener::bind(server.listen).await?;
     let server = listener::serve(listener, app, limits)?;
     tracing::info!(listen = %server.local_addr(), "recovery service listening");
-    Ok(RunningService { server, sessions, registry })
+    Ok(RunningService { server, sessions, registry, audit, export })
 }

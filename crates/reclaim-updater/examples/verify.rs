@@ -1,6 +1,7 @@
 //! `cargo run -p reclaim-updater --example verify -- PUBKEY_FILE PACKAGE SIG_FILE`: checks a
-//! package and its `.sig` (as `tauri build` / `tauri signer sign` write them) exactly as the kiosk
-//! does before staging an update. Exit 0 and `verified`, or exit 1 and why not.
+//! package and its `.sig` (as `tauri build` / `tauri signer sign` write them) exactly as the root
+//! installer (`reclaim-update-install`) does before installing an update (the kiosk's own check,
+//! tauri-plugin-updater's, reads the same format). Exit 0 and `verified`, or exit 1 and why not.
 #![allow(clippy::print_stdout)]
 
 use std::process::ExitCode;

@@ -1,33 +1,20 @@
-//! [`UpdateError`]: every way checking, downloading, verifying or staging an update can fail.
+//! [`UpdateError`]: every way checking, downloading, verifying, staging or installing an update
+//! can fail. The kiosk maps tauri-plugin-updater's errors onto it; the root installer uses it for
+//! every refusal it logs.
 
-/// Why an update was not found, fetched, accepted or staged.
+/// Why an update was not found, fetched, accepted, staged or installed.
 #[derive(Debug, thiserror::Error)]
 pub enum UpdateError {
-    /// The configured public key is not a Tauri/minisign public key.
+    /// The configured public key is not a Tauri/minisign public key, or (root side) its file
+    /// cannot be read or could be changed by someone other than its owner.
     #[error("the updater public key is invalid: {0}")]
     BadKey(String),
-    /// The endpoint is not an http(s) URL once its placeholders are filled.
+    /// The endpoint is not a usable URL (or not https where the updater insists on it).
     #[error("the update endpoint is invalid: {0}")]
     BadEndpoint(String),
-    /// A version string is not semver.
-    #[error("invalid version {version:?}: {reason}")]
-    BadVersion {
-        /// The version as given.
-        version: String,
-        /// Why it does not parse.
-        reason: String,
-    },
-    /// The update server could not be reached or broke off.
+    /// The update server could not be reached, broke off, or answered with an error status.
     #[error("the update server could not be reached: {0}")]
     Transport(String),
-    /// The update server answered with an unexpected status.
-    #[error("the update server answered {status} for {what}")]
-    Status {
-        /// HTTP status.
-        status: u16,
-        /// `manifest` or `package`.
-        what: &'static str,
-    },
     /// The manifest is not Tauri's update format, or has no package for this platform.
     #[error("the update manifest is invalid: {0}")]
     Manifest(String),
@@ -38,7 +25,7 @@ pub enum UpdateError {
         limit: usize,
     },
     /// The package's signature is missing, malformed, by another key, or does not match the
-    /// bytes received: the package is refused.
+    /// bytes: the package is refused.
     #[error("the package's signature is not valid: {0}")]
     BadSignature(String),
     /// The verified package could not be written to the staging directory.
@@ -49,4 +36,21 @@ pub enum UpdateError {
         /// Why.
         message: String,
     },
+    /// Root side: a staged file could not be taken (not a regular file, unreadable, …).
+    #[error("cannot take the staged file: {0}")]
+    Staged(String),
+    /// Root side: the verified package is not a package of the kiosk, or dpkg-deb cannot read it.
+    #[error("not an installable package: {0}")]
+    Package(String),
+    /// Root side: the package's own version is not newer than the installed one.
+    #[error("version {package} is not newer than the installed {installed}")]
+    NotNewer {
+        /// The version in the package's control file.
+        package: String,
+        /// The installed version (dpkg-query).
+        installed: String,
+    },
+    /// Root side: dpkg (or dpkg-query) failed.
+    #[error("installing failed: {0}")]
+    Install(String),
 }

@@ -1,31 +1,28 @@
-//! Signed kiosk updates, free of Tauri: [`Updater::check`] reads the update manifest at the
-//! configured endpoint (Tauri's updater format, so `tauri signer` and a static `latest.json`
-//! work unchanged), [`Updater::download`] fetches a newer package and accepts it only with a valid
-//! minisign signature by the configured key ([`UpdateKey`]), and [`VerifiedUpdate::stage`] hands
-//! it to the installer. When to install (only while the kiosk is idle) is the shell's decision.
+//! Signed kiosk updates, the parts that tauri-plugin-updater does not do.
 //!
-//! ```no_run
-//! # async fn run() -> Result<(), reclaim_updater::UpdateError> {
-//! use reclaim_updater::{UpdateKey, Updater};
-//! let updater = Updater::new(
-//!     "https://updates.contoso.example/reclaim/{{target}}/{{arch}}/{{current_version}}",
-//!     UpdateKey::from_tauri_pubkey("dW50cnVzdGVkIGNvbW1lbnQ6…")?,
-//!     "0.1.0",
-//!     reqwest::Client::new(),
-//! )?;
-//! if let Some(release) = updater.check().await? {
-//!     let update = updater.download(&release).await?; // refused unless validly signed
-//!     update.stage(std::path::Path::new("/var/lib/reclaim/updates"))?;
-//! }
-//! # Ok(()) }
-//! ```
+//! The kiosk (as the kiosk user) checks and downloads with tauri-plugin-updater, which verifies the
+//! package's minisign signature against `[updater] pubkey`; it then hands the package and its
+//! signature over with [`stage`] — the only thing it writes, into the staging folder.
+//!
+//! The root side ([`install`], the `reclaim-update-install` binary run by
+//! `docs/kiosk/reclaim-update.service`) trusts nothing in that folder: it takes each staged
+//! package into memory, verifies it again against a root-owned key ([`UpdateKey`], from
+//! `/etc/reclaim/update.pub`), writes that verified copy into a private directory, reads the
+//! version from the copy's own control file (`dpkg-deb`), refuses anything not newer than the
+//! installed version ([`debversion`]), and only then runs `dpkg -i` on the copy.
 
+pub mod debversion;
 mod error;
+pub mod install;
 mod key;
-mod manifest;
-mod updater;
+mod stage;
 
 pub use error::UpdateError;
 pub use key::UpdateKey;
-pub use manifest::{Manifest, PLATFORM, Release};
-pub use updater::{MAX_PACKAGE_BYTES, Updater, VerifiedUpdate};
+pub use stage::{PACKAGE, stage, staged_name};
+
+/// Largest package accepted, on both sides (a kiosk `.deb` is tens of MB).
+pub const MAX_PACKAGE_BYTES: usize = 512 * 1024 * 1024;
+
+/// Largest signature file accepted (a minisign signature, base64-wrapped, is about 500 bytes).
+pub const MAX_SIGNATURE_BYTES: usize = 16 * 1024;

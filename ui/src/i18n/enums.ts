@@ -29,6 +29,7 @@ const REASON: Record<Reason, true> = {
   credential_revoked: true,
   name_mismatch: true,
   duplicate_name: true,
+  records_mismatch: true,
   directory_name_blank: true,
   profile_unsupported: true,
   account_disabled: true,

@@ -36,7 +36,7 @@ const STEP: Record<View['screen'], number | null> = {
 };
 
 /** Reasons refused after a passing Face Check (the engine's `ReasonCode::after_proof`). */
-const AFTER_PROOF = new Set(['name_mismatch', 'duplicate_name', 'directory_name_blank', 'account_disabled', 'account_not_member', 'tap_policy_refused', 'tap_creation_failed']);
+const AFTER_PROOF = new Set(['name_mismatch', 'duplicate_name', 'records_mismatch', 'directory_name_blank', 'account_disabled', 'account_not_member', 'tap_policy_refused', 'tap_creation_failed']);
 
 /** Where a could-not-complete view stopped, as the engine would say (Face Check for the rest). */
 function stoppedAt(view: View): number | null {
@@ -91,8 +91,8 @@ export const SCREENS = {
   openAuthenticatorPreparing: (): View => ({ screen: 'openAuthenticator', qr: null }),
   openAuthenticator: (): View => ({ screen: 'openAuthenticator', qr: QR.presentation }),
   faceCheckInProgress: (): View => ({ screen: 'faceCheckInProgress' }),
-  faceCheckPassed: (): View => ({ screen: 'faceCheckResult', passed: true, score: 87.4, threshold: 70, photoQuality: 'high', attemptsLeft: 2 }),
-  faceCheckFailed: (): View => ({ screen: 'faceCheckResult', passed: false, score: 52, threshold: 70, photoQuality: 'low', attemptsLeft: 1 }),
+  faceCheckPassed: (): View => ({ screen: 'faceCheckResult', passed: true, photoQuality: 'high', attemptsLeft: 2 }),
+  faceCheckFailed: (): View => ({ screen: 'faceCheckResult', passed: false, photoQuality: 'low', attemptsLeft: 1 }),
   tap: (): View => tapView(60),
   evaluationResult: (): View => ({ screen: 'evaluationResult' }),
   couldNotComplete: (): View => ({ screen: 'couldNotComplete', reason: 'name_mismatch', reference: 'RC-NAME_MISMATCH-74AAAAAA' }),

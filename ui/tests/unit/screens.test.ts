@@ -312,28 +312,30 @@ describe('Authenticator screens', () => {
 });
 
 describe('FaceCheckResult', () => {
-  it('pass: icon and words, the score against the threshold, photo quality', async () => {
-    await renderApp(SCREENS.faceCheckPassed());
+  it('pass: icon and words and photo quality, never a score or the threshold', async () => {
+    const { container } = await renderApp(SCREENS.faceCheckPassed());
     expect(heading('Face Check passed')).toBeInTheDocument();
     expect(screen.getByText('Passed')).toBeInTheDocument();
-    expect(screen.getByText('87 out of 100')).toBeInTheDocument();
-    expect(screen.getByRole('img', { name: 'Match score 87 out of 100. Needed: 70.' })).toBeInTheDocument();
     expect(screen.getByText('Good')).toBeInTheDocument();
     expect(screen.queryByText('Tips for the next try')).toBeNull();
+    expect(container.querySelector('svg.gauge')).toBeNull();
+    expect(container.textContent ?? '').not.toMatch(/\d+ out of 100|Needed|score/i);
   });
 
-  it('fail: words, tips and attempts left', async () => {
-    await renderApp(SCREENS.faceCheckFailed());
+  it('fail: words, tips, photo quality and attempts left; no score', async () => {
+    const { container } = await renderApp(SCREENS.faceCheckFailed());
     expect(heading('Face Check did not match')).toBeInTheDocument();
     expect(screen.getByText('Not passed')).toBeInTheDocument();
     expect(screen.getByText('Tips for the next try')).toBeInTheDocument();
     expect(screen.getByText('Attempts left: 1')).toBeInTheDocument();
     expect(screen.getByText('Poor')).toBeInTheDocument();
+    expect(container.textContent ?? '').not.toMatch(/out of 100|Needed|score/i);
   });
 
-  it('no score: says so', async () => {
-    await renderApp({ screen: 'faceCheckResult', passed: false, score: null, threshold: 70, photoQuality: null, attemptsLeft: 0 });
-    expect(screen.getAllByText(/No score was given/).length).toBeGreaterThan(0);
+  it('without a photo quality: pass or fail only', async () => {
+    await renderApp({ screen: 'faceCheckResult', passed: false, photoQuality: null, attemptsLeft: 0 });
+    expect(screen.getByText('Not passed')).toBeInTheDocument();
+    expect(screen.queryByText('Photo quality of your ID')).toBeNull();
   });
 });
 

@@ -179,6 +179,8 @@ pub fn credential(given: &str, surname: &str, score: Option<f64>) -> PresentedCr
         revocation_status: Some("VALID".into()),
         face_check: score
             .map(|score| model::FaceCheckResult { score, photo_quality: Some("HIGH".into()) }),
+        // Issued during the session (which begins a second after `t0`).
+        issuance_date: Some(t0() + time::Duration::seconds(3)),
     }
 }
 
@@ -221,8 +223,9 @@ pub fn happy(
         },
         retrieved("r1"),
         verified("r1", cred),
-        Input::UsersByName(Ok(users)),
-        Input::Roles(Ok(Vec::new())),
+        Input::UsersByName(Ok(users.into())),
+        // The facts read again right before the TAP: unchanged since eligibility.
+        Input::FreshFacts(facts(user(Some("Maria"), Some("Souza"), true, true), groups, level)),
         tap_created(),
         Input::Done,
     ]

@@ -1,11 +1,13 @@
 //! Microsoft Graph subset (contract §4): users, group membership, authentication-method
 //! policies, Verified ID profiles and Temporary Access Passes, under both `/v1.0` and `/beta`.
 
+pub mod extensions;
 pub mod groups;
 pub mod odata;
 pub mod policies;
 pub mod profiles;
 pub mod roles;
+pub mod search;
 pub mod tap;
 pub mod users;
 
@@ -46,6 +48,10 @@ pub struct User {
     pub mail: Option<String>,
     /// Direct group memberships.
     pub groups: Vec<Uuid>,
+    /// `employeeId`.
+    pub employee_id: Option<String>,
+    /// Directory extension properties, only returned when `$select`ed.
+    pub extensions: std::collections::BTreeMap<String, String>,
 }
 
 impl User {
@@ -69,8 +75,9 @@ pub struct Directory {
     groups: Vec<Group>,
     /// group → the groups it is a direct member of (reverse of the fixture's `member_groups`).
     parents: HashMap<Uuid, Vec<Uuid>>,
-    vc_policy: VcPolicyFixture,
-    tap_policy: TapPolicyFixture,
+    /// Changeable through the control API (a policy turned off mid-recovery).
+    vc_policy: RwLock<VcPolicyFixture>,
+    tap_policy: RwLock<TapPolicyFixture>,
     profiles: Vec<ProfileFixture>,
     taps: Mutex<HashMap<Uuid, TapRecord>>,
     /// Directory role assignments (active and eligible), to users and role-assignable groups.
@@ -85,6 +92,8 @@ pub struct UserPatch {
     pub given_name: Option<Option<String>>,
     pub surname: Option<Option<String>>,
     pub display_name: Option<String>,
+    /// Replaces the user's direct group memberships.
+    pub groups: Option<Vec<Uuid>>,
 }
 
 impl Directory {
@@ -102,6 +111,8 @@ impl Directory {
                 user_type: u.user_type.clone(),
                 mail: u.mail.clone(),
                 groups: u.groups.clone(),
+                employee_id: u.employee_id.clone(),
+                extensions: u.extensions.clone(),
             })
             .collect();
         let mut parents: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
@@ -118,8 +129,8 @@ impl Directory {
                 .map(|g| Group { id: g.id, display_name: g.display_name.clone() })
                 .collect(),
             parents,
-            vc_policy: f.policies.verifiable_credentials.clone(),
-            tap_policy: f.policies.temporary_access_pass.clone(),
+            vc_policy: RwLock::new(f.policies.verifiable_credentials.clone()),
+            tap_policy: RwLock::new(f.policies.temporary_access_pass.clone()),
             profiles: f.profiles.clone(),
             taps: Mutex::new(HashMap::new()),
             roles: RwLock::new(
@@ -171,6 +182,9 @@ impl Directory {
         if let Some(v) = patch.display_name {
             u.display_name = v;
         }
+        if let Some(v) = patch.groups {
+            u.groups = v;
+        }
         Some(u.clone())
     }
 
@@ -210,12 +224,27 @@ impl Directory {
         }
     }
 
-    pub fn vc_policy(&self) -> &VcPolicyFixture {
-        &self.vc_policy
+    /// The VerifiableCredentials policy as it stands now.
+    pub fn vc_policy(&self) -> VcPolicyFixture {
+        self.vc_policy.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    pub fn tap_policy(&self) -> &TapPolicyFixture {
-        &self.tap_policy
+    /// The TemporaryAccessPass policy as it stands now.
+    pub fn tap_policy(&self) -> TapPolicyFixture {
+        self.tap_policy.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Turns a policy on or off (control API); false for an unknown policy id.
+    pub fn set_policy_state(&self, id: &str, enabled: bool) -> bool {
+        let state = if enabled { "enabled" } else { "disabled" }.to_owned();
+        if id.eq_ignore_ascii_case("VerifiableCredentials") {
+            self.vc_policy.write().unwrap_or_else(|e| e.into_inner()).state = state;
+        } else if id.eq_ignore_ascii_case("TemporaryAccessPass") {
+            self.tap_policy.write().unwrap_or_else(|e| e.into_inner()).state = state;
+        } else {
+            return false;
+        }
+        true
     }
 
     pub fn profiles(&self) -> &[ProfileFixture] {
@@ -457,7 +486,9 @@ fn api(version: ApiVersion) -> Router<AppState> {
             get(policies::get_method_configuration),
         )
         .route("/identity/verifiedId/profiles", get(profiles::list_profiles))
-        .route("/identity/verifiedId/profiles/{id}", get(profiles::get_profile));
+        .route("/identity/verifiedId/profiles/{id}", get(profiles::get_profile))
+        .route("/identity/customAuthenticationExtensions", get(extensions::list_extensions))
+        .route("/identity/customAuthenticationExtensions/{id}", get(extensions::get_extension));
     let router = roles::routes(router);
     let router = if version == ApiVersion::Beta { roles::beta_routes(router) } else { router };
     router.method_not_allowed_fallback(method_not_allowed).layer(Extension(version))
@@ -474,7 +505,10 @@ pub fn routes() -> Router<AppState> {
 
 /// Test-control routes, merged into `{control}`.
 pub fn control_routes() -> Router<AppState> {
-    tap::control_routes().merge(users::control_routes()).merge(roles::control_routes())
+    tap::control_routes()
+        .merge(users::control_routes())
+        .merge(roles::control_routes())
+        .merge(policies::control_routes())
 }
 
 /// Any method on a path without a route: Graph's "unknown segment" answer.

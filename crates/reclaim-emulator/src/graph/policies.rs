@@ -88,3 +88,34 @@ pub(crate) async fn get_method_configuration(ctx: Ctx, Path(id): Path<String>) -
     })();
     ctx.respond(r)
 }
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PolicyPatch {
+    /// `enabled` or `disabled`.
+    state: String,
+}
+
+/// `PATCH {control}/directory/policies/{VerifiableCredentials | TemporaryAccessPass}
+/// {"state": "disabled"}` — turn a policy off (or on) while a recovery is under way.
+async fn control_patch(
+    axum::extract::State(s): axum::extract::State<crate::state::AppState>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    axum::Json(patch): axum::Json<PolicyPatch>,
+) -> axum::http::StatusCode {
+    let enabled = match patch.state.to_ascii_lowercase().as_str() {
+        "enabled" => true,
+        "disabled" => false,
+        _ => return axum::http::StatusCode::BAD_REQUEST,
+    };
+    if s.directory().set_policy_state(&id, enabled) {
+        axum::http::StatusCode::NO_CONTENT
+    } else {
+        axum::http::StatusCode::NOT_FOUND
+    }
+}
+
+/// Control routes for the authentication-method policies.
+pub(crate) fn control_routes() -> axum::Router<crate::state::AppState> {
+    axum::Router::new().route("/directory/policies/{id}", axum::routing::patch(control_patch))
+}

@@ -24,7 +24,10 @@ fn profile_json(p: &ProfileFixture, version: ApiVersion) -> Value {
             "verifiedIdClaim": b.verified_id_claim,
             "matchConfidenceLevel": b.match_confidence_level,
         })).collect::<Vec<_>>(),
-        "claimValidation": { "isEnabled": false, "customExtensionId": "" },
+        "claimValidation": match p.claim_validation_extension {
+            Some(id) => json!({ "isEnabled": true, "customExtensionId": id }),
+            None => json!({ "isEnabled": false, "customExtensionId": "" }),
+        },
     });
     let mut profile = json!({
         "id": p.id,

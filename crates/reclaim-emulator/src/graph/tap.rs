@@ -85,7 +85,7 @@ pub enum RedeemError {
 
 impl Directory {
     fn tap_policy_enabled(&self) -> bool {
-        self.tap_policy.state.eq_ignore_ascii_case("enabled")
+        self.tap_policy().state.eq_ignore_ascii_case("enabled")
     }
 
     /// Whether the TAP policy lets this user hold a pass (enabled, included, not excluded).
@@ -94,7 +94,7 @@ impl Directory {
             return false;
         }
         let groups = self.transitive_groups(user);
-        let p = &self.tap_policy;
+        let p = self.tap_policy();
         p.include_targets.iter().any(|t| self.target_covers(user, &t.id, &groups))
             && !p.exclude_targets.iter().any(|t| self.target_covers(user, &t.id, &groups))
     }

@@ -1,4 +1,5 @@
-//! `GET /users` (find by name with `$filter`, `$select`, paging, `$count`), `GET /users/$count`,
+//! `GET /users` (find by name with `$filter`, `$search` (see [`super::search`]), `$select`,
+//! paging, `$count`), `GET /users/$count`,
 //! `GET /users/{id | userPrincipalName}`, and the control API's user patch.
 
 use axum::Json;
@@ -90,6 +91,7 @@ fn json_value(u: &User, prop: &str) -> Value {
         "mailNickname" => json!(mail_nickname(u)),
         "creationType" => json!(u.is_guest().then_some("Invitation")),
         "externalUserState" => json!(u.is_guest().then_some("Accepted")),
+        "employeeId" => json!(u.employee_id),
         _ => Value::Null,
     }
 }
@@ -99,6 +101,19 @@ fn json_value(u: &User, prop: &str) -> Value {
 pub(crate) struct Selection {
     props: Vec<&'static str>,
     listed: Option<Vec<&'static str>>,
+    /// Directory extension properties (`extension_{appId}_{name}`) named in `$select`: Graph
+    /// returns them only when selected, and omits one the user has no value for.
+    extensions: Vec<String>,
+}
+
+/// `extension_{32 hex}_{name}`.
+fn is_extension_property(name: &str) -> bool {
+    name.strip_prefix("extension_").and_then(|r| r.split_once('_')).is_some_and(|(app, prop)| {
+        app.len() == 32
+            && app.chars().all(|c| c.is_ascii_hexdigit())
+            && !prop.is_empty()
+            && prop.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    })
 }
 
 impl Selection {
@@ -110,12 +125,19 @@ impl Selection {
                 .filter(|(_, _, _, default)| *default || version == super::ApiVersion::Beta)
                 .map(|(p, ..)| *p)
                 .collect();
-            return Ok(Self { props, listed: None });
+            return Ok(Self { props, listed: None, extensions: Vec::new() });
         };
         let mut listed: Vec<&'static str> = Vec::new();
+        let mut extensions = Vec::new();
         for name in odata::select_list(raw)? {
             if name == "*" {
                 listed.extend(PROPERTIES.iter().map(|(p, ..)| *p));
+                continue;
+            }
+            if is_extension_property(&name) {
+                if !extensions.contains(&name) {
+                    extensions.push(name);
+                }
                 continue;
             }
             let (canon, ..) = UserSchema.property(&name).ok_or_else(|| {
@@ -129,19 +151,30 @@ impl Selection {
         }
         let mut props = vec!["id"];
         props.extend(listed.iter().filter(|p| **p != "id"));
-        Ok(Self { props, listed: Some(listed) })
+        Ok(Self { props, listed: Some(listed), extensions })
     }
 
     /// `users` or `users(id,givenName,…)`.
     pub fn context(&self, set: &str) -> String {
         match &self.listed {
-            Some(l) => format!("{set}({})", l.join(",")),
+            Some(l) => {
+                let names: Vec<&str> =
+                    l.iter().copied().chain(self.extensions.iter().map(String::as_str)).collect();
+                format!("{set}({})", names.join(","))
+            }
             None => set.to_owned(),
         }
     }
 
     pub fn render(&self, u: &User) -> Value {
-        Value::Object(self.props.iter().map(|p| ((*p).to_owned(), json_value(u, p))).collect())
+        let mut o: serde_json::Map<String, Value> =
+            self.props.iter().map(|p| ((*p).to_owned(), json_value(u, p))).collect();
+        for e in &self.extensions {
+            if let Some(v) = u.extensions.get(e) {
+                o.insert(e.clone(), json!(v));
+            }
+        }
+        Value::Object(o)
     }
 }
 
@@ -169,7 +202,7 @@ fn find(ctx: &Ctx, q: &QueryOptions, advanced: bool) -> Result<Vec<User>, GraphE
                 "Request with $search query parameter only works through MSGraph with a special request header: 'ConsistencyLevel: eventual'",
             ));
         }
-        Some(s) => Some(parse_search(s)?),
+        Some(s) => Some(super::search::parse(s)?),
         None => None,
     };
     let mut users: Vec<User> = ctx
@@ -183,7 +216,11 @@ fn find(ctx: &Ctx, q: &QueryOptions, advanced: bool) -> Result<Vec<User>, GraphE
                 f.matches(&|p| filter_value(u, &id, p))
             })
         })
-        .filter(|u| search.as_ref().is_none_or(|s| search_matches(s, u)))
+        .filter(|u| {
+            search
+                .as_ref()
+                .is_none_or(|s| s.matches(&|p| json_value(u, p).as_str().map(str::to_owned)))
+        })
         .collect();
     if let Some(order) = q.orderby.as_deref() {
         let (prop, desc) = parse_orderby(order, advanced, q.filter.is_some())?;
@@ -229,61 +266,6 @@ fn parse_orderby(
         return Err(unsupported());
     }
     Ok((prop, desc))
-}
-
-/// `$search="prop:term" AND|OR "prop:term"` (left to right).
-#[derive(Debug, Clone)]
-struct Search {
-    first: (&'static str, String),
-    rest: Vec<(bool, &'static str, String)>,
-}
-
-fn parse_search(raw: &str) -> Result<Search, GraphError> {
-    let bad = || {
-        GraphError::new(
-            StatusCode::BAD_REQUEST,
-            "Request_UnsupportedQuery",
-            format!("Syntax error: the $search clause {raw} is not valid."),
-        )
-    };
-    let clause = |c: &str| -> Result<(&'static str, String), GraphError> {
-        let inner = c.trim().strip_prefix('"').and_then(|c| c.strip_suffix('"')).ok_or_else(bad)?;
-        let (prop, term) = inner.split_once(':').ok_or_else(bad)?;
-        let (canon, ty, _) = UserSchema.property(prop.trim()).ok_or_else(bad)?;
-        if ty != PropType::String {
-            return Err(bad());
-        }
-        Ok((canon, term.trim().to_lowercase()))
-    };
-    let mut parts = raw.split(" OR ").flat_map(|o| {
-        let ands: Vec<&str> = o.split(" AND ").collect();
-        ands.into_iter().enumerate().map(|(i, a)| (i > 0, a)).collect::<Vec<_>>()
-    });
-    let (_, head) = parts.next().ok_or_else(bad)?;
-    let first = clause(head)?;
-    let mut rest = Vec::new();
-    for (and, c) in parts {
-        let (p, t) = clause(c)?;
-        rest.push((and, p, t));
-    }
-    Ok(Search { first, rest })
-}
-
-/// Tokenized prefix matching, as directory search does.
-fn search_matches(s: &Search, u: &User) -> bool {
-    let one = |prop: &str, term: &str| {
-        let v = json_value(u, prop);
-        let text = v.as_str().unwrap_or_default().to_lowercase();
-        text.starts_with(term)
-            || text
-                .split(|c: char| !c.is_alphanumeric())
-                .any(|w| !w.is_empty() && w.starts_with(term))
-    };
-    let mut acc = one(s.first.0, &s.first.1);
-    for (and, p, t) in &s.rest {
-        acc = if *and { acc && one(p, t) } else { acc || one(p, t) };
-    }
-    acc
 }
 
 /// `GET /{version}/users` — list users, e.g. find one by `givenName`/`surname`.
@@ -373,7 +355,8 @@ async fn control_get(State(s): State<AppState>, Path(key): Path<String>) -> Resp
     }
 }
 
-/// `PATCH {control}/directory/users/{id | upn}` — change accountEnabled / givenName / surname / displayName.
+/// `PATCH {control}/directory/users/{id | upn}` — change accountEnabled / givenName / surname /
+/// displayName, or replace the direct group memberships (`groups`).
 async fn control_patch(
     State(s): State<AppState>,
     Path(key): Path<String>,

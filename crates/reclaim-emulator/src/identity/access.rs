@@ -12,6 +12,9 @@ use crate::state::AppState;
 pub enum Resource {
     Graph,
     RequestService,
+    /// A claim-validation extension's API: the fixture's `custom_extensions[i]`, whose
+    /// `resource_id` is the token's audience.
+    Extension(usize),
 }
 
 /// Claims in an emulated access token (the subset real v1/v2 app tokens carry that matters here).
@@ -61,6 +64,9 @@ impl AppState {
         match resource {
             Resource::Graph => &self.settings().graph_audience,
             Resource::RequestService => &self.settings().request_service_audience,
+            Resource::Extension(i) => {
+                self.fixture().custom_extensions.get(i).map_or("", |e| e.resource_id.as_str())
+            }
         }
     }
 

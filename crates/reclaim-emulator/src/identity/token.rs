@@ -207,12 +207,15 @@ fn issue(
     )?;
 
     authenticate(s, app, &form, basic.map(|b| b.1), base)?;
-    let resource = resource_of(scope, &fixture_tenant.domain)?;
+    let resource = resource_of(scope, &fixture_tenant.domain, &s.fixture().custom_extensions)?;
 
     // (A token minted right after a forced expiry is not born expired: see mint_access_token.)
     let roles = match resource {
         Resource::Graph => app.roles.graph.clone(),
         Resource::RequestService => app.roles.request_service.clone(),
+        // An extension's API defines no app roles here: any app of the tenant gets a token, and
+        // the API decides whom it serves (the HR endpoint checks the caller's `azp`).
+        Resource::Extension(_) => Vec::new(),
     };
     let (access_token, expires_in) = s.mint_access_token(app.client_id, resource, roles);
     let mut body = json!({ "token_type": "Bearer", "expires_in": expires_in });
@@ -284,7 +287,11 @@ pub const IGNORED_OIDC_SCOPES: [&str; 3] = ["openid", "profile", "offline_access
 
 /// The single resource a client-credentials `scope` names (`openid`, `profile` and
 /// `offline_access` beside it are ignored, as Entra ignores them).
-fn resource_of(scope: &str, tenant_domain: &str) -> Result<Resource, TokenError> {
+fn resource_of(
+    scope: &str,
+    tenant_domain: &str,
+    extensions: &[crate::fixture::CustomExtensionFixture],
+) -> Result<Resource, TokenError> {
     let all: Vec<&str> = scope.split_whitespace().collect();
     if all.is_empty() {
         return Err(TokenError::MissingParameter("scope"));
@@ -311,6 +318,12 @@ fn resource_of(scope: &str, tenant_domain: &str) -> Result<Resource, TokenError>
     }
     if resources.len() > 1 {
         return Err(TokenError::SeveralResources(scope.to_owned()));
+    }
+    let extension = |r: &str| {
+        extensions.iter().position(|e| e.resource_id.trim_end_matches('/').eq_ignore_ascii_case(r))
+    };
+    if let Some(i) = resources.first().and_then(|r| extension(r)) {
+        return Ok(Resource::Extension(i));
     }
     match resources.first().map(String::as_str) {
         Some("https://graph.microsoft.com") | Some(GRAPH_APP_ID) => Ok(Resource::Graph),

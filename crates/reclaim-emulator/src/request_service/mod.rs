@@ -141,6 +141,16 @@ impl RequestStore {
         self.lock().get(id).cloned()
     }
 
+    /// How many requests were created (any kind, any status).
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// No request was created.
+    pub fn is_empty(&self) -> bool {
+        self.lock().is_empty()
+    }
+
     /// A live (known, unexpired) request.
     pub fn live(&self, id: &str, now: i64) -> Result<StoredRequest, RequestError> {
         let r = self.get(id).ok_or_else(|| RequestError::Unknown(id.to_owned()))?;

@@ -39,6 +39,7 @@ KIOSK_GRAPH_ROLES = [
     "Policy.Read.AuthenticationMethod",
     "VerifiedId-Profile.Read.All",
     "RoleManagement.Read.Directory",
+    "CustomAuthenticationExtension.Read.All",
 ]
 KIOSK_VC_ROLES = ["VerifiableCredential.Create.PresentRequest"]
 

@@ -3,10 +3,13 @@
 use std::sync::Arc;
 
 use reclaim_core::{
-    AdapterFailure, DirectoryUser, EligibilityFacts, EligibilityResult, NameQuery, PersonName,
-    TapFailure, TapPolicy, TapRequest, Upn, VcMethodPolicy, VerifiedIdProfile, groups_to_check,
+    AdapterFailure, DirectoryUser, EligibilityFacts, EligibilityResult, NameCandidates, NameQuery,
+    NameSearch, PersonName, TapFailure, TapPolicy, TapRequest, Upn, VcMethodPolicy,
+    VerifiedIdProfile, groups_to_check,
 };
-use reclaim_entra::graph::{self, GraphClient};
+use reclaim_entra::graph::{
+    self, ENABLED_MEMBERS, GraphClient, search_all, search_any, search_clause,
+};
 use reclaim_entra::{EntraError, GRAPH_SCOPE, TokenSource};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -28,8 +31,9 @@ impl GraphDirectory {
         Self { graph, tokens }
     }
 
-    async fn facts(&self, upn: &Upn) -> Result<EligibilityResult, EntraError> {
-        let Some(user) = self.graph.get_user(upn.expose()).await? else {
+    /// Eligibility facts for a user by UPN or object id.
+    async fn facts(&self, id_or_upn: &str) -> Result<EligibilityResult, EntraError> {
+        let Some(user) = self.graph.get_user(id_or_upn).await? else {
             return Ok(EligibilityResult::UnknownUser);
         };
         let (vc, tap, profiles) = tokio::try_join!(
@@ -86,18 +90,72 @@ impl GraphDirectory {
         Ok(ids)
     }
 
-    async fn search(&self, queries: &[NameQuery]) -> Result<Vec<DirectoryUser>, EntraError> {
-        let mut out: Vec<DirectoryUser> = Vec::new();
-        for q in queries {
-            let found = self.graph.find_users_by_name(q.given.expose(), q.surname.expose()).await?;
+    async fn search(
+        &self,
+        queries: &[NameQuery],
+        search: &NameSearch,
+    ) -> Result<NameCandidates, EntraError> {
+        let mut users: Vec<DirectoryUser> = Vec::new();
+        let mut complete = true;
+        let mut add = |found: graph::UserSearch, users: &mut Vec<DirectoryUser>| {
+            complete &= !found.truncated;
             for u in found.users {
-                if !out.iter().any(|o| o.id == u.id) {
-                    out.push(core_user(u));
+                if !users.iter().any(|o| o.id == u.id) {
+                    users.push(core_user(u));
                 }
             }
+        };
+        for q in queries {
+            let found = self.graph.find_users_by_name(q.given.expose(), q.surname.expose()).await?;
+            add(found, &mut users);
         }
-        Ok(out)
+        match word_search(search) {
+            Some(expression) => {
+                let found = self.graph.search_users(&expression, Some(ENABLED_MEMBERS)).await?;
+                if found.truncated {
+                    tracing::warn!("the name search found more candidates than are read");
+                }
+                add(found, &mut users);
+            }
+            None => {
+                tracing::warn!("the name search cannot be expressed as a directory search");
+                complete = false;
+            }
+        }
+        Ok(NameCandidates { users, complete })
     }
+}
+
+/// Most words per field in one word search (a real name has a handful).
+const MAX_SEARCH_WORDS: usize = 16;
+
+/// The `$search` expression of a [`NameSearch`] (`microsoft-apis-v2.md` §1.2):
+/// `("givenName:w1" OR "displayName:w1" OR …) AND ("surname:w1" OR "displayName:w1" OR …)`.
+/// `givenName` and `surname` clauses match values that start with the word (§1.3: only
+/// `displayName` is tokenized); the `displayName` clauses add users whose display name has a word
+/// starting with it (tokenized, punctuation-joined words included: `obrien` finds `O'Brien`).
+/// `None` when a field has no word or too many.
+fn word_search(search: &NameSearch) -> Option<String> {
+    let group = |property: &str, words: &[PersonName]| {
+        if words.is_empty() || words.len() > MAX_SEARCH_WORDS {
+            return None;
+        }
+        let clauses: Vec<String> = words
+            .iter()
+            .flat_map(|w| {
+                [search_clause(property, w.expose()), search_clause("displayName", w.expose())]
+            })
+            .collect();
+        Some(search_any(&clauses))
+    };
+    let mut groups = Vec::new();
+    if let Some(words) = &search.given {
+        groups.push(group("givenName", words)?);
+    }
+    if let Some(words) = &search.surname {
+        groups.push(group("surname", words)?);
+    }
+    (!groups.is_empty()).then(|| search_all(&groups))
 }
 
 /// Entra's model → the core's (both are the Graph JSON; a round trip keeps them in step).
@@ -121,7 +179,7 @@ fn core_user(u: graph::User) -> DirectoryUser {
 impl Directory for GraphDirectory {
     fn eligibility<'a>(&'a self, upn: &'a Upn) -> BoxFuture<'a, EligibilityResult> {
         Box::pin(async move {
-            self.facts(upn).await.unwrap_or_else(|e| {
+            self.facts(upn.expose()).await.unwrap_or_else(|e| {
                 EligibilityResult::Failed(entra_failure("directory.eligibility", &e))
             })
         })
@@ -130,9 +188,12 @@ impl Directory for GraphDirectory {
     fn users_by_name<'a>(
         &'a self,
         queries: &'a [NameQuery],
-    ) -> BoxFuture<'a, Result<Vec<DirectoryUser>, AdapterFailure>> {
+        search: &'a NameSearch,
+    ) -> BoxFuture<'a, Result<NameCandidates, AdapterFailure>> {
         Box::pin(async move {
-            self.search(queries).await.map_err(|e| entra_failure("directory.users_by_name", &e))
+            self.search(queries, search)
+                .await
+                .map_err(|e| entra_failure("directory.users_by_name", &e))
         })
     }
 
@@ -175,9 +236,11 @@ impl Directory for GraphDirectory {
         })
     }
 
-    fn roles<'a>(&'a self, user_id: &'a str) -> BoxFuture<'a, Result<Vec<String>, AdapterFailure>> {
+    fn fresh_facts<'a>(&'a self, user_id: &'a str) -> BoxFuture<'a, EligibilityResult> {
         Box::pin(async move {
-            self.role_template_ids(user_id).await.map_err(|e| entra_failure("directory.roles", &e))
+            self.facts(user_id).await.unwrap_or_else(|e| {
+                EligibilityResult::Failed(entra_failure("directory.fresh_facts", &e))
+            })
         })
     }
 

@@ -6,11 +6,13 @@
 mod directory;
 mod presentations;
 mod providers;
+mod records;
 mod relay;
 
 pub use directory::GraphDirectory;
 pub use presentations::RequestServicePresentations;
 pub use providers::{HttpProviders, ProviderEndpoint};
+pub use records::{GraphRecords, NoRecords};
 pub use relay::RelayEvents;
 
 use reclaim_core::AdapterFailure;

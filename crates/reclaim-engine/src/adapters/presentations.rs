@@ -31,7 +31,8 @@ impl RequestServicePresentations {
         }
     }
 
-    /// The request body for a spec (no personal data: DIDs, type, threshold, callback).
+    /// The request body for a spec: DIDs, type, threshold, callback, and the purpose the core
+    /// wrote (the station and the masked account, what Authenticator shows the person).
     pub fn request(
         &self,
         spec: &PresentationSpec,
@@ -41,7 +42,12 @@ impl RequestServicePresentations {
             authority: spec.authority.clone(),
             include_qr_code: false,
             include_receipt: false,
-            registration: self.registration.clone(),
+            registration: Registration {
+                purpose: Some(spec.purpose.clone())
+                    .filter(|p| !p.is_empty())
+                    .or_else(|| self.registration.purpose.clone()),
+                ..self.registration.clone()
+            },
             callback: Callback::with_api_key(
                 callback.url.clone(),
                 callback.state.clone(),

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use reclaim_core::AuditKey;
 use reclaim_emulator::{EmulatorOptions, Fixture, RunningEmulator};
+use reclaim_entra::claim_validation::ClaimValidationClient;
 use reclaim_entra::{
     Endpoints, GraphClient, RequestServiceClient, RetryPolicy, Secret, TokenSource,
 };
@@ -23,7 +24,8 @@ pub use phone::Phone;
 pub use relay_link::RelayLink;
 
 use crate::adapters::{
-    GraphDirectory, HttpProviders, ProviderEndpoint, RelayEvents, RequestServicePresentations,
+    GraphDirectory, GraphRecords, HttpProviders, ProviderEndpoint, RelayEvents,
+    RequestServicePresentations,
 };
 use crate::audit::TracingAudit;
 use crate::clock::SystemClock;
@@ -62,6 +64,9 @@ pub enum DemoError {
         /// Its body (the emulator's own text; test data only).
         body: String,
     },
+    /// The runtime given for the emulator could not run its start.
+    #[error("emulator runtime: {0}")]
+    Runtime(String),
 }
 
 /// How to start the demo stack.
@@ -82,6 +87,11 @@ pub struct DemoOptions {
     /// station and event stream): see [`DemoStack::station`]. The recovery service's demo mode
     /// serves several enrolled kiosks from one stack.
     pub extra_stations: usize,
+    /// Run the emulated tenant (Entra, the Request Service, the providers, the phones) on this
+    /// runtime instead of the caller's: a benchmark keeps the emulated cloud's work off the
+    /// service's threads, as it runs on other machines in a deployment. The relay (the
+    /// service's callback intake) stays on the caller's runtime.
+    pub emulator_runtime: Option<tokio::runtime::Handle>,
 }
 
 impl Default for DemoOptions {
@@ -93,6 +103,7 @@ impl Default for DemoOptions {
             camera_available: false,
             emulator_listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
             extra_stations: 0,
+            emulator_runtime: None,
         }
     }
 }
@@ -214,6 +225,7 @@ pub struct DemoStack {
 #[derive(Debug)]
 struct StationWiring {
     directory: Arc<GraphDirectory>,
+    records: Arc<GraphRecords>,
     presentations: Arc<RequestServicePresentations>,
     http: reqwest::Client,
     providers: Vec<ProviderEndpoint>,
@@ -236,12 +248,18 @@ impl DemoStack {
     /// Starts the emulator (the fixture) and a relay on 127.0.0.1 ephemeral ports, with the
     /// engine's adapters pointed at them. Needs a tokio runtime.
     pub async fn start(options: DemoOptions) -> Result<DemoStack, DemoError> {
-        let emulator = reclaim_emulator::start(EmulatorOptions {
+        let emulator_options = EmulatorOptions {
             fixture: options.fixture,
             listen: options.emulator_listen,
             ..Default::default()
-        })
-        .await?;
+        };
+        let emulator = match &options.emulator_runtime {
+            None => reclaim_emulator::start(emulator_options).await?,
+            Some(rt) => rt
+                .spawn(reclaim_emulator::start(emulator_options))
+                .await
+                .map_err(|e| DemoError::Runtime(e.to_string()))??,
+        };
         let credential =
             format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
         let mut stations =
@@ -327,13 +345,23 @@ impl DemoStack {
         };
         let control_client = RelayClient::new(relay.base_url(), &credential)?;
         let stream_client = RelayClient::new(&link.url(), &credential)?.with_options(relay_options);
+        let records = Arc::new(GraphRecords::new(
+            graph.clone(),
+            ClaimValidationClient::new(http.clone(), tokens.clone()),
+            u.tenant.to_string(),
+            KIOSK_CLIENT_ID,
+        ));
         let directory = Arc::new(GraphDirectory::new(graph, tokens));
         let presentations = Arc::new(RequestServicePresentations::new(
             request_service,
             "Reclaim account recovery (demo)",
         ));
+        // One store for every station of the stack, as the recovery service keeps them.
+        let limits: Arc<dyn crate::limits::LimitsStore> =
+            Arc::new(crate::limits::MemoryLimits::new());
         let wiring = StationWiring {
             directory: directory.clone(),
+            records: records.clone(),
             presentations: presentations.clone(),
             http: http.clone(),
             providers: provider_endpoints.clone(),
@@ -353,6 +381,8 @@ impl DemoStack {
             events: Arc::new(RelayEvents::split(control_client, stream_client, &link.url())),
             clock: Arc::new(SystemClock),
             audit: Arc::new(TracingAudit),
+            limits: limits.clone(),
+            records,
         };
         let key: Vec<u8> = uuid::Uuid::new_v4()
             .as_bytes()
@@ -367,6 +397,8 @@ impl DemoStack {
             station_providers,
         );
         settings.camera_available = options.camera_available;
+        // The emulated tenant answers in milliseconds: half a second hides which lookups ran.
+        settings.eligibility_answer_floor = Duration::from_millis(500);
         Ok(DemoStack {
             emulator,
             relay,
@@ -409,14 +441,17 @@ impl DemoStack {
             events: Arc::new(RelayEvents::split(control, stream, &w.link_url)),
             clock: Arc::new(SystemClock),
             audit: Arc::new(TracingAudit),
+            limits: self.ports.limits.clone(),
+            records: w.records.clone(),
         };
         let mut settings = self.settings.clone();
         settings.station_id = station_id.to_owned();
         Some((ports, settings))
     }
 
-    /// Fresh ports for an engine on this stack (system clock, audit through `tracing`); replace
-    /// `clock` or `audit` as needed.
+    /// Fresh ports for an engine on this stack (system clock, audit through `tracing`, the
+    /// stack's limits shared by all its stations); replace `clock`, `audit` or `limits` as
+    /// needed.
     pub fn ports(&self) -> Ports {
         self.ports.clone()
     }

@@ -1,6 +1,7 @@
 //! `GraphClient`: the Microsoft Graph subset the kiosk uses (contract §4): users, group
 //! membership, authentication-method policies, Verified ID profiles and Temporary Access Passes.
 
+mod extensions;
 mod groups;
 mod policies;
 mod profiles;
@@ -15,6 +16,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use url::Url;
 
+pub use extensions::{CustomExtension, is_attribute_name};
 pub use policies::{
     AuthMethodState, AuthMethodTarget, TargetType, TemporaryAccessPassPolicy,
     VerifiableCredentialTarget, VerifiableCredentialsPolicy,
@@ -26,7 +28,10 @@ pub use profiles::{
 };
 pub use roles::{RoleAssignment, RoleKind};
 pub use tap::{TapRequest, TemporaryAccessPass, TemporaryAccessPassMethod};
-pub use users::{User, UserSearch, odata_string_literal, users_by_name_query};
+pub use users::{
+    ENABLED_MEMBERS, User, UserSearch, odata_string_literal, search_all, search_any, search_clause,
+    users_by_name_query, users_search_query,
+};
 
 use crate::error::{ConfigError, EntraError, ProtocolProblem};
 use crate::http::{AuthedHttp, Call, Raw, Service};
@@ -40,6 +45,8 @@ pub const USER_SELECT: &str =
 pub const CHECK_MEMBER_GROUPS_BATCH: usize = 20;
 /// Default cap on users returned by a name search (following `@odata.nextLink`).
 pub const DEFAULT_MAX_NAME_MATCHES: usize = 50;
+/// Default cap on users read by a `$search` for name-match candidates.
+pub const DEFAULT_MAX_SEARCH_CANDIDATES: usize = 500;
 /// Safety limit on pages followed for one collection.
 pub const MAX_PAGES: usize = 100;
 
@@ -49,6 +56,7 @@ pub struct GraphClient {
     http: AuthedHttp,
     base: Url,
     max_name_matches: usize,
+    max_search_candidates: usize,
     tap_clock_skew: time::Duration,
 }
 
@@ -61,6 +69,7 @@ pub struct GraphClientBuilder {
     retry: Option<RetryPolicy>,
     scope: Option<String>,
     max_name_matches: Option<usize>,
+    max_search_candidates: Option<usize>,
     tap_clock_skew: Option<time::Duration>,
 }
 
@@ -95,6 +104,11 @@ impl GraphClientBuilder {
         self.max_name_matches = Some(cap.max(1));
         self
     }
+    /// Cap on users read by [`GraphClient::search_users`] (default 500).
+    pub fn max_search_candidates(mut self, cap: usize) -> Self {
+        self.max_search_candidates = Some(cap.max(1));
+        self
+    }
     /// Clock-skew allowance used by [`GraphClient::create_tap_safely`] (default 60 s).
     pub fn tap_clock_skew(mut self, skew: std::time::Duration) -> Self {
         self.tap_clock_skew = Some(time::Duration::try_from(skew).unwrap_or(time::Duration::MAX));
@@ -117,6 +131,9 @@ impl GraphClientBuilder {
             },
             base,
             max_name_matches: self.max_name_matches.unwrap_or(DEFAULT_MAX_NAME_MATCHES),
+            max_search_candidates: self
+                .max_search_candidates
+                .unwrap_or(DEFAULT_MAX_SEARCH_CANDIDATES),
             tap_clock_skew: self.tap_clock_skew.unwrap_or(time::Duration::seconds(60)),
         })
     }

@@ -1,4 +1,5 @@
-//! Users: get by id/UPN and find by first + last name (contract §4.a).
+//! Users: get by id/UPN, find by first + last name (contract §4.a), and the directory word search
+//! (`$search`, `microsoft-apis-v2.md` §1).
 
 use serde::Deserialize;
 
@@ -57,7 +58,66 @@ pub fn users_by_name_query(given_name: &str, surname: &str, top: usize) -> Strin
     format!("$filter={}&$select={}&$top={top}", segment(&filter), segment(USER_SELECT))
 }
 
+/// One `$search` clause, `"property:text"` (v2 §1.2): the whole clause inside double quotes,
+/// `"` and `\` in the text escaped with a backslash. Percent-encoding is the caller's (the query
+/// builder encodes the whole expression).
+pub fn search_clause(property: &str, text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '"' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    format!("\"{property}:{escaped}\"")
+}
+
+/// Clauses joined with upper-case `OR` (v2 §1.2), in parentheses when there are several.
+pub fn search_any(clauses: &[String]) -> String {
+    match clauses {
+        [one] => one.clone(),
+        many => format!("({})", many.join(" OR ")),
+    }
+}
+
+/// Groups joined with upper-case `AND`.
+pub fn search_all(groups: &[String]) -> String {
+    groups.join(" AND ")
+}
+
+/// `$filter` for enabled member accounts (both are default `eq` filters on users, allowed
+/// together with `$search`, which Graph ANDs with the filter: v2 §1.4).
+pub const ENABLED_MEMBERS: &str = "accountEnabled eq true and userType eq 'Member'";
+
+/// The encoded query string of a user search:
+/// `$search=…&$filter=…&$select=…&$top=…&$count=true`.
+pub fn users_search_query(search: &str, filter: Option<&str>, top: usize) -> String {
+    let filter = filter.map(|f| format!("&$filter={}", segment(f))).unwrap_or_default();
+    format!(
+        "$search={}{filter}&$select={}&$top={top}&$count=true",
+        segment(search),
+        segment(USER_SELECT)
+    )
+}
+
 impl GraphClient {
+    /// `GET /v1.0/users?$search=…[&$filter=…]&$select=…&$top=…&$count=true` with
+    /// `ConsistencyLevel: eventual` on every page (v2 §1.1, §1.5: Graph answers 400
+    /// `Request_UnsupportedQuery` without it). Follows `@odata.nextLink` up to the configured
+    /// cap on candidates; `truncated` says more were left unread.
+    pub async fn search_users(
+        &self,
+        search: &str,
+        filter: Option<&str>,
+    ) -> Result<UserSearch, EntraError> {
+        const OP: &str = "graph.search_users";
+        let top = self.max_search_candidates.min(999);
+        let url = self.url(&format!("v1.0/users?{}", users_search_query(search, filter, top)))?;
+        let (users, truncated) =
+            self.collect_with(OP, url, self.max_search_candidates, true).await?;
+        Ok(UserSearch { users, truncated })
+    }
+
     /// `GET /v1.0/users/{id | userPrincipalName}?$select=…` — `None` on 404.
     /// The id/UPN is percent-encoded (guest UPNs contain `#EXT#`).
     pub async fn get_user(&self, id_or_upn: &str) -> Result<Option<User>, EntraError> {

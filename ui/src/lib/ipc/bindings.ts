@@ -88,17 +88,10 @@ qr: QrView, } | { "screen": "openAuthenticator",
  */
 qr: QrView | null, } | { "screen": "faceCheckInProgress" } | { "screen": "faceCheckResult", 
 /**
- * Passed.
+ * Passed. No score and no threshold: a number on screen gives a spoofer something to
+ * push up (the score goes to the audit).
  */
 passed: boolean, 
-/**
- * `matchConfidenceScore`, 0–100, when the service gave one.
- */
-score: number | null, 
-/**
- * The threshold asked for, 50–100.
- */
-threshold: number, 
 /**
  * `sourcePhotoQuality` of the ID photo, when known.
  */
@@ -185,7 +178,7 @@ expiresAt: string,
  */
 signInUrl: string, };
 
-export type Reason = "cancelled" | "idle_timeout" | "step_timeout" | "not_eligible" | "provider_unavailable" | "document_rejected" | "issuance_failed" | "presentation_expired" | "presentation_declined" | "presentation_failed" | "face_check_failed" | "issuer_not_accepted" | "wrong_credential_type" | "credential_revoked" | "name_mismatch" | "duplicate_name" | "directory_name_blank" | "profile_unsupported" | "account_disabled" | "account_not_member" | "tap_policy_refused" | "tap_creation_failed" | "service_unavailable" | "rate_limited" | "evaluation_mode_verified" | "tap_issued";
+export type Reason = "cancelled" | "idle_timeout" | "step_timeout" | "not_eligible" | "provider_unavailable" | "document_rejected" | "issuance_failed" | "presentation_expired" | "presentation_declined" | "presentation_failed" | "face_check_failed" | "issuer_not_accepted" | "wrong_credential_type" | "credential_revoked" | "name_mismatch" | "duplicate_name" | "records_mismatch" | "directory_name_blank" | "profile_unsupported" | "account_disabled" | "account_not_member" | "tap_policy_refused" | "tap_creation_failed" | "service_unavailable" | "rate_limited" | "evaluation_mode_verified" | "tap_issued";
 
 export type StationView = { 
 /**

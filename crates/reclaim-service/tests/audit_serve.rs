@@ -1,0 +1,197 @@
+//! `reclaim-service serve` keeps the audit log of its stations and ships it: a whole recovery on
+//! the emulated tenant (over TLS, configured by URL) writes `{state_dir}/audit/audit.jsonl`, which
+//! `reclaim-service audit verify` proves, and every record reaches a real `rsyslogd` configured in
+//! `[audit.syslog]`; a log whose last line was cut short stops the next start.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "../../reclaim-engine/tests/common/mod.rs"]
+mod common;
+mod rsyslog;
+
+use std::os::unix::fs::PermissionsExt as _;
+
+use common::{Credential, STEP, Tenant};
+use reclaim_config::{Config, SecretName};
+use reclaim_engine::demo::KIOSK_SECRET;
+use reclaim_engine::simulate::is_outcome;
+use reclaim_engine::{ScanPath, View};
+use reclaim_protocol::client::{ClientOptions, ServiceClient};
+use reclaim_protocol::station::{EnrollRequest, EnrollResponse, StationCredential, StationKey};
+use reclaim_service::listener::Limits;
+use rsyslog::{free_port, received, rsyslogd};
+use serde_json::json;
+
+fn secrets_file(tenant: &Tenant) -> std::path::PathBuf {
+    let mut text = format!(
+        "{} = \"{KIOSK_SECRET}\"\n{} = \"{}\"\n",
+        SecretName::ClientSecret.account(),
+        SecretName::RelayCredential.account(),
+        tenant.relay_credential
+    );
+    for p in &tenant.emulator.state.fixture().providers {
+        text.push_str(&format!(
+            "\"{}\" = \"{}\"\n\"{}\" = \"{}\"\n",
+            SecretName::ProviderLinkKey(p.id.clone()).account(),
+            p.link_signing_key,
+            SecretName::ProviderCaptureKey(p.id.clone()).account(),
+            p.capture_api_key
+        ));
+    }
+    let path = tenant.dir.path().join("secrets.toml");
+    std::fs::write(&path, text).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    path
+}
+
+async fn enroll(service_url: &str, code: &str) -> StationCredential {
+    let key = StationKey::generate().unwrap();
+    let request =
+        EnrollRequest { code: code.to_owned(), public_key: key.public_key().to_base64url() };
+    let response = reqwest::Client::new()
+        .post(format!("{service_url}/v1/enroll"))
+        .json(&request)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let enrolled: EnrollResponse = response.json().await.unwrap();
+    StationCredential::new(enrolled.station_id, service_url, key)
+}
+
+async fn wait(
+    client: &ServiceClient,
+    what: &str,
+    pred: impl FnMut(&reclaim_protocol::ViewUpdate) -> bool,
+) -> reclaim_protocol::ViewUpdate {
+    let mut rx = client.subscribe();
+    match tokio::time::timeout(STEP, rx.wait_for(pred)).await {
+        Ok(Ok(v)) => v.clone(),
+        _ => panic!("timed out waiting for {what}; last view: {:?}", client.current().view),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_served_recovery_is_chained_verified_and_received_by_rsyslog() {
+    let tenant = Tenant::start(true).await;
+    let syslog_port = free_port();
+    let received_file = tenant.dir.path().join("received.log");
+    let _rsyslogd = rsyslogd(tenant.dir.path(), syslog_port, &received_file);
+
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let state_dir = tenant.dir.path().join("state");
+    let text = format!(
+        "{}\n[server]\nlisten = \"127.0.0.1:{port}\"\npublic_url = \"{url}\"\nstate_dir = '{}'\nsecrets_file = '{}'\n\n[audit.syslog]\naddress = \"127.0.0.1:{syslog_port}\"\ntls = false\nfacility = \"authpriv\"\nhostname = \"recovery-1.contoso.example\"\n",
+        tenant.toml(Credential::Secret),
+        state_dir.display(),
+        secrets_file(&tenant).display()
+    );
+    let path = tenant.write(&text);
+    let config = Config::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    let secrets = reclaim_service::production::secret_store(&config).unwrap();
+    let running = reclaim_service::production::serve(&config, secrets.as_ref(), Limits::default())
+        .await
+        .unwrap();
+    let audit_file = running.audit().path().to_owned();
+    assert_eq!(audit_file, state_dir.join("audit").join("audit.jsonl"));
+
+    let cli = reclaim_service::stations::StationRegistry::open(&state_dir).unwrap();
+    let credential = enroll(&url, &cli.issue_code("lobby").unwrap()).await;
+    let station_id = credential.station_id.clone();
+    let offline = reclaim_protocol::StationView::not_connected(
+        reclaim_protocol::StationMode::Production,
+        "",
+        reclaim_protocol::Locale::En,
+    );
+    let lobby =
+        ServiceClient::connect(credential, offline, ClientOptions::default()).await.unwrap();
+    wait(&lobby, "the lobby ready", |v| v.station.ready && matches!(v.view, View::Attract)).await;
+    lobby.begin().await.unwrap();
+    let upn = tenant.upn("ana");
+    lobby.submit_upn(upn.clone()).await.unwrap();
+    wait(&lobby, "the provider choice", |v| matches!(v.view, View::ChooseProvider { .. })).await;
+    lobby.choose_provider("trueid".into(), ScanPath::Phone).await.unwrap();
+    let v =
+        wait(&lobby, "the hosted link", |v| matches!(&v.view, View::ScanId { link: Some(_), .. }))
+            .await;
+    let View::ScanId { link: Some(link), .. } = &v.view else { unreachable!() };
+    let done = tenant
+        .post(
+            "/providers/trueid/hosted/complete",
+            json!({ "link": link.url, "persona": "ana", "phoneId": "phone-ana" }),
+        )
+        .await;
+    assert_eq!(done["status"], "issued", "hosted flow: {done}");
+    let v = wait(&lobby, "the Authenticator QR", |v| {
+        matches!(&v.view, View::OpenAuthenticator { qr: Some(_) }) || is_outcome(v)
+    })
+    .await;
+    let View::OpenAuthenticator { qr: Some(qr) } = &v.view else { panic!("{:?}", v.view) };
+    tenant.post("/phones/phone-ana/open", json!({ "url": qr.url })).await;
+    tenant.post("/phones/phone-ana/present", json!({ "score": 91.0 })).await;
+    let v = wait(&lobby, "an outcome", is_outcome).await;
+    let View::Tap { tap } = &v.view else { panic!("expected the TAP, got {:?}", v.view) };
+    let code = tap.code();
+    lobby.done().await.unwrap();
+    wait(&lobby, "attract after the wipe", |v| matches!(v.view, View::Attract) && v.reset).await;
+    lobby.close();
+    // Shutting down writes the last records and sends them before the connection closes.
+    running.shutdown().await;
+
+    // The chain verifies (the real binary), with the funnel, the station id and UTC times.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_reclaim-service"))
+        .args(["audit", "verify"])
+        .arg(&audit_file)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout} {}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("chain intact"), "{stdout}");
+    let text = std::fs::read_to_string(&audit_file).unwrap();
+    assert_eq!(std::fs::metadata(&audit_file).unwrap().permissions().mode() & 0o777, 0o600);
+    let records: Vec<serde_json::Value> =
+        text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let events: Vec<&str> = records.iter().map(|r| r["event"].as_str().unwrap()).collect();
+    for step in [
+        "started",
+        "profile_resolved",
+        "provider_chosen",
+        "identity_issued",
+        "presentation_requested",
+        "presentation_verified",
+        "matched",
+        "tap_issued",
+        "wiped",
+    ] {
+        assert!(events.contains(&step), "{step} not audited: {events:?}");
+    }
+    assert!(records.iter().all(|r| r["station"] == station_id.as_str()));
+    assert!(records.iter().all(|r| r["ts"].as_str().unwrap().ends_with('Z')));
+    assert!(!text.contains(&code), "the TAP in the audit log");
+    assert!(!text.to_lowercase().contains(&upn.to_lowercase()), "the UPN in the audit log");
+
+    // rsyslog received every record, parsed as RFC 5424.
+    let lines = received(&received_file, records.len()).await;
+    for line in &lines {
+        let fields: Vec<&str> = line.splitn(8, '\t').collect();
+        assert_eq!(fields[0], "reclaim", "APP-NAME in {line}");
+        assert_eq!(fields[3], "recovery-1.contoso.example", "HOSTNAME in {line}");
+        assert_eq!(fields[5], "10", "facility authpriv in {line}");
+        let msg = fields[7]
+            .strip_prefix('\u{feff}')
+            .unwrap_or_else(|| panic!("no BOM before the MSG in {line}"));
+        let record: serde_json::Value = serde_json::from_str(msg).unwrap();
+        assert_eq!(fields[1], record["event"].as_str().unwrap(), "MSGID in {line}");
+        let seq = usize::try_from(record["seq"].as_u64().unwrap()).unwrap();
+        assert_eq!(msg, text.lines().nth(seq - 1).unwrap());
+    }
+
+    // A last line cut short (a crash mid-write): the next start refuses, naming the file.
+    std::fs::write(&audit_file, &text[..text.len() - 20]).unwrap();
+    let err = reclaim_service::production::serve(&config, secrets.as_ref(), Limits::default())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("audit.jsonl") && err.contains("incomplete"), "{err}");
+    tenant.shutdown().await;
+}
