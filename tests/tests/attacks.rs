@@ -14,57 +14,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use reclaim_core::ReasonCode;
-use reclaim_engine::demo::DemoOptions;
 use reclaim_engine::{ScanPath, View};
 use reclaim_protocol::ViewUpdate;
 use reclaim_protocol::client::ServiceClient;
-use reclaim_service::demo::{DemoService, DemoServiceOptions, SettingsHook};
-use reclaim_system_tests::station::{enrolled as station, taps, wait};
+use reclaim_service::demo::{DemoService, SettingsHook};
+use reclaim_system_tests::station::{
+    demo_service, enrolled as station, no_tap_left, persona_upn, prove, taps, wait,
+};
 use serde_json::{Value, json};
-
-async fn demo(settings: Option<SettingsHook>) -> DemoService {
-    DemoService::start(DemoServiceOptions {
-        stack: DemoOptions { extra_stations: 1, ..DemoOptions::default() },
-        settings,
-        ..Default::default()
-    })
-    .await
-    .expect("the demo service starts")
-}
-
-fn upn(service: &DemoService, persona: &str) -> String {
-    service.stack().emulator().state.fixture().persona(persona).unwrap().user_principal_name.clone()
-}
-
-/// Waits (up to 20 s) until the tenant holds no TAP; false if one is still there.
-async fn no_tap_left(service: &DemoService) -> bool {
-    for _ in 0..200 {
-        if taps(service).await.is_empty() {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    false
-}
-
-/// Drives a recovery on the phone path through the session API up to the presentation (the
-/// phone presents with a passing Face Check score); the TAP is then being created.
-async fn prove(service: &DemoService, client: &ServiceClient, persona: &str) {
-    client.begin().await.unwrap();
-    client.submit_upn(upn(service, persona)).await.unwrap();
-    wait(client, "choose provider", |v| matches!(v.view, View::ChooseProvider { .. })).await;
-    client.choose_provider("trueid".into(), ScanPath::Phone).await.unwrap();
-    let scan =
-        wait(client, "the link", |v| matches!(v.view, View::ScanId { link: Some(_), .. })).await;
-    let View::ScanId { link: Some(link), .. } = scan.view else { unreachable!() };
-    let phone = service.stack().phone_named(&format!("phone-{persona}"));
-    phone.complete_hosted_flow("trueid", &link.url, persona).await.unwrap();
-    let ask =
-        wait(client, "the QR", |v| matches!(v.view, View::OpenAuthenticator { qr: Some(_) })).await;
-    let View::OpenAuthenticator { qr: Some(qr) } = ask.view else { unreachable!() };
-    phone.open(&qr.url).await.unwrap();
-    phone.present(92.0).await.unwrap();
-}
 
 /// [`prove`], then waits for the TAP screen; returns the pass shown.
 async fn to_tap_screen(service: &DemoService, client: &ServiceClient, persona: &str) -> String {
@@ -81,7 +38,7 @@ async fn to_tap_screen(service: &DemoService, client: &ServiceClient, persona: &
 async fn pass_is_dead(service: &DemoService, persona: &str, pass: &str) {
     let control = service.stack().control_url().trim_end_matches('/').to_owned();
     let status = reqwest::Client::new()
-        .post(format!("{control}/directory/users/{}/taps/redeem", upn(service, persona)))
+        .post(format!("{control}/directory/users/{}/taps/redeem", persona_upn(service, persona)))
         .json(&json!({ "temporaryAccessPass": pass }))
         .send()
         .await
@@ -94,7 +51,7 @@ async fn pass_is_dead(service: &DemoService, persona: &str, pass: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn walk_away_cancel_on_the_tap_screen_deletes_the_tap() {
-    let service = demo(None).await;
+    let service = demo_service(1, None).await;
     let client = station(&service, "lobby").await;
     let pass = to_tap_screen(&service, &client, "ana").await;
     // Cancel before confirming the pass was noted: the session ends, not as a success.
@@ -112,7 +69,7 @@ async fn walk_away_idle_on_the_tap_screen_deletes_the_tap() {
         s.tap_idle_timeout_secs = 2;
         s.idle_countdown_secs = 2;
     });
-    let service = demo(Some(hook)).await;
+    let service = demo_service(1, Some(hook)).await;
     let client = station(&service, "lobby").await;
     let pass = to_tap_screen(&service, &client, "ana").await;
     // Nobody touches the screen: "Are you still there?", then the wipe.
@@ -125,7 +82,7 @@ async fn walk_away_idle_on_the_tap_screen_deletes_the_tap() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn walk_away_wipe_during_creation_deletes_the_tap_created_after_it() {
-    let service = demo(None).await;
+    let service = demo_service(1, None).await;
     let tenant = service.stack().tenant();
     // Graph is slow to create the pass: it is created 4 s after it was asked for.
     tenant
@@ -162,7 +119,7 @@ async fn walk_away_wipe_during_creation_deletes_the_tap_created_after_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn walk_away_lost_creation_answer_finds_and_deletes_the_tap() {
-    let service = demo(None).await;
+    let service = demo_service(1, None).await;
     let tenant = service.stack().tenant();
     // Graph creates the pass, but its answer is lost (a 504 reaches the service instead).
     tenant
@@ -185,7 +142,7 @@ async fn walk_away_lost_creation_answer_finds_and_deletes_the_tap() {
 /// The refusal an ordinary ineligible account (nora: in no recovery group) gets.
 async fn ineligible_answer(service: &DemoService, client: &ServiceClient) -> ViewUpdate {
     client.begin().await.unwrap();
-    client.submit_upn(upn(service, "nora")).await.unwrap();
+    client.submit_upn(persona_upn(service, "nora")).await.unwrap();
     let v =
         wait(client, "nora's refusal", |v| matches!(v.view, View::CouldNotComplete { .. })).await;
     client.done().await.unwrap();
@@ -195,11 +152,11 @@ async fn ineligible_answer(service: &DemoService, client: &ServiceClient) -> Vie
 
 /// A privileged persona types their account: the same neutral screen as nora's, at once.
 async fn privileged_is_refused_like_an_ineligible_account(persona: &str) {
-    let service = demo(None).await;
+    let service = demo_service(1, None).await;
     let client = station(&service, "lobby").await;
     let nora = ineligible_answer(&service, &client).await;
     client.begin().await.unwrap();
-    client.submit_upn(upn(&service, persona)).await.unwrap();
+    client.submit_upn(persona_upn(&service, persona)).await.unwrap();
     let v = wait(&client, "the refusal", |v| matches!(v.view, View::CouldNotComplete { .. })).await;
     let (
         View::CouldNotComplete { reason, reference },
@@ -234,10 +191,10 @@ async fn privileged_eligible_pim_role_is_refused_neutrally() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn privileged_role_granted_during_the_recovery_is_refused_before_the_tap() {
-    let service = demo(None).await;
+    let service = demo_service(1, None).await;
     let client = station(&service, "lobby").await;
     client.begin().await.unwrap();
-    client.submit_upn(upn(&service, "ana")).await.unwrap();
+    client.submit_upn(persona_upn(&service, "ana")).await.unwrap();
     wait(&client, "choose provider", |v| matches!(v.view, View::ChooseProvider { .. })).await;
     // Eligible at the start; Global Administrator is assigned while she proves who she is.
     let control = service.stack().control_url().trim_end_matches('/').to_owned();

@@ -11,25 +11,16 @@ use std::sync::Arc;
 
 use reclaim_core::ReasonCode;
 use reclaim_core::records::{BindingCompare, SecondBinding};
-use reclaim_engine::demo::DemoOptions;
-use reclaim_engine::{ScanPath, View};
+use reclaim_engine::View;
 use reclaim_protocol::client::ServiceClient;
-use reclaim_service::demo::{DemoService, DemoServiceOptions, SettingsHook};
-use reclaim_system_tests::station::{enrolled as station, taps, wait};
+use reclaim_service::demo::{DemoService, SettingsHook};
+use reclaim_system_tests::station::{
+    demo_service, enrolled as station, persona_upn, present, taps, wait,
+};
 use serde_json::json;
 
 /// The directory extension attribute holding the SHA-256 of the date of birth (fixture).
 const DOB_HASH_ATTRIBUTE: &str = "extension_3a0000000000400080000000000000e1_dobHash";
-
-async fn demo(settings: Option<SettingsHook>) -> DemoService {
-    DemoService::start(DemoServiceOptions {
-        stack: DemoOptions { extra_stations: 3, ..DemoOptions::default() },
-        settings,
-        ..Default::default()
-    })
-    .await
-    .expect("the demo service starts")
-}
 
 fn site_binding() -> SettingsHook {
     Arc::new(|s: &mut reclaim_engine::EngineSettings| {
@@ -48,17 +39,8 @@ async fn recover(
     client: &ServiceClient,
     persona: &str,
 ) -> Result<String, ReasonCode> {
-    let upn = service
-        .stack()
-        .emulator()
-        .state
-        .fixture()
-        .persona(persona)
-        .unwrap()
-        .user_principal_name
-        .clone();
     client.begin().await.unwrap();
-    client.submit_upn(upn).await.unwrap();
+    client.submit_upn(persona_upn(service, persona)).await.unwrap();
     let next = wait(client, "choose provider", |v| {
         matches!(v.view, View::ChooseProvider { .. } | View::CouldNotComplete { .. })
     })
@@ -66,17 +48,7 @@ async fn recover(
     if let View::CouldNotComplete { reason, .. } = next.view {
         return Err(reason.0);
     }
-    client.choose_provider("trueid".into(), ScanPath::Phone).await.unwrap();
-    let scan =
-        wait(client, "the link", |v| matches!(v.view, View::ScanId { link: Some(_), .. })).await;
-    let View::ScanId { link: Some(link), .. } = scan.view else { unreachable!() };
-    let phone = service.stack().phone_named(&format!("phone-{persona}"));
-    phone.complete_hosted_flow("trueid", &link.url, persona).await.unwrap();
-    let ask =
-        wait(client, "the QR", |v| matches!(v.view, View::OpenAuthenticator { qr: Some(_) })).await;
-    let View::OpenAuthenticator { qr: Some(qr) } = ask.view else { unreachable!() };
-    phone.open(&qr.url).await.unwrap();
-    phone.present(92.0).await.unwrap();
+    present(service, client, persona).await;
     let end = wait(client, "the end", |v| {
         matches!(v.view, View::Tap { .. } | View::CouldNotComplete { .. })
     })
@@ -90,7 +62,7 @@ async fn recover(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_hr_systems_pass_lets_the_recovery_finish() {
-    let service = demo(None).await;
+    let service = demo_service(3, None).await;
     let client = station(&service, "lobby").await;
     let code = recover(&service, &client, "fatima").await.expect("Fatima's records agree");
     let held = taps(&service).await;
@@ -100,7 +72,7 @@ async fn the_hr_systems_pass_lets_the_recovery_finish() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_id_the_hr_system_does_not_confirm_gets_no_tap() {
-    let service = demo(None).await;
+    let service = demo_service(3, None).await;
     let client = station(&service, "lobby").await;
     assert_eq!(recover(&service, &client, "gustav").await, Err(ReasonCode::RecordsMismatch));
     assert!(taps(&service).await.is_empty(), "no TAP exists after the refusal");
@@ -108,7 +80,7 @@ async fn an_id_the_hr_system_does_not_confirm_gets_no_tap() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_hr_system_that_fails_or_is_too_slow_fails_closed() {
-    let service = demo(None).await;
+    let service = demo_service(3, None).await;
     let tenant = service.stack().tenant();
     // Two 500s: the first attempt and the one retry the extension's definition allows.
     tenant
@@ -137,7 +109,7 @@ async fn an_hr_system_that_fails_or_is_too_slow_fails_closed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_site_binding_on_the_hashed_date_of_birth_refuses_whoever_it_does_not_bind() {
-    let service = demo(Some(site_binding())).await;
+    let service = demo_service(3, Some(site_binding())).await;
     let client = station(&service, "lobby").await;
     // Fatima: the directory's hash is of her ID's date of birth (and HR agrees).
     assert!(recover(&service, &client, "fatima").await.is_ok());

@@ -22,22 +22,10 @@ use reclaim_protocol::client::ServiceClient;
 use reclaim_service::demo::{DemoService, DemoServiceOptions, SettingsHook};
 use reclaim_service::limits::FileLimits;
 use reclaim_system_tests::kiosk::{Kiosk, is_outcome, reason_of};
-use reclaim_system_tests::station::{enrolled as station, taps, wait};
+use reclaim_system_tests::station::{
+    demo_service, enrolled as station, no_tap_left, persona_upn, taps, wait,
+};
 use serde_json::{Value, json};
-
-async fn demo(settings: Option<SettingsHook>) -> DemoService {
-    DemoService::start(DemoServiceOptions {
-        stack: DemoOptions { extra_stations: 2, ..DemoOptions::default() },
-        settings,
-        ..Default::default()
-    })
-    .await
-    .expect("the demo service starts")
-}
-
-fn upn(service: &DemoService, persona: &str) -> String {
-    service.stack().emulator().state.fixture().persona(persona).unwrap().user_principal_name.clone()
-}
 
 async fn no_taps(k: &Kiosk) {
     let held = k.tenant().taps().await.unwrap();
@@ -203,7 +191,7 @@ async fn the_authenticator_prompt_names_the_station_and_the_masked_account() {
 /// Begin, type the account, and wait for the provider choice or an outcome; cancel or read it.
 async fn attempt(service: &DemoService, client: &ServiceClient, persona: &str) -> ViewUpdate {
     client.begin().await.unwrap();
-    client.submit_upn(upn(service, persona)).await.unwrap();
+    client.submit_upn(persona_upn(service, persona)).await.unwrap();
     let v = wait(client, "the provider choice or an outcome", |v| {
         matches!(v.view, View::ChooseProvider { .. }) || is_outcome(v)
     })
@@ -217,24 +205,13 @@ async fn attempt(service: &DemoService, client: &ServiceClient, persona: &str) -
     v
 }
 
-/// Waits (up to 20 s) until the tenant holds no TAP; false if one is still there.
-async fn no_tap_left(service: &DemoService) -> bool {
-    for _ in 0..200 {
-        if taps(service).await.is_empty() {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    false
-}
-
 fn two_per_account() -> SettingsHook {
     Arc::new(|s| s.rate_limits.per_account = 2)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn limits_attempts_at_one_station_count_at_another() {
-    let service = demo(Some(two_per_account())).await;
+    let service = demo_service(2, Some(two_per_account())).await;
     let lobby = station(&service, "lobby").await;
     let annex = station(&service, "annex").await;
     for _ in 0..2 {
@@ -254,7 +231,7 @@ async fn limits_attempts_at_one_station_count_at_another() {
 /// A whole phone-path recovery at a station up to its outcome (the TAP noted when shown).
 async fn recover(service: &DemoService, client: &ServiceClient, persona: &str) -> ViewUpdate {
     client.begin().await.unwrap();
-    client.submit_upn(upn(service, persona)).await.unwrap();
+    client.submit_upn(persona_upn(service, persona)).await.unwrap();
     let v = wait(client, "the provider choice or an outcome", |v| {
         matches!(v.view, View::ChooseProvider { .. }) || is_outcome(v)
     })
@@ -278,7 +255,7 @@ async fn recover(service: &DemoService, client: &ServiceClient, persona: &str) -
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_view_never_carries_the_face_check_score() {
-    let service = demo(None).await;
+    let service = demo_service(2, None).await;
     let client = station(&service, "lobby").await;
     let mut updates = client.updates();
     let v = recover(&service, &client, "ana").await;
@@ -341,12 +318,12 @@ async fn limits_survive_a_service_restart() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn face_check_budget_spent_refuses_before_any_paid_call() {
     let hook: SettingsHook = Arc::new(|s| s.config.face_check_budget_per_day = 1);
-    let service = demo(Some(hook)).await;
+    let service = demo_service(2, Some(hook)).await;
     let requests = || service.stack().emulator().state.requests().len();
     let lobby = station(&service, "lobby").await;
     // The station's one Face Check of the day fails (billed all the same)…
     lobby.begin().await.unwrap();
-    lobby.submit_upn(upn(&service, "ana")).await.unwrap();
+    lobby.submit_upn(persona_upn(&service, "ana")).await.unwrap();
     wait(&lobby, "choose provider", |v| matches!(v.view, View::ChooseProvider { .. })).await;
     lobby.choose_provider("trueid".into(), ScanPath::Phone).await.unwrap();
     let scan =
@@ -381,7 +358,7 @@ async fn face_check_budget_spent_refuses_before_any_paid_call() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn limits_a_document_counts_at_every_station() {
     let hook: SettingsHook = Arc::new(|s| s.rate_limits.per_document = 1);
-    let service = demo(Some(hook)).await;
+    let service = demo_service(2, Some(hook)).await;
     let lobby = station(&service, "lobby").await;
     let v = recover(&service, &lobby, "ana").await;
     assert!(matches!(v.view, View::Tap { .. }), "{v:?}");

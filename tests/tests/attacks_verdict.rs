@@ -18,63 +18,20 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use reclaim_core::ReasonCode;
-use reclaim_engine::demo::DemoOptions;
-use reclaim_engine::{ScanPath, View};
+use reclaim_engine::View;
 use reclaim_protocol::ViewUpdate;
 use reclaim_protocol::client::ServiceClient;
-use reclaim_service::demo::{DemoService, DemoServiceOptions, SettingsHook};
-use reclaim_system_tests::station::{enrolled as station, taps, wait};
+use reclaim_service::demo::{DemoService, SettingsHook};
+use reclaim_system_tests::station::{
+    demo_service, enrolled as station, no_tap_left, persona_upn, prove, taps, wait,
+};
 use serde_json::{Value, json};
 
 /// Ana Lima's object id in the demo tenant.
 const ANA_ID: &str = "1a000000-0000-4000-8000-000000000001";
 
-async fn demo(settings: Option<SettingsHook>) -> DemoService {
-    DemoService::start(DemoServiceOptions {
-        stack: DemoOptions { extra_stations: 1, ..DemoOptions::default() },
-        settings,
-        ..Default::default()
-    })
-    .await
-    .expect("the demo service starts")
-}
-
-fn upn(service: &DemoService, persona: &str) -> String {
-    service.stack().emulator().state.fixture().persona(persona).unwrap().user_principal_name.clone()
-}
-
 fn control(service: &DemoService) -> String {
     service.stack().control_url().trim_end_matches('/').to_owned()
-}
-
-/// Waits (up to 20 s) until the tenant holds no TAP; false if one is still there.
-async fn no_tap_left(service: &DemoService) -> bool {
-    for _ in 0..200 {
-        if taps(service).await.is_empty() {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    false
-}
-
-/// Drives a recovery on the phone path through the session API: `persona` types the account
-/// their persona names, carries their own document, and presents with a passing Face Check.
-async fn prove(service: &DemoService, client: &ServiceClient, persona: &str) {
-    client.begin().await.unwrap();
-    client.submit_upn(upn(service, persona)).await.unwrap();
-    wait(client, "choose provider", |v| matches!(v.view, View::ChooseProvider { .. })).await;
-    client.choose_provider("trueid".into(), ScanPath::Phone).await.unwrap();
-    let scan =
-        wait(client, "the link", |v| matches!(v.view, View::ScanId { link: Some(_), .. })).await;
-    let View::ScanId { link: Some(link), .. } = scan.view else { unreachable!() };
-    let phone = service.stack().phone_named(&format!("phone-{persona}"));
-    phone.complete_hosted_flow("trueid", &link.url, persona).await.unwrap();
-    let ask =
-        wait(client, "the QR", |v| matches!(v.view, View::OpenAuthenticator { qr: Some(_) })).await;
-    let View::OpenAuthenticator { qr: Some(qr) } = ask.view else { unreachable!() };
-    phone.open(&qr.url).await.unwrap();
-    phone.present(92.0).await.unwrap();
 }
 
 async fn refusal(client: &ServiceClient) -> ReasonCode {
@@ -88,10 +45,10 @@ async fn refusal(client: &ServiceClient) -> ReasonCode {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn name_takeover_by_another_user_whom_relaxed_matching_also_fits_is_refused() {
-    let service = demo(None).await;
+    let service = demo_service(1, None).await;
     let client = station(&service, "lobby").await;
     // Ana Lima Costa (ana.costa@…) types ana.lima@… and shows her own ID: Ana Maria / Lima Costa.
-    assert_eq!(upn(&service, "namesake"), "ana.lima@contoso.example");
+    assert_eq!(persona_upn(&service, "namesake"), "ana.lima@contoso.example");
     prove(&service, &client, "namesake").await;
     assert_eq!(refusal(&client).await, ReasonCode::DuplicateName);
     assert!(no_tap_left(&service).await, "a TAP for the namesake's takeover");
@@ -109,7 +66,7 @@ async fn patch(url: String, body: Value) {
 /// Ana proves who she is; while the facts are being read again right before the TAP (the read of
 /// her account by id is held 3 s by the emulator), `change` happens. No TAP may follow.
 async fn stale_scope_is_refused(change: impl AsyncFnOnce(&DemoService)) {
-    let service = demo(None).await;
+    let service = demo_service(1, None).await;
     service
         .stack()
         .tenant()
@@ -207,12 +164,12 @@ async fn unknown_ineligible_and_excluded_accounts_get_the_same_answer_after_the_
     // The padding floor: above what any of the three lookups takes on a busy test machine.
     let floor = Duration::from_secs(2);
     let hook: SettingsHook = Arc::new(move |s| s.eligibility_answer_floor = floor);
-    let service = demo(Some(hook)).await;
+    let service = demo_service(1, Some(hook)).await;
     let client = station(&service, "lobby").await;
     let accounts = [
         ("unknown", "nobody.here@contoso.example".to_owned()),
-        ("ineligible (in no recovery group)", upn(&service, "nora")),
-        ("excluded (executive group)", upn(&service, "eli")),
+        ("ineligible (in no recovery group)", persona_upn(&service, "nora")),
+        ("excluded (executive group)", persona_upn(&service, "eli")),
     ];
     let mut answers = Vec::new();
     for (what, account) in &accounts {
