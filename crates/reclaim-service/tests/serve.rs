@@ -6,71 +6,21 @@
 
 #[path = "../../reclaim-engine/tests/common/mod.rs"]
 mod common;
+mod served;
 
 use std::os::unix::fs::PermissionsExt as _;
 
-use common::{Credential, STEP, Tenant};
-use reclaim_config::{Config, SecretName};
-use reclaim_engine::demo::KIOSK_SECRET;
+use common::{Credential, Tenant};
+use reclaim_config::Config;
 use reclaim_engine::simulate::is_outcome;
 use reclaim_engine::{ScanPath, View};
 use reclaim_protocol::client::{ClientOptions, ServiceClient};
-use reclaim_protocol::station::{EnrollRequest, EnrollResponse, StationCredential, StationKey};
 use reclaim_service::listener::Limits;
 use serde_json::json;
+use served::{enroll, secrets_file, wait};
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap().local_addr().unwrap().port()
-}
-
-/// The secrets file an administrator writes for the service's user.
-fn secrets_file(tenant: &Tenant) -> std::path::PathBuf {
-    let mut text = format!(
-        "{} = \"{KIOSK_SECRET}\"\n{} = \"{}\"\n",
-        SecretName::ClientSecret.account(),
-        SecretName::RelayCredential.account(),
-        tenant.relay_credential
-    );
-    for p in &tenant.emulator.state.fixture().providers {
-        text.push_str(&format!(
-            "\"{}\" = \"{}\"\n\"{}\" = \"{}\"\n",
-            SecretName::ProviderLinkKey(p.id.clone()).account(),
-            p.link_signing_key,
-            SecretName::ProviderCaptureKey(p.id.clone()).account(),
-            p.capture_api_key
-        ));
-    }
-    let path = tenant.dir.path().join("secrets.toml");
-    std::fs::write(&path, text).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
-    path
-}
-
-async fn enroll(service_url: &str, code: &str) -> StationCredential {
-    let key = StationKey::generate().unwrap();
-    let request =
-        EnrollRequest { code: code.to_owned(), public_key: key.public_key().to_base64url() };
-    let response = reqwest::Client::new()
-        .post(format!("{service_url}/v1/enroll"))
-        .json(&request)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 201);
-    let enrolled: EnrollResponse = response.json().await.unwrap();
-    StationCredential::new(enrolled.station_id, service_url, key)
-}
-
-async fn wait(
-    client: &ServiceClient,
-    what: &str,
-    pred: impl FnMut(&reclaim_protocol::ViewUpdate) -> bool,
-) -> reclaim_protocol::ViewUpdate {
-    let mut rx = client.subscribe();
-    match tokio::time::timeout(STEP, rx.wait_for(pred)).await {
-        Ok(Ok(v)) => v.clone(),
-        _ => panic!("timed out waiting for {what}; last view: {:?}", client.current().view),
-    }
 }
 
 fn offline() -> reclaim_protocol::StationView {
