@@ -5,7 +5,7 @@ API. Each test asserts what the person at the kiosk sees."""
 import glob
 import time
 
-QR = ".qr-code[data-url]"
+QR = ".qr:not(.qr-small) .qr-code[data-url]"  # the code to scan, not the small install code beside it
 
 
 def upn_value(s):

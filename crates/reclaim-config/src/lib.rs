@@ -34,6 +34,7 @@ pub use error::{ConfigError, error_chain};
 pub use file_store::{FileStore, FileStoreError};
 pub use model::{
     Audit, DEFAULT_SYSLOG_APP_NAME, DEFAULT_SYSLOG_FACILITY, SYSLOG_FACILITIES, Syslog,
+    WEBHOOK_EVENTS, Webhook,
 };
 pub use model::{
     CertificateCredential, CertificateFormat, CertificateHeader, Config, Credential, DEFAULT_GRAPH,
@@ -44,6 +45,7 @@ pub use model::{
 pub use secrets::{
     CERTIFICATE_PASSWORD, CLIENT_SECRET, KEYRING_SERVICE, KeyringStore, MIN_LINK_KEY_LEN,
     MIN_RELAY_CREDENTIAL_LEN, MemoryStore, RELAY_CREDENTIAL, SecretError, SecretName, SecretStore,
+    WEBHOOK_SECRET,
 };
 
 /// The fully commented production example (`docs/config/reclaim.example.toml`), printed by

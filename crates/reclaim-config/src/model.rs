@@ -72,6 +72,21 @@ pub struct Server {
     pub secrets_file: Option<PathBuf>,
     /// `[audit]`: where the audit log is exported besides `{state_dir}/audit/audit.jsonl`.
     pub audit: Audit,
+    /// `[webhook]`: the service-desk webhook; `None`: none.
+    pub webhook: Option<Webhook>,
+}
+
+/// The event types `webhook.events` takes.
+pub const WEBHOOK_EVENTS: &[&str] = &["recovery.completed", "recovery.blocked", "tap.deleted"];
+
+/// `[webhook]`: recovery outcomes POSTed to the service desk, signed per Standard Webhooks with
+/// the `webhook-secret` secret (from `server.secrets_file` or the keyring).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Webhook {
+    /// `url`: the endpoint (http or https).
+    pub url: Url,
+    /// `events`: which event types are sent; `None`: all of [`WEBHOOK_EVENTS`].
+    pub events: Option<Vec<String>>,
 }
 
 /// `[audit]` (the recovery service's audit log; only with `[server]`).

@@ -83,6 +83,7 @@ pub(crate) fn parse(src: Source<'_>) -> Result<(RawConfig, Vec<ConfigError>), Co
             "service" => section!(service),
             "server" => section!(server),
             "audit" => section!(audit),
+            "webhook" => section!(webhook),
             _ => section.errors.push(src.key_error(
                 key.span(),
                 name,

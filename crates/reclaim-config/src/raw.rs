@@ -24,6 +24,7 @@ pub(crate) const SECTIONS: &[&str] = &[
     "service",
     "server",
     "audit",
+    "webhook",
 ];
 
 #[derive(Debug, Default, Deserialize)]
@@ -153,6 +154,13 @@ pub(crate) struct RawAudit {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub(crate) struct RawWebhook {
+    pub url: Opt<String>,
+    pub events: Opt<Vec<Spanned<String>>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct RawSyslog {
     pub address: Opt<String>,
     pub tls: Opt<bool>,
@@ -186,6 +194,7 @@ pub(crate) struct RawConfig {
     pub service: Opt<RawService>,
     pub server: Opt<RawServer>,
     pub audit: Opt<RawAudit>,
+    pub webhook: Opt<RawWebhook>,
     /// Sections present but not deserialized (their error is recorded; not "missing").
     pub failed: Vec<String>,
     /// Key paths removed after a deserialization error (reported; not "missing").

@@ -20,6 +20,8 @@ pub const CERTIFICATE_PASSWORD: &str = "certificate-password";
 pub const RELAY_CREDENTIAL: &str = "relay-credential";
 /// Keyring account of the audit key (optional; the same value on every station of a fleet).
 pub const AUDIT_KEY: &str = "audit-key";
+/// The service-desk webhook's signing secret (`whsec_…`).
+pub const WEBHOOK_SECRET: &str = "webhook-secret";
 /// Keyring account of the station credential `reclaim-config enroll` stores (station id,
 /// service URL and the station's Ed25519 private key, in `StationCredential::to_compact` form).
 pub const STATION_CREDENTIAL: &str = "station-credential";
@@ -47,6 +49,8 @@ pub enum SecretName {
     /// `audit-key` (optional): keys the audit pseudonyms of accounts, so they stay the same
     /// across restarts and stations; without it each start draws a random key.
     AuditKey,
+    /// `webhook-secret`: the service-desk webhook's signing secret (`whsec_` + base64).
+    WebhookSecret,
     /// `station-credential`: the station's identity with the recovery service (its id, the
     /// service URL and its private key), stored by `reclaim-config enroll`.
     StationCredential,
@@ -63,6 +67,7 @@ impl SecretName {
             Self::CertificatePassword => CERTIFICATE_PASSWORD.to_owned(),
             Self::RelayCredential => RELAY_CREDENTIAL.to_owned(),
             Self::AuditKey => AUDIT_KEY.to_owned(),
+            Self::WebhookSecret => WEBHOOK_SECRET.to_owned(),
             Self::StationCredential => STATION_CREDENTIAL.to_owned(),
             Self::ProviderLinkKey(id) => format!("provider.{id}{LINK_SUFFIX}"),
             Self::ProviderCaptureKey(id) => format!("provider.{id}{CAPTURE_SUFFIX}"),
@@ -76,6 +81,7 @@ impl SecretName {
             Self::CertificatePassword => "the password of the app registration's PFX".to_owned(),
             Self::RelayCredential => "this station's relay credential".to_owned(),
             Self::AuditKey => "the fleet's audit key".to_owned(),
+            Self::WebhookSecret => "the service-desk webhook's signing secret".to_owned(),
             Self::StationCredential => {
                 "this station's credential for the recovery service, made by `reclaim-config \
                  enroll URL CODE`"
@@ -94,6 +100,7 @@ impl SecretName {
             CERTIFICATE_PASSWORD => return Ok(Self::CertificatePassword),
             RELAY_CREDENTIAL => return Ok(Self::RelayCredential),
             AUDIT_KEY => return Ok(Self::AuditKey),
+            WEBHOOK_SECRET => return Ok(Self::WebhookSecret),
             STATION_CREDENTIAL => return Ok(Self::StationCredential),
             _ => {}
         }

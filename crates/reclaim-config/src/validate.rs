@@ -20,12 +20,13 @@ use crate::model::{
     DEFAULT_SERVER_LISTEN, DEFAULT_SERVER_STATE_DIR, Document, Endpoints, Locale, Logging, Mode,
     Provider, Relay, Server, Service, Station, Tenant, Updater, Verifier,
 };
+use crate::model::{WEBHOOK_EVENTS, Webhook};
 use crate::parse::{Source, list};
 use crate::raw::{
     Opt, RawConfig, RawCredential, RawEndpoints, RawLogging, RawProvider, RawRecovery, RawRelay,
     RawServer, RawService, RawStation, RawTenant, RawTimeouts, RawUpdater, RawVerifier,
 };
-use crate::raw::{RawAudit, RawSyslog};
+use crate::raw::{RawAudit, RawSyslog, RawWebhook};
 use crate::secrets::SecretName;
 
 /// The only value `relay.station_credential` takes.
@@ -176,8 +177,21 @@ impl Checker<'_> {
             }
             None => Some(Audit::default()),
         };
+        let webhook = match raw.webhook.take() {
+            Some(w) if had_server => self.webhook(w),
+            Some(w) => {
+                self.err(
+                    w.span(),
+                    "webhook",
+                    "[webhook] is sent by the recovery service: it needs a [server] section",
+                );
+                None
+            }
+            None => None,
+        };
         let server = server.map(|mut s| {
             s.audit = audit.unwrap_or_default();
+            s.webhook = webhook;
             s
         });
         let tenant = if production { self.section(raw.tenant, "tenant", why) } else { raw.tenant };
@@ -238,7 +252,37 @@ impl Checker<'_> {
             state_dir,
             secrets_file,
             audit: Audit::default(),
+            webhook: None,
         })
+    }
+
+    /// `[webhook]`: the endpoint and, optionally, which events.
+    fn webhook(&mut self, w: Spanned<RawWebhook>) -> Option<Webhook> {
+        let at = At { span: w.span(), key: "webhook" };
+        let w = w.into_inner();
+        let url = self.required(w.url, &at, "url");
+        let url = url.and_then(|u| self.url(&u, "webhook.url"));
+        let mut ok = true;
+        let events = w.events.map(|given| {
+            let names = given.into_inner();
+            for e in &names {
+                if !WEBHOOK_EVENTS.contains(&e.get_ref().as_str()) {
+                    ok = false;
+                    self.err(
+                        e.span(),
+                        "webhook.events",
+                        format!(
+                            "unknown event {:?}; expected one of {}",
+                            e.get_ref(),
+                            list(WEBHOOK_EVENTS)
+                        ),
+                    );
+                }
+            }
+            names.into_iter().map(Spanned::into_inner).collect::<Vec<_>>()
+        });
+        let url = url?;
+        ok.then_some(Webhook { url, events })
     }
 
     /// `[audit]`: `[audit.syslog]` if present.

@@ -229,6 +229,23 @@ impl View {
     }
 }
 
+/// Microsoft's Authenticator page: one link for both stores (it sends the phone on to the App
+/// Store or Google Play; `../shared/contracts/microsoft-apis-v2.md` §7). Shown as a second, smaller
+/// QR where the person adds or presents a credential.
+pub const AUTHENTICATOR_INSTALL_URL: &str =
+    "https://www.microsoft.com/security/mobile-authenticator-app";
+
+/// Where a person registers their sign-in methods (the passkey) after the TAP (§7).
+pub const SECURITY_INFO_URL: &str = "https://mysignins.microsoft.com/security-info";
+
+/// The QR codes whose text never changes, as constants for the UI: they are the same for every
+/// session, so they ship with the bindings instead of in every view update.
+/// `(TypeScript name, text)`.
+pub const STATIC_QRS: [(&str, &str); 2] = [
+    ("AUTHENTICATOR_INSTALL_QR", AUTHENTICATOR_INSTALL_URL),
+    ("SECURITY_INFO_QR", SECURITY_INFO_URL),
+];
+
 /// What [`View::from_screen`] needs besides the core screen.
 #[derive(Debug, Clone)]
 pub struct ViewContext<'a> {
@@ -678,6 +695,13 @@ pub fn typescript_bindings() -> String {
         out.push_str(&d);
         out.push_str("\n\n");
     }
+    // The static codes, shown on the Authenticator screens (install) and after the TAP
+    // (security info). Drawn here so the UI shows exactly what the backend would draw.
+    for (name, text) in STATIC_QRS {
+        let qr = QrView::for_phone(text);
+        let value = serde_json::to_string(&qr).unwrap_or_default();
+        out.push_str(&format!("export const {name}: QrView = {value};\n\n"));
+    }
     out.truncate(out.trim_end().len());
     out.push('\n');
     out
@@ -765,6 +789,31 @@ mod tests {
             let wire = serde_json::to_value(Reason(r)).unwrap();
             assert!(ts.contains(&format!("\"{}\"", wire.as_str().unwrap())), "{r:?} missing");
         }
+    }
+
+    #[test]
+    fn the_bindings_carry_the_authenticator_install_and_security_info_codes() {
+        let ts = typescript_bindings();
+        let constant = |name: &str| -> QrView {
+            let start = format!("export const {name}: QrView = ");
+            let rest = &ts[ts.find(&start).expect(name) + start.len()..];
+            serde_json::from_str(&rest[..rest.find(";\n").unwrap_or(rest.len())]).unwrap()
+        };
+        let install = constant("AUTHENTICATOR_INSTALL_QR");
+        assert_eq!(install.url, "https://www.microsoft.com/security/mobile-authenticator-app");
+        assert_eq!(install.hint, "www.microsoft.com");
+        assert_eq!(install, QrView::for_phone(AUTHENTICATOR_INSTALL_URL));
+        let security = constant("SECURITY_INFO_QR");
+        assert_eq!(security.url, "https://mysignins.microsoft.com/security-info");
+        assert_eq!(security.hint, "mysignins.microsoft.com");
+        assert!(security.svg.starts_with("<svg") && security.svg.contains("viewBox"));
+        // Short links: small codes, far fewer modules than a presentation request's.
+        let presentation = QrView::for_phone(
+            "openid-vc://?request_uri=https://verifiedid.did.msidentity.com/v1.0/tenants/\
+             7c0e8b2a-4f1d-4c55-9a3e-2b1f0d6c8e71/verifiableCredentials/presentationRequests/\
+             3f6a1c2e-8d4b-4e7a-b9c1-5a2d7e0f4b36",
+        );
+        assert!(security.svg.len() < presentation.svg.len());
     }
 
     #[test]

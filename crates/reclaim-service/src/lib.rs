@@ -12,6 +12,7 @@
 //! * [`mux`] — one callback intake for every station: events routed to the station that
 //!   registered the request.
 //! * [`limits`] — the limits every station's engine shares, kept on disk (`limits.json`).
+//! * [`webhook`] — the service-desk webhook (Standard Webhooks signatures, a durable outbox).
 //! * [`production`] — the service on a real tenant from a configuration file.
 //! * `demo` (feature `demo`) — the service on the in-process emulated tenant.
 
@@ -28,5 +29,6 @@ pub mod mux;
 pub mod production;
 pub mod stations;
 pub mod syslog;
+pub mod webhook;
 
 pub use error::ServiceError;

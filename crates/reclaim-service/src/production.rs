@@ -5,13 +5,15 @@
 //! keyring), the station registry, the limits (`limits.json`) and the chained audit log
 //! (`audit/audit.jsonl`, exported to syslog per `[audit.syslog]`) live in `server.state_dir`,
 //! and every enrolled station gets an engine on the same tenant clients, limits and audit log,
-//! its events routed through one [`EventsMux`].
+//! its events routed through one [`EventsMux`]. With `[webhook]`, the outcomes are also queued in
+//! `webhook/outbox.jsonl` and sent to the service desk ([`crate::webhook`]).
 
 use std::sync::Arc;
 
-use reclaim_config::{Config, FileStore, KeyringStore, SecretStore};
+use reclaim_config::{Config, FileStore, KeyringStore, SecretName, SecretStore};
 use reclaim_engine::ports::BoxFuture;
 use reclaim_engine::{Engine, EngineSettings, Ports, TeeAudit};
+use secrecy::ExposeSecret;
 
 use crate::api::{ApiState, EngineFactory, Sessions, StationName, router};
 use crate::audit_log::{self, ChainedAudit};
@@ -20,6 +22,7 @@ use crate::listener::{self, Limits, Server};
 use crate::mux::EventsMux;
 use crate::stations::{StationAuth, StationRegistry};
 use crate::syslog::SyslogExporter;
+use crate::webhook::{self, Webhook, WebhookSecret, WebhookSettings};
 
 /// Engines on the tenant of a production configuration.
 #[derive(Debug)]
@@ -29,6 +32,8 @@ pub struct TenantEngines {
     mux: Arc<EventsMux>,
     /// The chained audit log every station's engine also writes to.
     audit: Option<Arc<ChainedAudit>>,
+    /// The service-desk webhook every station's outcomes are queued for.
+    webhook: Option<Arc<Webhook>>,
 }
 
 impl TenantEngines {
@@ -36,12 +41,18 @@ impl TenantEngines {
     /// through a mux over `ports.events`, and `settings` with its own station id.
     pub fn new(ports: Ports, settings: EngineSettings) -> Self {
         let mux = EventsMux::new(ports.events.clone());
-        Self { ports, settings, mux, audit: None }
+        Self { ports, settings, mux, audit: None, webhook: None }
     }
 
     /// Every station's audit events also go into `log`, tagged with its enrolled id.
     pub fn with_audit(mut self, log: Arc<ChainedAudit>) -> Self {
         self.audit = Some(log);
+        self
+    }
+
+    /// Every station's outcomes also go to the service-desk webhook's outbox.
+    pub fn with_webhook(mut self, hook: Option<Arc<Webhook>>) -> Self {
+        self.webhook = hook;
         self
     }
 }
@@ -55,9 +66,15 @@ impl EngineFactory for TenantEngines {
         Box::pin(async move {
             let mut ports = self.ports.clone();
             ports.events = self.mux.station(&station.id);
+            let mut sinks = vec![ports.audit.clone()];
             if let Some(log) = &self.audit {
-                ports.audit =
-                    Arc::new(TeeAudit(vec![ports.audit.clone(), log.station(&station.id)]));
+                sinks.push(log.station(&station.id));
+            }
+            if let Some(hook) = &self.webhook {
+                sinks.push(hook.station(&station.id));
+            }
+            if sinks.len() > 1 {
+                ports.audit = Arc::new(TeeAudit(sinks));
             }
             let mut settings = self.settings.clone();
             settings.station_id = station.name.clone();
@@ -87,6 +104,7 @@ pub struct RunningService {
     registry: StationRegistry,
     audit: Arc<ChainedAudit>,
     export: Option<SyslogExporter>,
+    webhook: Option<Arc<Webhook>>,
 }
 
 impl RunningService {
@@ -114,6 +132,9 @@ impl RunningService {
         let _ = tokio::task::spawn_blocking(move || audit.flush()).await;
         if let Some(export) = self.export {
             export.stop().await;
+        }
+        if let Some(hook) = &self.webhook {
+            hook.stop().await;
         }
         let audit = self.audit;
         let _ = tokio::task::spawn_blocking(move || audit.close()).await;
@@ -146,12 +167,27 @@ pub async fn serve(
         Some(syslog) => Some(SyslogExporter::spawn(&audit, syslog)?),
         None => None,
     };
-    let factory = Arc::new(TenantEngines::new(ports, station.settings).with_audit(audit.clone()));
+    let webhook = match &server.webhook {
+        Some(w) => {
+            let secret = secrets
+                .get(&SecretName::WebhookSecret)
+                .map_err(|e| ServiceError::Config(e.to_string()))?;
+            let secret = WebhookSecret::parse(secret.expose_secret())?;
+            let settings = WebhookSettings::new(w.url.clone(), secret, w.events.clone());
+            Some(Webhook::start(&webhook::dir_in(&server.state_dir), settings)?)
+        }
+        None => None,
+    };
+    let factory = Arc::new(
+        TenantEngines::new(ports, station.settings)
+            .with_audit(audit.clone())
+            .with_webhook(webhook.clone()),
+    );
     let sessions = Sessions::new(factory, Some(registry.clone()));
     let auth = StationAuth::new(registry.clone(), server.public_url.as_str());
     let app = router(ApiState { sessions: sessions.clone(), auth });
     let listener = tokio::net::TcpListener::bind(server.listen).await?;
     let server = listener::serve(listener, app, limits)?;
     tracing::info!(listen = %server.local_addr(), "recovery service listening");
-    Ok(RunningService { server, sessions, registry, audit, export })
+    Ok(RunningService { server, sessions, registry, audit, export, webhook })
 }

@@ -119,7 +119,8 @@ export const de: Catalogue = {
   'open.preparing': 'Ihr Code wird vorbereitet…',
   'open.waiting': 'Warten, bis Sie den Code scannen…',
   'open.qrLabel': 'QR-Code für Microsoft Authenticator',
-  'open.noApp': 'Kein Authenticator? Installieren Sie ihn aus dem App Store Ihres Handys und scannen Sie dann.',
+  'install.qrLabel': 'QR-Code zum Installieren von Microsoft Authenticator',
+  'install.caption': 'Kein Authenticator? Zum Installieren scannen',
 
   'faceProgress.title': 'Face Check läuft',
   'faceProgress.status': 'Schauen Sie auf Ihr Handy',
@@ -154,7 +155,8 @@ export const de: Catalogue = {
   'tap.nextTitle': 'So geht es weiter',
   'tap.next1': 'Öffnen Sie an einem Computer oder Handy {url}',
   'tap.next2': 'Geben Sie Ihr Arbeitskonto ein und auf Nachfrage diesen Code',
-  'tap.next3': 'Registrieren Sie einen Passkey, damit Sie sich nicht wieder aussperren',
+  'tap.securityQrLabel': 'QR-Code, der die Sicherheitsinformationen auf Ihrem Handy öffnet',
+  'tap.securityCaption': 'Registrieren Sie einen Passkey, damit Sie sich nicht wieder aussperren: scannen und in den Sicherheitsinformationen auf dem Handy erledigen',
   'tap.privacy': 'Halten Sie ihn geheim. Die IT wird Sie nie danach fragen.',
   'tap.done': 'Ich habe ihn notiert',
 

@@ -119,7 +119,8 @@ export const en = {
   'open.preparing': 'Preparing your code…',
   'open.waiting': 'Waiting for you to scan the code…',
   'open.qrLabel': 'QR code for Microsoft Authenticator',
-  'open.noApp': "No Authenticator? Install it from your phone's app store, then scan.",
+  'install.qrLabel': 'QR code that installs Microsoft Authenticator',
+  'install.caption': 'No Authenticator? Scan to install it',
 
   'faceProgress.title': 'Face Check in progress',
   'faceProgress.status': 'Check your phone',
@@ -154,7 +155,8 @@ export const en = {
   'tap.nextTitle': 'What to do next',
   'tap.next1': 'On a computer or your phone, go to {url}',
   'tap.next2': 'Enter your work account, then this pass when asked',
-  'tap.next3': 'Register a passkey so you will not be locked out again',
+  'tap.securityQrLabel': 'QR code that opens Security info on your phone',
+  'tap.securityCaption': 'Register a passkey so you will not be locked out again: scan to do it in Security info on your phone',
   'tap.privacy': 'Keep it private. Nobody from IT will ever ask you for it.',
   'tap.done': "I've noted it",
 

@@ -119,7 +119,8 @@ export const es: Catalogue = {
   'open.preparing': 'Preparando su código…',
   'open.waiting': 'Esperando a que escanee el código…',
   'open.qrLabel': 'Código QR para Microsoft Authenticator',
-  'open.noApp': '¿No tiene Authenticator? Instálelo desde la tienda de aplicaciones de su teléfono y luego escanee.',
+  'install.qrLabel': 'Código QR para instalar Microsoft Authenticator',
+  'install.caption': '¿No tiene Authenticator? Escanee para instalarlo',
 
   'faceProgress.title': 'Face Check en curso',
   'faceProgress.status': 'Mire su teléfono',
@@ -154,7 +155,8 @@ export const es: Catalogue = {
   'tap.nextTitle': 'Qué hacer ahora',
   'tap.next1': 'En un ordenador o en su teléfono, vaya a {url}',
   'tap.next2': 'Introduzca su cuenta de trabajo y, cuando se le pida, este pase',
-  'tap.next3': 'Registre una clave de acceso (passkey) para no volver a quedarse fuera',
+  'tap.securityQrLabel': 'Código QR que abre la información de seguridad en su teléfono',
+  'tap.securityCaption': 'Registre una clave de acceso (passkey) para no volver a quedarse fuera: escanee para hacerlo en la información de seguridad de su teléfono',
   'tap.privacy': 'Guárdelo en privado. El departamento de TI nunca se lo pedirá.',
   'tap.done': 'Ya lo he anotado',
 

@@ -119,7 +119,8 @@ export const fr: Catalogue = {
   'open.preparing': 'Préparation de votre code…',
   'open.waiting': 'En attente du scan du code…',
   'open.qrLabel': 'Code QR pour Microsoft Authenticator',
-  'open.noApp': 'Pas d’Authenticator ? Installez-le depuis la boutique d’applications de votre téléphone, puis scannez.',
+  'install.qrLabel': 'Code QR pour installer Microsoft Authenticator',
+  'install.caption': 'Pas d’Authenticator ? Scannez pour l’installer',
 
   'faceProgress.title': 'Face Check en cours',
   'faceProgress.status': 'Regardez votre téléphone',
@@ -154,7 +155,8 @@ export const fr: Catalogue = {
   'tap.nextTitle': 'Et maintenant',
   'tap.next1': 'Sur un ordinateur ou votre téléphone, allez sur {url}',
   'tap.next2': 'Saisissez votre compte professionnel, puis ce code quand il est demandé',
-  'tap.next3': 'Enregistrez une clé d’accès (passkey) pour ne plus être bloqué',
+  'tap.securityQrLabel': 'Code QR qui ouvre les informations de sécurité sur votre téléphone',
+  'tap.securityCaption': 'Enregistrez une clé d’accès (passkey) pour ne plus être bloqué : scannez pour le faire dans les informations de sécurité sur votre téléphone',
   'tap.privacy': 'Gardez-le pour vous. Le service informatique ne vous le demandera jamais.',
   'tap.done': 'Je l’ai noté',
 

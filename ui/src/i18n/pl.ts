@@ -119,7 +119,8 @@ export const pl: Catalogue = {
   'open.preparing': 'Przygotowujemy Twój kod…',
   'open.waiting': 'Czekamy, aż zeskanujesz kod…',
   'open.qrLabel': 'Kod QR dla Microsoft Authenticator',
-  'open.noApp': 'Nie masz Authenticatora? Zainstaluj go ze sklepu z aplikacjami, a potem zeskanuj kod.',
+  'install.qrLabel': 'Kod QR do instalacji Microsoft Authenticator',
+  'install.caption': 'Nie masz Authenticatora? Zeskanuj, aby go zainstalować',
 
   'faceProgress.title': 'Trwa Face Check',
   'faceProgress.status': 'Spójrz na telefon',
@@ -154,7 +155,8 @@ export const pl: Catalogue = {
   'tap.nextTitle': 'Co dalej',
   'tap.next1': 'Na komputerze lub telefonie wejdź na {url}',
   'tap.next2': 'Wpisz konto służbowe, a gdy pojawi się prośba, tę przepustkę',
-  'tap.next3': 'Zarejestruj klucz dostępu (passkey), aby więcej się nie zablokować',
+  'tap.securityQrLabel': 'Kod QR otwierający informacje zabezpieczające na telefonie',
+  'tap.securityCaption': 'Zarejestruj klucz dostępu (passkey), aby więcej się nie zablokować: zeskanuj i zrób to w informacjach zabezpieczających na telefonie',
   'tap.privacy': 'Zachowaj ją dla siebie. Dział IT nigdy o nią nie poprosi.',
   'tap.done': 'Zapisałem/-am ją',
 

@@ -304,6 +304,22 @@ describe('Authenticator screens', () => {
     expect(screen.getByText('Step 4 of 5')).toBeInTheDocument();
   });
 
+  it('both offer a second, smaller QR that installs Authenticator, with its caption and host', async () => {
+    for (const view of [SCREENS.addToAuthenticator(), SCREENS.openAuthenticatorPreparing(), SCREENS.openAuthenticator()]) {
+      const { unmount } = await renderApp(view);
+      const install = screen.getByRole('img', { name: 'QR code that installs Microsoft Authenticator' });
+      expect(install).toHaveAttribute('data-url', 'https://www.microsoft.com/security/mobile-authenticator-app');
+      expect(install.querySelector('svg')).not.toBeNull();
+      const figure = install.closest('figure');
+      expect(figure).toHaveClass('qr-small');
+      expect(within(figure as HTMLElement).getByText('No Authenticator? Scan to install it')).toBeInTheDocument();
+      // Only the host is printed, never the path.
+      expect(within(figure as HTMLElement).getByText('www.microsoft.com')).toBeInTheDocument();
+      expect(figure).not.toHaveTextContent('mobile-authenticator-app');
+      unmount();
+    }
+  });
+
   it('Face Check in progress says to check the phone', async () => {
     await renderApp(SCREENS.faceCheckInProgress());
     expect(heading('Face Check in progress')).toBeInTheDocument();
@@ -378,7 +394,15 @@ describe('Tap', () => {
     await tick();
     expect(screen.getByText('Expires in 8:59')).toBeInTheDocument();
     expect(screen.getByText('https://myaccount.microsoft.com')).toBeInTheDocument();
-    expect(screen.getByText(/Register a passkey/)).toBeInTheDocument();
+    const security = screen.getByRole('img', { name: 'QR code that opens Security info on your phone' });
+    expect(security).toHaveAttribute('data-url', 'https://mysignins.microsoft.com/security-info');
+    const figure = security.closest('figure') as HTMLElement;
+    expect(
+      within(figure).getByText(
+        'Register a passkey so you will not be locked out again: scan to do it in Security info on your phone',
+      ),
+    ).toBeInTheDocument();
+    expect(within(figure).getByText('mysignins.microsoft.com')).toBeInTheDocument();
     vi.useRealTimers();
     await fireEvent.click(screen.getByRole('button', { name: /I've noted it/ }));
     expect(backend.done).toHaveBeenCalledTimes(1);
