@@ -23,7 +23,7 @@ use reclaim_service::demo::{DemoService, DemoServiceOptions, SettingsHook};
 use reclaim_service::limits::FileLimits;
 use reclaim_system_tests::kiosk::{Kiosk, is_outcome, reason_of};
 use reclaim_system_tests::station::{
-    demo_service, enrolled as station, no_tap_left, persona_upn, taps, wait,
+    demo_service, enrolled as station, no_tap_left, persona_upn, present, taps, wait,
 };
 use serde_json::{Value, json};
 
@@ -239,17 +239,7 @@ async fn recover(service: &DemoService, client: &ServiceClient, persona: &str) -
     if is_outcome(&v) {
         return v;
     }
-    client.choose_provider("trueid".into(), ScanPath::Phone).await.unwrap();
-    let scan =
-        wait(client, "the link", |v| matches!(v.view, View::ScanId { link: Some(_), .. })).await;
-    let View::ScanId { link: Some(link), .. } = scan.view else { unreachable!() };
-    let phone = service.stack().phone_named(&format!("phone-{persona}"));
-    phone.complete_hosted_flow("trueid", &link.url, persona).await.unwrap();
-    let ask =
-        wait(client, "the QR", |v| matches!(v.view, View::OpenAuthenticator { qr: Some(_) })).await;
-    let View::OpenAuthenticator { qr: Some(qr) } = ask.view else { unreachable!() };
-    phone.open(&qr.url).await.unwrap();
-    phone.present(91.0).await.unwrap();
+    present(service, client, persona).await;
     wait(client, "the outcome", |v| matches!(v.view, View::Tap { .. }) || is_outcome(v)).await
 }
 
