@@ -433,6 +433,9 @@ async fn a_connection_flood_from_one_address_is_capped_and_bodies_are_limited() 
         .await
         .unwrap();
     assert_eq!(too_large.status(), 413);
+    // The unread rest of the body spoils the connection; the answer says so, so a client's
+    // pool does not send its next call down it.
+    assert_eq!(too_large.headers().get("connection").map(|v| v.as_bytes()), Some(&b"close"[..]));
     let body: Value = too_large.json().await.unwrap();
     assert_eq!(body["code"], "payloadTooLarge", "{body}");
     // A malformed body is refused the same way every failure is: `{code, message}`, never

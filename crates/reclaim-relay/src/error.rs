@@ -121,6 +121,11 @@ impl IntoResponse for RelayError {
             self.to_string()
         };
         let body = serde_json::json!({ "error": { "code": self.code(), "message": message } });
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            // The unread rest of the body makes the connection unusable for another request.
+            return (status, [(axum::http::header::CONNECTION, "close")], Json(body))
+                .into_response();
+        }
         (status, Json(body)).into_response()
     }
 }

@@ -230,6 +230,12 @@ pub struct Failure(StatusCode, ApiError);
 
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {
+        if self.0 == StatusCode::PAYLOAD_TOO_LARGE {
+            // The rest of the body was never read, so the connection cannot carry another
+            // request: say so, or a client's pool reuses it and its next call fails half-way.
+            return (self.0, [(axum::http::header::CONNECTION, "close")], Json(self.1))
+                .into_response();
+        }
         (self.0, Json(self.1)).into_response()
     }
 }
