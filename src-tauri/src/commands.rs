@@ -75,6 +75,12 @@ pub async fn done(kiosk: State<'_, KioskCell>) -> Result<(), CommandError> {
     Ok(kiosk.get().await?.service().done().await?)
 }
 
+/// "Ask a member of staff" on the failure screen (the trusted referee).
+#[tauri::command]
+pub async fn ask_for_staff(kiosk: State<'_, KioskCell>) -> Result<(), CommandError> {
+    Ok(kiosk.get().await?.service().ask_for_staff().await?)
+}
+
 /// Cancel (confirmed by the person): wipe and return to attract.
 #[tauri::command]
 pub async fn cancel(kiosk: State<'_, KioskCell>) -> Result<(), CommandError> {

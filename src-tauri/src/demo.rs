@@ -30,6 +30,9 @@ pub struct DemoInfo {
     pub station_id: String,
     /// The fixture's personas: who to play, and the account each one types.
     pub personas: Vec<DemoPersona>,
+    /// The operator console of the in-process recovery service (the trusted referee's desk).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub console_url: Option<String>,
 }
 
 /// One persona of the demo tenant.
@@ -103,13 +106,14 @@ impl Demo {
                     description: p.description.clone(),
                 })
                 .collect(),
+            console_url: None,
         }
     }
 
     /// Writes [`Demo::info`] as JSON to `path` (written whole, then renamed, so a reader polling
     /// for the file never sees half of it).
-    pub fn write_info(&self, path: &Path) -> std::io::Result<()> {
-        let json = serde_json::to_vec_pretty(&self.info()).map_err(std::io::Error::other)?;
+    pub fn write_info(&self, path: &Path, info: &DemoInfo) -> std::io::Result<()> {
+        let json = serde_json::to_vec_pretty(info).map_err(std::io::Error::other)?;
         let partial = path.with_extension("partial");
         std::fs::write(&partial, json)?;
         std::fs::rename(partial, path)

@@ -200,9 +200,12 @@ impl Kiosk {
             reclaim_service::demo::DemoService::start(reclaim_service::demo::DemoServiceOptions {
                 stack: DemoOptions { camera_available, ..launch.options },
                 settings: Some(hook),
+                // The trusted referee at this station, decided in the operator console.
+                console: true,
                 ..Default::default()
             })
             .await?;
+        tracing::info!(url = %format!("{}/console", service.url()), "operator console");
         let offline = offline_station(&service.stack().settings());
         let credential = service.enroll("demo-kiosk")?;
         let client = connect(credential, offline, camera_available).await?;

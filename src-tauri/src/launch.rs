@@ -236,14 +236,15 @@ impl Launch {
         })
         .await?;
         if let Some(demo) = kiosk.demo() {
-            let info = demo.info();
+            let mut info = demo.info();
+            info.console_url = kiosk.local_service().map(|l| format!("{}/console", l.url()));
             tracing::info!(
                 control = %info.control_url,
                 phone = %info.phone_page_url,
                 "demo tenant ready (open the phone page in a browser to play the phone)"
             );
             if let Some(path) = &self.demo_info {
-                demo.write_info(path)
+                demo.write_info(path, &info)
                     .map_err(|source| LaunchError::DemoInfo { path: path.clone(), source })?;
             }
         }

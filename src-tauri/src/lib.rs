@@ -69,6 +69,7 @@ pub fn run_app<R: Runtime>(
             commands::camera_preview,
             commands::camera_stop,
             commands::done,
+            commands::ask_for_staff,
             commands::cancel,
             commands::activity,
             commands::station_status,

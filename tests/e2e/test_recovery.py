@@ -90,6 +90,31 @@ def test_face_check_failure_offers_a_retry_then_ends_with_a_reference(s):
     s.screenshot(s.screens / f"{s.test_name}-ended.png")
 
 
+def test_referee_approves_at_the_console(s):
+    """Ana Lima Costa typed Ana Lima's account with her own ID: refused as a duplicate name. She
+    asks for a member of staff; the referee, signed in to the console, checks her ID and picks
+    her own account; the kiosk shows that account's TAP."""
+    d = to_authenticator(s, "namesake")
+    d.present(90)
+    s.wait_heading("A colleague needs to help you", 30)
+    s.screenshot(s.screens / f"{s.test_name}-offered.png")
+    s.click(".btn-staff")
+    s.wait_heading("A member of staff is on the way")
+    assert "RC-DUPLICATE_NAME-" in s.text("main")
+    s.screenshot(s.screens / f"{s.test_name}-waiting.png")
+    staff = d.console("it.operator@contoso.example", "operator-demo")
+    case = staff.wait_for_case()
+    assert case["typed"]["upn"] == d.upn("namesake")
+    own = next(c for c in case["candidates"] if c["upn"] == "ana.costa@contoso.example")
+    staff.post(f"/console/api/cases/{case['sessionId']}/approve", {"userId": own["id"]})
+    s.wait_heading("Your Temporary Access Pass", 30)
+    assert len(d.user_taps("ana.costa@contoso.example")) == 1
+    assert d.user_taps(d.upn("namesake")) == [], "a TAP for the account she typed"
+    s.screenshot(s.screens / f"{s.test_name}-tap.png")
+    s.click(".tap-next .btn-primary")
+    s.wait_heading("Recover your account")
+
+
 def test_cancel_asks_then_wipes_back_to_attract(s):
     d = start_recovery(s, "ana")
     s.click(".btn-cancel")

@@ -159,8 +159,8 @@ async fn privileged_is_refused_like_an_ineligible_account(persona: &str) {
     client.submit_upn(persona_upn(&service, persona)).await.unwrap();
     let v = wait(&client, "the refusal", |v| matches!(v.view, View::CouldNotComplete { .. })).await;
     let (
-        View::CouldNotComplete { reason, reference },
-        View::CouldNotComplete { reason: nora_reason, reference: nora_reference },
+        View::CouldNotComplete { reason, reference, .. },
+        View::CouldNotComplete { reason: nora_reason, reference: nora_reference, .. },
     ) = (&v.view, &nora.view)
     else {
         unreachable!()

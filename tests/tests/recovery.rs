@@ -460,6 +460,49 @@ async fn the_idle_timeout_counts_down_then_wipes_to_attract() {
 }
 
 #[tokio::test]
+async fn waiting_for_a_member_of_staff_is_not_idling_but_has_its_own_limit() {
+    let mut k = Kiosk::start_with(
+        |s| {
+            s.config.referee = true;
+            s.config.timeouts.referee_secs = 300;
+        },
+        true,
+    )
+    .await;
+    let clock = k.clock.clone().unwrap();
+    let v = k.recover("namesake", "trueid", 90.0).await;
+    assert!(
+        matches!(
+            v.view,
+            View::CouldNotComplete { staff: reclaim_protocol::StaffHelp::Offered, .. }
+        ),
+        "{:?}",
+        v.view
+    );
+    k.service.ask_for_staff().await.unwrap();
+    k.wait("waiting for staff", |v| {
+        matches!(v.view, View::CouldNotComplete { staff: reclaim_protocol::StaffHelp::Waiting, .. })
+    })
+    .await;
+    // Well past the idle timer and its countdown: nobody is asked "are you still there?".
+    clock.advance(Duration::from_secs(200));
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let now = k.service.current();
+    assert!(now.idle_seconds_left.is_none(), "a countdown while waiting for staff");
+    assert!(matches!(
+        now.view,
+        View::CouldNotComplete { staff: reclaim_protocol::StaffHelp::Waiting, .. }
+    ));
+    // The referee's own limit ends it, with the check that failed.
+    clock.advance(Duration::from_secs(120));
+    k.wait("the wait ends", |v| {
+        matches!(v.view, View::CouldNotComplete { staff: reclaim_protocol::StaffHelp::None, .. })
+    })
+    .await;
+    assert_eq!(k.ended_reason(), Some(ReasonCode::DuplicateName));
+}
+
+#[tokio::test]
 async fn the_tap_screen_has_a_shorter_idle_timer() {
     let mut k = Kiosk::start_with(|s| s.tap_idle_timeout_secs = 20, true).await;
     let clock = k.clock.clone().unwrap();

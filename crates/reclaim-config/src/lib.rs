@@ -33,19 +33,19 @@ use std::path::Path;
 pub use error::{ConfigError, error_chain};
 pub use file_store::{FileStore, FileStoreError};
 pub use model::{
-    Audit, DEFAULT_SYSLOG_APP_NAME, DEFAULT_SYSLOG_FACILITY, SYSLOG_FACILITIES, Syslog,
+    Audit, Console, DEFAULT_SYSLOG_APP_NAME, DEFAULT_SYSLOG_FACILITY, SYSLOG_FACILITIES, Syslog,
     WEBHOOK_EVENTS, Webhook,
 };
 pub use model::{
     CertificateCredential, CertificateFormat, CertificateHeader, Config, Credential, DEFAULT_GRAPH,
     DEFAULT_LOG_DIRECTORY, DEFAULT_LOG_MAX_FILES, DEFAULT_LOGIN, DEFAULT_REQUEST_SERVICE,
     DEFAULT_SERVER_LISTEN, DEFAULT_SERVER_STATE_DIR, Document, Endpoints, Locale, Logging, Mode,
-    Production, Provider, Relay, Server, Service, Station, Tenant, Updater, Verifier,
+    Notify, Production, Provider, Relay, Server, Service, Station, Tenant, Updater, Verifier,
 };
 pub use secrets::{
-    CERTIFICATE_PASSWORD, CLIENT_SECRET, KEYRING_SERVICE, KeyringStore, MIN_LINK_KEY_LEN,
-    MIN_RELAY_CREDENTIAL_LEN, MemoryStore, RELAY_CREDENTIAL, SecretError, SecretName, SecretStore,
-    WEBHOOK_SECRET,
+    CERTIFICATE_PASSWORD, CLIENT_SECRET, CONSOLE_CLIENT_SECRET, KEYRING_SERVICE, KeyringStore,
+    MIN_LINK_KEY_LEN, MIN_RELAY_CREDENTIAL_LEN, MemoryStore, RELAY_CREDENTIAL, SecretError,
+    SecretName, SecretStore, WEBHOOK_SECRET,
 };
 
 /// The fully commented production example (`docs/config/reclaim.example.toml`), printed by

@@ -51,6 +51,36 @@ pub struct Config {
     /// `[server]`: this file configures the recovery service (`reclaim-service serve`), which
     /// holds the tenant credential; only with `station.mode = "production"`.
     pub server: Option<Server>,
+    /// `[recovery.notify]`: after a recovery, the owner is told by mail (and their sign-in
+    /// sessions revoked if asked); `None`: the section is absent or `enabled = false`.
+    pub notify: Option<Notify>,
+}
+
+/// `[recovery.notify]`: after every recovery (a TAP issued; never in evaluation mode) the
+/// account owner gets a mail through Microsoft Graph `sendMail` (`microsoft-apis-v2.md` §3.2)
+/// saying at which station, when (UTC) and with which reference it happened, and whom to call if
+/// it was not them (NIST SP 800-63B-4: the subscriber SHALL be notified of a recovery). It goes
+/// to the user's `mail` (else their UPN) and `otherMails`. Never the TAP, a portrait or document
+/// data. Sending is retried in memory with backoff; a failure is audited and never holds up the
+/// TAP screen.
+///
+/// ```toml
+/// [recovery.notify]
+/// from = "recovery-desk@contoso.com"  # the sending mailbox; the app needs Mail.Send (restrict
+///                                     # it to this mailbox with an application access policy)
+/// manager = true                      # copy the user's manager (default false)
+/// revoke_sessions = true              # revokeSignInSessions after the TAP is issued (default
+///                                     # false; needs User.RevokeSessions.All)
+/// # enabled = false                   # keep the section but send nothing (default true)
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notify {
+    /// `from`: the sending mailbox's UPN or SMTP address (or object id).
+    pub from: String,
+    /// `manager`: copy the user's manager (`GET /users/{id}/manager`).
+    pub manager: bool,
+    /// `revoke_sessions`: revoke the user's sign-in sessions after the TAP is issued.
+    pub revoke_sessions: bool,
 }
 
 /// Default `server.listen`.
@@ -74,10 +104,24 @@ pub struct Server {
     pub audit: Audit,
     /// `[webhook]`: the service-desk webhook; `None`: none.
     pub webhook: Option<Webhook>,
+    /// `[console]`: the operator console and the trusted referee; `None`: neither.
+    pub console: Option<Console>,
+}
+
+/// `[console]`: the operator console at `{public_url}/console`, where IT staff sign in with
+/// OpenID Connect (the app registration `client_id`, its secret `console-client-secret`,
+/// redirect URI `{public_url}/console/callback`) and must be members of `operators_group`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Console {
+    /// `client_id`: the console's app registration (a web app with group claims).
+    pub client_id: String,
+    /// `operators_group`: object id of the group whose members may use the console.
+    pub operators_group: String,
 }
 
 /// The event types `webhook.events` takes.
-pub const WEBHOOK_EVENTS: &[&str] = &["recovery.completed", "recovery.blocked", "tap.deleted"];
+pub const WEBHOOK_EVENTS: &[&str] =
+    &["recovery.completed", "recovery.blocked", "referee.needed", "tap.deleted"];
 
 /// `[webhook]`: recovery outcomes POSTed to the service desk, signed per Standard Webhooks with
 /// the `webhook-secret` secret (from `server.secrets_file` or the keyring).

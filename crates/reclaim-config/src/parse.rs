@@ -84,6 +84,7 @@ pub(crate) fn parse(src: Source<'_>) -> Result<(RawConfig, Vec<ConfigError>), Co
             "server" => section!(server),
             "audit" => section!(audit),
             "webhook" => section!(webhook),
+            "console" => section!(console),
             _ => section.errors.push(src.key_error(
                 key.span(),
                 name,

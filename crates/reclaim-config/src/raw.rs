@@ -25,6 +25,7 @@ pub(crate) const SECTIONS: &[&str] = &[
     "server",
     "audit",
     "webhook",
+    "console",
 ];
 
 #[derive(Debug, Default, Deserialize)]
@@ -100,6 +101,7 @@ pub(crate) struct RawTimeouts {
     pub issuing_tap_secs: Opt<i64>,
     pub show_tap_secs: Opt<i64>,
     pub result_secs: Opt<i64>,
+    pub referee_secs: Opt<i64>,
     pub idle_secs: Opt<i64>,
 }
 
@@ -113,6 +115,17 @@ pub(crate) struct RawRecovery {
     pub max_upn_len: Opt<i64>,
     pub face_check_budget_per_day: Opt<i64>,
     pub second_binding: Opt<RawSecondBinding>,
+    pub referee: Opt<bool>,
+    pub notify: Opt<RawNotify>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawNotify {
+    pub enabled: Opt<bool>,
+    pub from: Opt<String>,
+    pub manager: Opt<bool>,
+    pub revoke_sessions: Opt<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -161,6 +174,13 @@ pub(crate) struct RawWebhook {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub(crate) struct RawConsole {
+    pub client_id: Opt<String>,
+    pub operators_group: Opt<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct RawSyslog {
     pub address: Opt<String>,
     pub tls: Opt<bool>,
@@ -195,6 +215,7 @@ pub(crate) struct RawConfig {
     pub server: Opt<RawServer>,
     pub audit: Opt<RawAudit>,
     pub webhook: Opt<RawWebhook>,
+    pub console: Opt<RawConsole>,
     /// Sections present but not deserialized (their error is recorded; not "missing").
     pub failed: Vec<String>,
     /// Key paths removed after a deserialization error (reported; not "missing").

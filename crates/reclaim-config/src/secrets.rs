@@ -22,6 +22,8 @@ pub const RELAY_CREDENTIAL: &str = "relay-credential";
 pub const AUDIT_KEY: &str = "audit-key";
 /// The service-desk webhook's signing secret (`whsec_…`).
 pub const WEBHOOK_SECRET: &str = "webhook-secret";
+/// The operator console's app registration client secret (`[console]`).
+pub const CONSOLE_CLIENT_SECRET: &str = "console-client-secret";
 /// Keyring account of the station credential `reclaim-config enroll` stores (station id,
 /// service URL and the station's Ed25519 private key, in `StationCredential::to_compact` form).
 pub const STATION_CREDENTIAL: &str = "station-credential";
@@ -51,6 +53,8 @@ pub enum SecretName {
     AuditKey,
     /// `webhook-secret`: the service-desk webhook's signing secret (`whsec_` + base64).
     WebhookSecret,
+    /// `console-client-secret`: the operator console's app registration secret.
+    ConsoleClientSecret,
     /// `station-credential`: the station's identity with the recovery service (its id, the
     /// service URL and its private key), stored by `reclaim-config enroll`.
     StationCredential,
@@ -68,6 +72,7 @@ impl SecretName {
             Self::RelayCredential => RELAY_CREDENTIAL.to_owned(),
             Self::AuditKey => AUDIT_KEY.to_owned(),
             Self::WebhookSecret => WEBHOOK_SECRET.to_owned(),
+            Self::ConsoleClientSecret => CONSOLE_CLIENT_SECRET.to_owned(),
             Self::StationCredential => STATION_CREDENTIAL.to_owned(),
             Self::ProviderLinkKey(id) => format!("provider.{id}{LINK_SUFFIX}"),
             Self::ProviderCaptureKey(id) => format!("provider.{id}{CAPTURE_SUFFIX}"),
@@ -82,6 +87,9 @@ impl SecretName {
             Self::RelayCredential => "this station's relay credential".to_owned(),
             Self::AuditKey => "the fleet's audit key".to_owned(),
             Self::WebhookSecret => "the service-desk webhook's signing secret".to_owned(),
+            Self::ConsoleClientSecret => {
+                "the operator console's app registration client secret".to_owned()
+            }
             Self::StationCredential => {
                 "this station's credential for the recovery service, made by `reclaim-config \
                  enroll URL CODE`"
@@ -101,6 +109,7 @@ impl SecretName {
             RELAY_CREDENTIAL => return Ok(Self::RelayCredential),
             AUDIT_KEY => return Ok(Self::AuditKey),
             WEBHOOK_SECRET => return Ok(Self::WebhookSecret),
+            CONSOLE_CLIENT_SECRET => return Ok(Self::ConsoleClientSecret),
             STATION_CREDENTIAL => return Ok(Self::StationCredential),
             _ => {}
         }

@@ -20,13 +20,13 @@ use crate::model::{
     DEFAULT_SERVER_LISTEN, DEFAULT_SERVER_STATE_DIR, Document, Endpoints, Locale, Logging, Mode,
     Provider, Relay, Server, Service, Station, Tenant, Updater, Verifier,
 };
-use crate::model::{WEBHOOK_EVENTS, Webhook};
+use crate::model::{Console, Notify, WEBHOOK_EVENTS, Webhook};
 use crate::parse::{Source, list};
 use crate::raw::{
     Opt, RawConfig, RawCredential, RawEndpoints, RawLogging, RawProvider, RawRecovery, RawRelay,
     RawServer, RawService, RawStation, RawTenant, RawTimeouts, RawUpdater, RawVerifier,
 };
-use crate::raw::{RawAudit, RawSyslog, RawWebhook};
+use crate::raw::{RawAudit, RawConsole, RawSyslog, RawWebhook};
 use crate::secrets::SecretName;
 
 /// The only value `relay.station_credential` takes.
@@ -189,9 +189,22 @@ impl Checker<'_> {
             }
             None => None,
         };
+        let console = match raw.console.take() {
+            Some(c) if had_server => self.console(c),
+            Some(c) => {
+                self.err(
+                    c.span(),
+                    "console",
+                    "[console] is served by the recovery service: it needs a [server] section",
+                );
+                None
+            }
+            None => None,
+        };
         let server = server.map(|mut s| {
             s.audit = audit.unwrap_or_default();
             s.webhook = webhook;
+            s.console = console;
             s
         });
         let tenant = if production { self.section(raw.tenant, "tenant", why) } else { raw.tenant };
@@ -203,6 +216,8 @@ impl Checker<'_> {
         let relay = if production { self.section(raw.relay, "relay", why) } else { raw.relay };
         let relay = relay.map(|r| self.relay(r));
         let providers = self.providers(raw.providers, production);
+        let notify =
+            raw.recovery.as_mut().and_then(|r| r.get_mut().notify.take()).map(|n| self.notify(n));
         let engine = self.engine(raw.timeouts, raw.recovery);
         let logging = raw.logging.map(|l| self.logging(l));
         let updater = raw.updater.map(|u| self.updater(u));
@@ -220,7 +235,51 @@ impl Checker<'_> {
             updater: updater.transpose().ok()?,
             service,
             server,
+            notify: notify.transpose().ok()?.flatten(),
         })
+    }
+
+    /// `[recovery.notify]`: the sending mailbox (required), the manager copy and the session
+    /// revocation. `Ok(None)`: `enabled = false`.
+    fn notify(&mut self, n: Spanned<crate::raw::RawNotify>) -> Result<Option<Notify>, ()> {
+        let span = n.span();
+        let n = n.into_inner();
+        let key = "recovery.notify";
+        let from = match n.from {
+            None => {
+                self.err(
+                    span,
+                    format!("{key}.from"),
+                    "is required: the mailbox notices are sent from (e.g. \"recovery-desk@contoso.com\")",
+                );
+                None
+            }
+            Some(v) => {
+                let text = v.get_ref().trim();
+                let address =
+                    text.split_once('@').is_some_and(|(l, d)| {
+                        !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.')
+                    }) && !text.chars().any(|c| c.is_whitespace() || c == '/' || c == '#');
+                let object_id = Uuid::parse_str(text).is_ok();
+                if address || object_id {
+                    Some(text.to_owned())
+                } else {
+                    self.err(
+                        v.span(),
+                        format!("{key}.from"),
+                        format!("not a mailbox address or object id ({:?})", v.get_ref()),
+                    );
+                    None
+                }
+            }
+        };
+        let enabled = n.enabled.is_none_or(Spanned::into_inner);
+        let from = from.ok_or(())?;
+        Ok(enabled.then(|| Notify {
+            from,
+            manager: n.manager.is_some_and(Spanned::into_inner),
+            revoke_sessions: n.revoke_sessions.is_some_and(Spanned::into_inner),
+        }))
     }
 
     fn server(&mut self, s: Spanned<RawServer>) -> Option<Server> {
@@ -253,7 +312,34 @@ impl Checker<'_> {
             secrets_file,
             audit: Audit::default(),
             webhook: None,
+            console: None,
         })
+    }
+
+    /// `[console]`: the console's app registration and the operators group (two GUIDs).
+    fn console(&mut self, c: Spanned<RawConsole>) -> Option<Console> {
+        let at = At { span: c.span(), key: "console" };
+        let c = c.into_inner();
+        let one = |this: &mut Self, v: Opt<String>, name: &str| {
+            let v = this.required(v, &at, name)?;
+            match guid(v.get_ref().trim()) {
+                Some(g) => Some(g.hyphenated().to_string()),
+                None => {
+                    this.err(
+                        v.span(),
+                        format!("console.{name}"),
+                        format!(
+                            "not an object id (a GUID, e.g. from the Entra admin centre) ({:?})",
+                            v.get_ref()
+                        ),
+                    );
+                    None
+                }
+            }
+        };
+        let client_id = one(self, c.client_id, "client_id");
+        let operators_group = one(self, c.operators_group, "operators_group");
+        Some(Console { client_id: client_id?, operators_group: operators_group? })
     }
 
     /// `[webhook]`: the endpoint and, optionally, which events.
@@ -820,7 +906,7 @@ impl Checker<'_> {
         if let Some(t) = t {
             let t = t.into_inner();
             let to: &mut Timeouts = &mut cfg.timeouts;
-            let fields: [(&str, Opt<i64>, &mut u32); 10] = [
+            let fields: [(&str, Opt<i64>, &mut u32); 11] = [
                 ("identify_secs", t.identify_secs, &mut to.identify_secs),
                 ("eligibility_secs", t.eligibility_secs, &mut to.eligibility_secs),
                 ("choose_provider_secs", t.choose_provider_secs, &mut to.choose_provider_secs),
@@ -831,6 +917,7 @@ impl Checker<'_> {
                 ("issuing_tap_secs", t.issuing_tap_secs, &mut to.issuing_tap_secs),
                 ("show_tap_secs", t.show_tap_secs, &mut to.show_tap_secs),
                 ("result_secs", t.result_secs, &mut to.result_secs),
+                ("referee_secs", t.referee_secs, &mut to.referee_secs),
             ];
             for (name, value, slot) in fields {
                 if let Some(v) = value {
@@ -865,6 +952,9 @@ impl Checker<'_> {
             }
             if let Some(v) = r.tap_usable_once {
                 cfg.tap_usable_once = v.into_inner();
+            }
+            if let Some(v) = r.referee {
+                cfg.referee = v.into_inner();
             }
             if let Some(v) = r.max_presentation_attempts {
                 match self.int_in::<u8>(&v, "recovery.max_presentation_attempts", 1..=10, "") {

@@ -319,6 +319,19 @@ fn threshold_out_of_range() {
 }
 
 #[test]
+fn the_referee_is_off_unless_configured_and_its_wait_is_range_checked() {
+    assert!(!load(BASE).expect("ok").engine.referee);
+    let c = load(&format!("{BASE}\n[timeouts]\nreferee_secs = 600\n[recovery]\nreferee = true\n"))
+        .expect("ok");
+    assert!(c.engine.referee);
+    assert_eq!(c.engine.timeouts.referee_secs, 600);
+    let (key, ..) = one_error(&format!("{BASE}\n[timeouts]\nreferee_secs = 2\n"));
+    assert_eq!(key, "timeouts.referee_secs");
+    let (key, ..) = one_error(&format!("{BASE}\n[recovery]\nreferee = \"yes\"\n"));
+    assert_eq!(key, "recovery.referee");
+}
+
+#[test]
 fn timeouts_map_to_the_engine_and_are_range_checked() {
     let c = load(&format!("{BASE}\n[timeouts]\nshow_tap_secs = 45\nidle_secs = 30\n")).expect("ok");
     assert_eq!(c.engine.timeouts.show_tap_secs, 45);

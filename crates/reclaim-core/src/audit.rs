@@ -153,6 +153,20 @@ pub enum AuditKind {
         /// Which check, and the claim keys the extension named.
         refusal: crate::records::RecordsRefusal,
     },
+    /// The person asked for a member of staff after an automated check failed.
+    RefereeRequested {
+        /// The check that failed.
+        reason: ReasonCode,
+    },
+    /// A referee decided the case.
+    RefereeDecided {
+        /// The referee's directory object id (from their sign-in to the console).
+        referee: String,
+        /// Approved (a TAP follows if the account's fresh facts allow it) or refused.
+        approved: bool,
+        /// The referee chose another account than the one typed (a duplicate name).
+        other_account: bool,
+    },
     /// Not matched or not validated.
     NotMatched {
         /// Why.
@@ -195,6 +209,29 @@ pub enum AuditKind {
         /// Attempts made so far.
         attempts: u32,
         /// No more attempts will be made (the pass stays valid until it expires).
+        gave_up: bool,
+    },
+    /// The owner was told of the recovery (Graph `sendMail` accepted the notice).
+    RecoveryNotified {
+        /// How many addresses it went to (the user's, and their manager's when configured).
+        recipients: u32,
+        /// The manager was among them.
+        manager: bool,
+    },
+    /// Telling the owner failed (the TAP screen is not affected).
+    RecoveryNotificationFailed {
+        /// Attempts made so far.
+        attempts: u32,
+        /// No more attempts will be made.
+        gave_up: bool,
+    },
+    /// The user's sign-in sessions were revoked after the recovery (`revokeSignInSessions`).
+    SessionsRevoked,
+    /// Revoking the user's sign-in sessions failed.
+    SessionRevocationFailed {
+        /// Attempts made so far.
+        attempts: u32,
+        /// No more attempts will be made.
         gave_up: bool,
     },
     /// The session ended.

@@ -31,6 +31,8 @@ pub struct Timeouts {
     pub show_tap_secs: u32,
     /// Showing the evaluation result.
     pub result_secs: u32,
+    /// Waiting for a member of staff (the trusted referee) once the person asked.
+    pub referee_secs: u32,
 }
 
 impl Default for Timeouts {
@@ -47,6 +49,7 @@ impl Default for Timeouts {
             issuing_tap_secs: 30,
             show_tap_secs: 120,
             result_secs: 60,
+            referee_secs: 900,
         }
     }
 }
@@ -79,6 +82,9 @@ pub struct EngineConfig {
     /// The site's second binding (a directory attribute against a credential claim), if any
     /// (`[recovery.second_binding]`; see [`crate::records`]).
     pub second_binding: Option<crate::records::SecondBinding>,
+    /// Offer a member of staff (the trusted referee, see [`crate::referee`]) when a check a
+    /// person can show wrong fails (production mode only; `[recovery] referee`).
+    pub referee: bool,
 }
 
 impl Default for EngineConfig {
@@ -94,6 +100,7 @@ impl Default for EngineConfig {
             max_upn_len: 113,
             refused_role_template_ids: crate::roles::default_refused_role_ids(),
             second_binding: None,
+            referee: false,
         }
     }
 }
@@ -119,6 +126,7 @@ impl EngineConfig {
             ("timeouts.issuing_tap_secs", t.issuing_tap_secs),
             ("timeouts.show_tap_secs", t.show_tap_secs),
             ("timeouts.result_secs", t.result_secs),
+            ("timeouts.referee_secs", t.referee_secs),
             ("idle_timeout_secs", self.idle_timeout_secs),
         ] {
             if !(5..=3600).contains(&v) {

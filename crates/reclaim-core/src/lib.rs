@@ -8,9 +8,11 @@ pub mod audit;
 pub mod config;
 pub mod matching;
 pub mod model;
+pub mod notify;
 pub mod profile;
 pub mod reason;
 pub mod records;
+pub mod referee;
 pub mod roles;
 pub mod secret;
 pub mod session;
@@ -28,11 +30,12 @@ pub use model::{
 };
 pub use profile::{Resolution, groups_to_check, resolve};
 pub use reason::{EligibilityCause, ReasonCode};
+pub use referee::{RefereeCase, RefereeDecision, StaffHelp};
 pub use secret::{Claims, PersonName, TapCode, Upn};
 pub use session::{
     AdapterFailure, CallbackEvent, Effect, EligibilityFacts, EligibilityResult, Input,
-    NameCandidates, NameQuery, NameSearch, PresentationSpec, Provider, ProviderEvent, Screen,
-    Session, State, Subject, TapCleanup, TapFailure, step,
+    NameCandidates, NameQuery, NameSearch, PresentationSpec, Provider, ProviderEvent, RefereeOffer,
+    Screen, Session, State, Subject, TapCleanup, TapFailure, step,
 };
 pub use tap::{TapRequest, fit};
 

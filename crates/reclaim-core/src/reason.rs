@@ -45,6 +45,8 @@ pub enum ReasonCode {
     RecordsMismatch,
     /// The directory has no first or last name for this account.
     DirectoryNameBlank,
+    /// A member of staff (the trusted referee) checked the person and refused.
+    RefereeRefused,
     /// The profile's claim bindings cannot be evaluated.
     ProfileUnsupported,
     /// The account is disabled (re-checked after proof).
@@ -67,7 +69,7 @@ pub enum ReasonCode {
 
 impl ReasonCode {
     /// Every code, for catalogues and tests.
-    pub const ALL: [ReasonCode; 27] = [
+    pub const ALL: [ReasonCode; 28] = [
         Self::Cancelled,
         Self::IdleTimeout,
         Self::StepTimeout,
@@ -86,6 +88,7 @@ impl ReasonCode {
         Self::DuplicateName,
         Self::RecordsMismatch,
         Self::DirectoryNameBlank,
+        Self::RefereeRefused,
         Self::ProfileUnsupported,
         Self::AccountDisabled,
         Self::AccountNotMember,
@@ -118,6 +121,7 @@ impl ReasonCode {
             Self::DuplicateName => "duplicate_name",
             Self::RecordsMismatch => "records_mismatch",
             Self::DirectoryNameBlank => "directory_name_blank",
+            Self::RefereeRefused => "referee_refused",
             Self::ProfileUnsupported => "profile_unsupported",
             Self::AccountDisabled => "account_disabled",
             Self::AccountNotMember => "account_not_member",
@@ -144,6 +148,7 @@ impl ReasonCode {
                 | Self::DuplicateName
                 | Self::RecordsMismatch
                 | Self::DirectoryNameBlank
+                | Self::RefereeRefused
                 | Self::AccountDisabled
                 | Self::AccountNotMember
                 | Self::TapPolicyRefused

@@ -36,6 +36,7 @@ use crate::model::{
 };
 use crate::profile::{Resolution, resolve};
 use crate::reason::{EligibilityCause, ReasonCode};
+use crate::referee::{CaseCredential, RefereeCase, RefereeDecision, StaffHelp, referee_may_decide};
 use crate::roles::holds_refused_role;
 use crate::secret::{PersonName, TapCode, Upn};
 use crate::tap::{TapRequest, fit};
@@ -179,6 +180,10 @@ pub enum Input {
     /// authentication-method policies, the profiles and the roles they hold, read again right
     /// before the TAP (the same lookups as [`Effect::ResolveEligibility`], by user id).
     FreshFacts(EligibilityResult),
+    /// The person asked for a member of staff (see [`crate::referee`]).
+    AskForStaff,
+    /// A referee decided the open case.
+    Referee(RefereeDecision),
     /// Answer to [`Effect::CheckRecords`].
     RecordsChecked(Result<crate::records::RecordsAnswer, AdapterFailure>),
     /// Answer to [`Effect::CreateTap`].
@@ -266,6 +271,8 @@ pub enum Screen {
         reason: ReasonCode,
         /// Helpdesk reference.
         reference: String,
+        /// Whether a member of staff can be asked, or was.
+        staff: StaffHelp,
     },
 }
 
@@ -299,6 +306,10 @@ pub enum Effect {
     Show(Screen),
     /// Write an audit line.
     Audit(AuditEvent),
+    /// Put the case before a referee (the operator console); answer [`Input::Referee`].
+    OpenRefereeCase(Box<RefereeCase>),
+    /// The case is decided: take it (and its portrait) off the console.
+    CloseRefereeCase,
     /// Look up user, groups, policies, profiles; answer [`Input::Eligibility`].
     ResolveEligibility {
         /// Typed UPN.
@@ -357,6 +368,10 @@ pub enum Effect {
         /// Body.
         request: TapRequest,
     },
+    /// Tell the account owner of the recovery and, if the site wants it, revoke their sign-in
+    /// sessions (see [`crate::notify`]). Emitted only with the screen that shows a created TAP;
+    /// nothing answers it (the person does not wait for it; a failure is audited).
+    NotifyRecovery(crate::notify::RecoveryNotice),
     /// Drop and zero everything of this session: UI, camera, pending requests.
     Wipe,
 }
@@ -528,6 +543,17 @@ pub enum State {
     },
     /// Showing "verified, evaluation mode".
     EvaluationResult,
+    /// A check a referee may overrule failed; "ask for a member of staff" is offered.
+    RefereeOffered(Box<RefereeOffer>),
+    /// The person asked; the case waits for a referee.
+    AwaitingReferee(Box<RefereeOffer>),
+    /// A referee approved this account: the facts that allow a TAP are being read for it.
+    RefereeChecking {
+        /// The subject of the session (the typed account).
+        subject: Box<Subject>,
+        /// The account the referee approved.
+        user_id: String,
+    },
     /// Over: only the reason and reference remain.
     Wiped {
         /// Why it ended.
@@ -535,6 +561,20 @@ pub enum State {
         /// Helpdesk reference.
         reference: String,
     },
+}
+
+/// What a failed session keeps while a referee may still decide: the subject, the credential
+/// (absent after a failed Face Check), the other accounts the credential matches, the reason.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RefereeOffer {
+    /// The typed account's subject.
+    pub subject: Box<Subject>,
+    /// The credential presented.
+    pub credential: Option<Box<PresentedCredential>>,
+    /// Other enabled member users the credential matches.
+    pub candidates: Vec<DirectoryUser>,
+    /// Why the automated check failed.
+    pub reason: ReasonCode,
 }
 
 impl State {
@@ -555,6 +595,9 @@ impl State {
             Self::IssuingTap { .. } => "issuing_tap",
             Self::ShowingTap { .. } => "showing_tap",
             Self::EvaluationResult => "evaluation_result",
+            Self::RefereeOffered(_) => "referee_offered",
+            Self::AwaitingReferee(_) => "awaiting_referee",
+            Self::RefereeChecking { .. } => "referee_checking",
             Self::Wiped { .. } => "wiped",
         }
     }
@@ -661,11 +704,19 @@ impl Session {
         mut effects: Vec<Effect>,
     ) -> (Session, Vec<Effect>) {
         let reference = reason.reference(self.id);
+        if matches!(self.state, State::AwaitingReferee(_)) {
+            // Nobody decided (cancel, timeout, a limit): the case leaves the console.
+            effects.push(Effect::CloseRefereeCase);
+        }
         effects.push(self.audit(now, AuditKind::Ended { reason, reference: reference.clone() }));
         effects.push(Effect::Show(if reason.is_success() {
             Screen::Attract
         } else {
-            Screen::CouldNotComplete { reason, reference: reference.clone() }
+            Screen::CouldNotComplete {
+                reason,
+                reference: reference.clone(),
+                staff: StaffHelp::None,
+            }
         }));
         // Replacing the state drops (and zeroes) every secret it held.
         self.state = State::Wiped { reason, reference };
@@ -686,6 +737,7 @@ impl Session {
             | State::CheckingRecords { .. }
             | State::CheckingFreshFacts { .. } => ReasonCode::ServiceUnavailable,
             State::IssuingTap { .. } => ReasonCode::TapCreationFailed,
+            State::RefereeChecking { .. } => ReasonCode::ServiceUnavailable,
             State::ScanningId { .. } | State::AwaitingIssuance { .. } => ReasonCode::StepTimeout,
             _ => self.interrupt_reason(ReasonCode::IdleTimeout),
         }
@@ -694,8 +746,10 @@ impl Session {
     /// The reason for Cancel/idle: once the evaluation result was reached, it stands. A TAP on
     /// screen that was not confirmed noted (`Done`) is deleted, so the session did not succeed.
     fn interrupt_reason(&self, default: ReasonCode) -> ReasonCode {
-        match self.state {
+        match &self.state {
             State::EvaluationResult => ReasonCode::EvaluationModeVerified,
+            // The automated check's failure stands when nobody decided otherwise.
+            State::RefereeOffered(offer) | State::AwaitingReferee(offer) => offer.reason,
             _ => default,
         }
     }
@@ -755,6 +809,65 @@ impl Session {
         }
     }
 
+    /// Ends with `reason`, or, when a referee may overrule it here (production mode,
+    /// `referee` on, a failure a person can show wrong), offers a member of staff and keeps
+    /// what the referee will need until the offer ends.
+    fn fail_or_offer(
+        mut self,
+        subject: Box<Subject>,
+        credential: Option<Box<PresentedCredential>>,
+        candidates: Vec<DirectoryUser>,
+        reason: ReasonCode,
+        now: OffsetDateTime,
+        mut effects: Vec<Effect>,
+    ) -> (Session, Vec<Effect>) {
+        if !self.config.referee || subject.evaluation_mode || !referee_may_decide(reason) {
+            drop(credential);
+            drop(candidates);
+            drop(subject);
+            return self.end(reason, now, effects);
+        }
+        effects.push(Effect::Show(Screen::CouldNotComplete {
+            reason,
+            reference: reason.reference(self.id),
+            staff: StaffHelp::Offered,
+        }));
+        let secs = self.config.timeouts.result_secs;
+        let offer = RefereeOffer { subject, credential, candidates, reason };
+        self.enter(State::RefereeOffered(Box::new(offer)), now, Some(secs));
+        (self, effects)
+    }
+
+    /// The case a referee sees: the reason, the credential's bound names and portrait, the
+    /// typed account and the other accounts the credential matches.
+    fn referee_case(&self, offer: &RefereeOffer, now: OffsetDateTime) -> RefereeCase {
+        let profile = &offer.subject.profile;
+        let bindings = &profile.verified_id_profile_configuration.claim_bindings;
+        let photo_claim = profile
+            .face_check_configuration
+            .as_ref()
+            .and_then(|f| f.source_photo_claim_name.clone())
+            .unwrap_or_else(|| "portrait".into());
+        let credential = offer.credential.as_ref().map(|c| {
+            let value = |a| credential_value(bindings, a, &c.claims).map(PersonName::new);
+            CaseCredential {
+                given_name: value(DirectoryAttribute::GivenName),
+                surname: value(DirectoryAttribute::Surname),
+                portrait: c.claims.get(&photo_claim).map(crate::referee::Portrait::new),
+            }
+        });
+        RefereeCase {
+            session_id: self.id,
+            station_id: self.station_id.clone(),
+            reference: offer.reason.reference(self.id),
+            reason: offer.reason,
+            opened_at: now,
+            typed: offer.subject.user.clone(),
+            candidates: offer.candidates.clone(),
+            credential,
+        }
+    }
+
     /// Asks for a (new) presentation; counts the attempt.
     fn request_presentation(
         mut self,
@@ -801,8 +914,7 @@ impl Session {
         if attempts_left > 0 {
             self.request_presentation(subject, now, effects)
         } else {
-            drop(subject);
-            self.end(ReasonCode::FaceCheckFailed, now, effects)
+            self.fail_or_offer(subject, None, Vec::new(), ReasonCode::FaceCheckFailed, now, effects)
         }
     }
 }
@@ -1056,6 +1168,14 @@ fn transition(mut s: Session, input: Input, now: OffsetDateTime) -> (Session, Ve
             };
             let user_id = subject.user.id.clone();
             drop(subject);
+            let notice = crate::notify::RecoveryNotice {
+                user_id: user_id.clone(),
+                station_id: s.station_id.clone(),
+                at: now,
+                reference: ReasonCode::TapIssued.reference(s.id),
+                session_id: s.id,
+                account_ref: s.account_ref.clone(),
+            };
             s.enter(State::ShowingTap { user_id, method_id }, now, Some(t.show_tap_secs));
             let e = vec![
                 s.audit(now, e_audit),
@@ -1063,6 +1183,7 @@ fn transition(mut s: Session, input: Input, now: OffsetDateTime) -> (Session, Ve
                     code: tap,
                     lifetime_in_minutes: request.lifetime_in_minutes,
                 }),
+                Effect::NotifyRecovery(notice),
             ];
             (s, e)
         }
@@ -1088,6 +1209,32 @@ fn transition(mut s: Session, input: Input, now: OffsetDateTime) -> (Session, Ve
         (State::ShowingTap { .. }, Input::Done) => s.end(ReasonCode::TapIssued, now, Vec::new()),
         (State::EvaluationResult, Input::Done) => {
             s.end(ReasonCode::EvaluationModeVerified, now, Vec::new())
+        }
+        (State::RefereeOffered(offer), Input::AskForStaff) => {
+            let case = s.referee_case(&offer, now);
+            let screen = Screen::CouldNotComplete {
+                reason: offer.reason,
+                reference: case.reference.clone(),
+                staff: StaffHelp::Waiting,
+            };
+            let e = vec![
+                s.audit(now, AuditKind::RefereeRequested { reason: offer.reason }),
+                Effect::OpenRefereeCase(Box::new(case)),
+                Effect::Show(screen),
+            ];
+            s.enter(State::AwaitingReferee(offer), now, Some(t.referee_secs));
+            (s, e)
+        }
+        (State::RefereeOffered(offer) | State::AwaitingReferee(offer), Input::Done) => {
+            let reason = offer.reason;
+            drop(offer);
+            s.end(reason, now, Vec::new())
+        }
+        (State::AwaitingReferee(offer), Input::Referee(decision)) => {
+            referee_decided(s, offer, decision, now)
+        }
+        (State::RefereeChecking { subject, user_id }, Input::FreshFacts(result)) => {
+            referee_fresh_facts(s, subject, &user_id, result, now)
         }
         (state, _) => {
             // Out of order, wrong request id, or not for this state: ignore, unchanged.
@@ -1381,10 +1528,8 @@ fn verified(
     if let Some(reason) =
         match_reason(match_user(&cfg.claim_bindings, &subject.user, &credential.claims))
     {
-        drop(credential);
         effects.push(s.audit(now, AuditKind::NotMatched { reason }));
-        drop(subject);
-        return s.end(reason, now, effects);
+        return s.fail_or_offer(subject, Some(credential), Vec::new(), reason, now, effects);
     }
     let (Some(given), Some(surname)) =
         (subject.user.given_name.clone(), subject.user.surname.clone())
@@ -1520,13 +1665,23 @@ fn users_by_name(
         Ok(found) => unique_match(bindings, &subject.user, &credential.claims, found)
             .or_else(|| (!still_in_scope(&subject)).then_some(ReasonCode::NotEligible)),
     };
-    drop(result);
     if let Some(reason) = failure {
-        drop(credential);
+        // For a referee: the other enabled members the credential matches, each once.
+        let mut candidates: Vec<DirectoryUser> = Vec::new();
+        for u in result.into_iter().flat_map(|found| found.users) {
+            if u.id != subject.user.id
+                && u.is_enabled()
+                && u.is_member()
+                && match_user(bindings, &u, &credential.claims) == MatchOutcome::Matched
+                && !candidates.iter().any(|c| c.id == u.id)
+            {
+                candidates.push(u);
+            }
+        }
         let e = vec![s.audit(now, AuditKind::NotMatched { reason })];
-        drop(subject);
-        return s.end(reason, now, e);
+        return s.fail_or_offer(subject, Some(credential), candidates, reason, now, e);
     }
+    drop(result);
     let mut effects = vec![s.audit(now, AuditKind::Matched)];
     if let Some(query) = records_query(&s, &subject) {
         effects.push(Effect::CheckRecords {
@@ -1592,16 +1747,15 @@ fn records_checked(
         .is_some_and(|v| v.is_enabled);
     let verdict = crate::records::decide(binding, extension_required, &credential.claims, &answer);
     drop(answer);
-    drop(credential);
     if let Err(refusal) = verdict {
-        drop(subject);
         let reason = ReasonCode::RecordsMismatch;
         let e = vec![
             s.audit(now, AuditKind::RecordsRefused { refusal }),
             s.audit(now, AuditKind::NotMatched { reason }),
         ];
-        return s.end(reason, now, e);
+        return s.fail_or_offer(subject, Some(credential), Vec::new(), reason, now, e);
     }
+    drop(credential);
     let effects = vec![s.audit(now, AuditKind::RecordsConfirmed)];
     after_match(s, subject, effects, now)
 }
@@ -1630,6 +1784,128 @@ fn after_match(
     }
     effects.push(Effect::ReadFreshFacts { user_id: subject.user.id.clone() });
     s.enter(State::CheckingFreshFacts { subject }, now, Some(t.verifying_secs));
+    (s, effects)
+}
+
+/// A referee's decision on the open case. A refusal ends `referee_refused`; an approval of an
+/// account the case offers reads that account's facts again (the TAP follows only if they allow
+/// it); an approval of any other account is ignored.
+fn referee_decided(
+    mut s: Session,
+    offer: Box<RefereeOffer>,
+    decision: RefereeDecision,
+    now: OffsetDateTime,
+) -> (Session, Vec<Effect>) {
+    match decision {
+        RefereeDecision::Refuse { referee } => {
+            drop(offer);
+            let e = vec![
+                s.audit(
+                    now,
+                    AuditKind::RefereeDecided { referee, approved: false, other_account: false },
+                ),
+                Effect::CloseRefereeCase,
+            ];
+            s.end(ReasonCode::RefereeRefused, now, e)
+        }
+        RefereeDecision::Approve { user_id, referee } => {
+            let offered = user_id == offer.subject.user.id
+                || offer.candidates.iter().any(|c| c.id == user_id);
+            if !offered {
+                s.state = State::AwaitingReferee(offer);
+                return (s, Vec::new());
+            }
+            let other_account = user_id != offer.subject.user.id;
+            let RefereeOffer { subject, .. } = *offer;
+            let e = vec![
+                s.audit(now, AuditKind::RefereeDecided { referee, approved: true, other_account }),
+                Effect::CloseRefereeCase,
+                Effect::Show(Screen::Checking),
+                Effect::ReadFreshFacts { user_id: user_id.clone() },
+            ];
+            let secs = s.config.timeouts.verifying_secs;
+            s.enter(State::RefereeChecking { subject, user_id }, now, Some(secs));
+            (s, e)
+        }
+    }
+}
+
+/// Why the account a referee approved may not get a TAP here (`Ok`: the profile that reaches
+/// it): the same rules as at eligibility and right before any TAP, on its fresh facts.
+fn referee_scope(
+    s: &Session,
+    user_id: &str,
+    fresh: &EligibilityFacts,
+) -> Result<Box<VerifiedIdProfile>, EligibilityCause> {
+    let user = &fresh.user;
+    if user.id != user_id {
+        return Err(EligibilityCause::UnknownUser);
+    }
+    if !user.is_enabled() {
+        return Err(EligibilityCause::Disabled);
+    }
+    if !user.is_member() {
+        return Err(EligibilityCause::Guest);
+    }
+    if holds_refused_role(&fresh.role_template_ids, &s.config.refused_role_template_ids) {
+        return Err(EligibilityCause::PrivilegedRole);
+    }
+    match resolve(&fresh.vc_policy, &fresh.profiles, &user.id, &fresh.member_groups) {
+        Resolution::Profile { profile, evaluation_mode: false } => Ok(profile.clone()),
+        Resolution::Profile { evaluation_mode: true, .. } => Err(EligibilityCause::ProfileChanged),
+        Resolution::Excluded => Err(EligibilityCause::Excluded),
+        Resolution::NoProfile => Err(EligibilityCause::NoProfile),
+    }
+}
+
+/// The approved account's facts: all allow a TAP → create it (at most once per session).
+fn referee_fresh_facts(
+    mut s: Session,
+    subject: Box<Subject>,
+    user_id: &str,
+    result: EligibilityResult,
+    now: OffsetDateTime,
+) -> (Session, Vec<Effect>) {
+    drop(subject);
+    let fresh = match result {
+        EligibilityResult::Found(f) => f,
+        EligibilityResult::Failed(f) => return s.end(failure_reason(f), now, Vec::new()),
+        EligibilityResult::UnknownUser => {
+            let cause = EligibilityCause::UnknownUser;
+            let e = vec![s.audit(now, AuditKind::ScopeChanged { cause })];
+            return s.end(ReasonCode::NotEligible, now, e);
+        }
+    };
+    let profile = match referee_scope(&s, user_id, &fresh) {
+        Ok(p) => p,
+        Err(cause) => {
+            let kind = if cause == EligibilityCause::PrivilegedRole {
+                AuditKind::PrivilegedRoleRefused { stage: RoleCheckStage::BeforeTap }
+            } else {
+                AuditKind::ScopeChanged { cause }
+            };
+            let e = vec![s.audit(now, kind)];
+            return s.end(ReasonCode::NotEligible, now, e);
+        }
+    };
+    let request = tap_request(&s, &fresh.tap_policy, &fresh.user.id, &fresh.member_groups);
+    let Some(request) = request.filter(|_| s.taps_requested == 0) else {
+        return s.end(ReasonCode::TapPolicyRefused, now, Vec::new());
+    };
+    let EligibilityFacts { user, member_groups, vc_policy, profiles, tap_policy, .. } = *fresh;
+    let subject = Box::new(Subject {
+        user,
+        member_groups,
+        profile,
+        evaluation_mode: false,
+        tap_policy,
+        vc_policy,
+        profiles,
+    });
+    s.taps_requested = s.taps_requested.saturating_add(1);
+    let effects = vec![Effect::CreateTap { user_id: subject.user.id.clone(), request }];
+    let secs = s.config.timeouts.issuing_tap_secs;
+    s.enter(State::IssuingTap { subject, request, requested_at: now }, now, Some(secs));
     (s, effects)
 }
 

@@ -17,6 +17,7 @@ pub fn routes() -> Router<AppState> {
         .route("/faults", get(list_faults).post(add_faults).delete(clear_faults))
         .route("/clock/advance", post(advance_clock))
         .route("/tokens/expire", post(expire_tokens))
+        .route("/identity/id-token-tamper", post(set_tamper).delete(clear_tamper))
         .merge(crate::graph::control_routes())
         .merge(crate::request_service::control_routes())
         .merge(crate::phone::control_routes())
@@ -74,5 +75,23 @@ async fn advance_clock(State(s): State<AppState>, Json(a): Json<Advance>) -> Jso
 /// `POST {control}/tokens/expire` — every access token issued so far is now expired.
 async fn expire_tokens(State(s): State<AppState>) -> StatusCode {
     s.identity().expire_tokens_issued_before(s.clock().now_unix());
+    StatusCode::NO_CONTENT
+}
+
+/// `POST {control}/identity/id-token-tamper` — the next ID token the token endpoint issues is
+/// altered as described (wrong `aud`/`iss`/`tid`/`nonce`, backdated, signed with a key the JWKS
+/// does not publish), so a relying party's validation can be tested against a misbehaving
+/// identity provider.
+async fn set_tamper(
+    State(s): State<AppState>,
+    Json(t): Json<crate::identity::id_token::Tamper>,
+) -> StatusCode {
+    s.identity().set_tamper(Some(t));
+    StatusCode::NO_CONTENT
+}
+
+/// `DELETE {control}/identity/id-token-tamper`.
+async fn clear_tamper(State(s): State<AppState>) -> StatusCode {
+    s.identity().set_tamper(None);
     StatusCode::NO_CONTENT
 }

@@ -149,6 +149,24 @@ pub struct AppFixture {
     /// Application permissions admin-consented per resource.
     #[serde(default)]
     pub roles: AppRoles,
+    /// Redirect URIs registered for the authorization code flow (`replyUrlsWithType`, type Web).
+    /// Matched exactly, except that the port of a loopback URI (`http://127.0.0.1/…`,
+    /// `http://localhost/…`) is ignored (learn.microsoft.com/entra/identity-platform/reply-url,
+    /// "Localhost exceptions"). Also the allowed `post_logout_redirect_uri` values (§4.7).
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
+    /// The manifest's `groupMembershipClaims`: `SecurityGroup` or `All` puts the user's groups
+    /// (object ids, transitive) in ID tokens (`microsoft-apis-v2.md` §4.5); absent or `None`: no
+    /// `groups` claim.
+    #[serde(default)]
+    pub group_membership_claims: Option<String>,
+}
+
+impl AppFixture {
+    /// Whether ID tokens for this app carry the user's groups.
+    pub fn emits_groups(&self) -> bool {
+        matches!(self.group_membership_claims.as_deref(), Some("SecurityGroup" | "All"))
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -204,6 +222,16 @@ pub struct UserFixture {
     /// What this user is in the demo for.
     #[serde(default)]
     pub note: String,
+    /// The manager's userPrincipalName (`GET /users/{id}/manager`); must be a user here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manager: Option<String>,
+    /// `otherMails`: alternate addresses outside the tenant.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_mails: Vec<String>,
+    /// Password for the emulated sign-in page (`/{tenant}/oauth2/v2.0/authorize`). Demo only,
+    /// valid nowhere else; users without one cannot sign in interactively.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -291,6 +319,9 @@ pub struct ProfileFixture {
     /// `claimValidation`: the id of a `[[custom_extensions]]` entry the profile requires.
     #[serde(default)]
     pub claim_validation_extension: Option<Uuid>,
+    /// `faceCheckConfiguration.isEnabled` (default true, as every recovery profile must have it).
+    #[serde(default = "yes")]
+    pub face_check: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -605,6 +636,21 @@ impl Fixture {
                 return bad(format!("custom extension {}: target_path must be under /hr/", e.id));
             }
         }
+        for a in &self.apps {
+            if let Some(g) = a.group_membership_claims.as_deref()
+                && !matches!(g, "None" | "SecurityGroup" | "All")
+            {
+                return bad(format!(
+                    "app {}: group_membership_claims {g:?} is not emulated (None, SecurityGroup, All)",
+                    a.client_id
+                ));
+            }
+            for r in &a.redirect_uris {
+                if let Err(e) = crate::identity::authorize::check_registered_redirect(r) {
+                    return bad(format!("app {}: redirect URI {r:?}: {e}", a.client_id));
+                }
+            }
+        }
         let mut upns = HashSet::new();
         for u in &self.users {
             if !upns.insert(u.user_principal_name.to_lowercase()) {
@@ -614,6 +660,13 @@ impl Fixture {
                 if !groups.contains(g) {
                     return bad(format!("user {} is in unknown group {g}", u.user_principal_name));
                 }
+            }
+        }
+        for u in &self.users {
+            if let Some(m) = &u.manager
+                && !upns.contains(&m.to_lowercase())
+            {
+                return bad(format!("user {} has unknown manager {m}", u.user_principal_name));
             }
         }
         for g in &self.groups {

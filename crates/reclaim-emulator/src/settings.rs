@@ -49,6 +49,23 @@ pub struct Settings {
     /// reuses one assertion for up to ~9 minutes across resources, so the real service accepts
     /// reuse (UNCONFIRMED). Turn on to test a client's single-use discipline.
     pub reject_reused_assertion_jti: bool,
+    /// Lifetime of an authorization code (`microsoft-apis-v2.md` §4.3: "typically" about 10 minutes).
+    pub authorization_code_lifetime_secs: i64,
+    /// Spend the authorization code when its PKCE `code_verifier` is wrong (§4.8: Entra is
+    /// observed not to, UNCONFIRMED; turn on to test a client that must not retry).
+    pub burn_code_on_pkce_failure: bool,
+    /// Refuse an authorization request without an S256 `code_challenge`. Entra only recommends
+    /// PKCE for web apps (§4.2); the emulator demands it so a client that forgets it fails here.
+    pub require_pkce: bool,
+    /// Most `groups` an ID token carries before the overage claim replaces them (§4.6: 200 for JWT).
+    pub groups_claim_limit: usize,
+    /// Endpoint named in the groups overage claim: `graph` (the doc's
+    /// `https://graph.microsoft.com/v1.0/users/{oid}/getMemberObjects`) or `aad_graph` (the legacy
+    /// `https://graph.windows.net/{tid}/users/{oid}/getMemberObjects` real tokens carry, ISSUE
+    /// MicrosoftDocs/azure-docs#28514, #91865). §4.6 asks for either; default the observed one.
+    pub groups_overage_endpoint: String,
+    /// `exp - iat` of ID tokens (UNCONFIRMED: the id-token reference's sample spans about an hour).
+    pub id_token_lifetime_secs: i64,
 }
 
 impl Default for Settings {
@@ -72,6 +89,12 @@ impl Default for Settings {
             callback_timeout_secs: 10,
             graph_default_page_size: 100,
             reject_reused_assertion_jti: false,
+            authorization_code_lifetime_secs: 600,
+            burn_code_on_pkce_failure: false,
+            require_pkce: true,
+            groups_claim_limit: 200,
+            groups_overage_endpoint: "aad_graph".to_owned(),
+            id_token_lifetime_secs: 3600,
         }
     }
 }

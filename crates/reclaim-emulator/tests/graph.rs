@@ -22,7 +22,10 @@ const G_PRODUCTION: &str = "6a000000-0000-4000-8000-000000000001";
 const G_PILOT: &str = "6a000000-0000-4000-8000-000000000002";
 const G_FIELD: &str = "6a000000-0000-4000-8000-000000000004";
 const G_TAP: &str = "6a000000-0000-4000-8000-000000000006";
-const USERS_IN_DEMO: usize = 22;
+/// Every user row of the demo fixture (counted, not hard-coded: the fixture grows with features).
+fn users_in_demo() -> usize {
+    reclaim_emulator::Fixture::demo().users.len()
+}
 const POLICY_REFUSAL: &str = "Converged UserCredentialPolicy does not allow creating or updating this authentication method. AuthMethodType [TemporaryAccessPass].";
 
 fn url(emu: &Emu, path: &str) -> String {
@@ -171,9 +174,9 @@ async fn paging_follows_next_link_verbatim_and_keeps_the_filter() {
             assert!(n.contains("$skiptoken="), "{n}");
         }
     }
-    assert_eq!(pages, USERS_IN_DEMO.div_ceil(5));
-    assert_eq!(seen.len(), USERS_IN_DEMO);
-    assert_eq!(seen.iter().collect::<HashSet<_>>().len(), USERS_IN_DEMO);
+    assert_eq!(pages, users_in_demo().div_ceil(5));
+    assert_eq!(seen.len(), users_in_demo());
+    assert_eq!(seen.iter().collect::<HashSet<_>>().len(), users_in_demo());
 
     let r = get(&emu, "/v1.0/users", &[("$filter", "surname eq 'Smith'"), ("$top", "1")]).await;
     let first = json(r).await;
@@ -198,7 +201,7 @@ async fn count_needs_consistency_level_eventual() {
     // Header + $count=true: count on the first page only.
     let r = get_eventual(&emu, "/v1.0/users", &[("$count", "true"), ("$top", "10")]).await;
     let b = json(r).await;
-    assert_eq!(b["@odata.count"], USERS_IN_DEMO);
+    assert_eq!(b["@odata.count"], users_in_demo());
     let link = b["@odata.nextLink"].as_str().unwrap().to_owned();
     let r = emu
         .http
@@ -210,12 +213,12 @@ async fn count_needs_consistency_level_eventual() {
         .unwrap();
     let b = json(r).await;
     assert!(b.get("@odata.count").is_none());
-    assert_eq!(b["value"].as_array().unwrap().len(), (USERS_IN_DEMO - 10).min(10));
+    assert_eq!(b["value"].as_array().unwrap().len(), (users_in_demo() - 10).min(10));
 
     // Without the header, $count=true is silently ignored.
     let b = json(get(&emu, "/v1.0/users", &[("$count", "true")]).await).await;
     assert!(b.get("@odata.count").is_none());
-    assert_eq!(b["value"].as_array().unwrap().len(), USERS_IN_DEMO);
+    assert_eq!(b["value"].as_array().unwrap().len(), users_in_demo());
 
     let r = get(&emu, "/v1.0/users/$count", &[]).await;
     let e = graph_error(r, 400, "Request_BadRequest").await;

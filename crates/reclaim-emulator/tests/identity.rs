@@ -18,7 +18,7 @@ const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer
 const KEY_PEM: &str = include_str!("../fixtures/demo-credentials/kiosk-demo.key.pem");
 const CERT_PEM: &str = include_str!("../fixtures/demo-credentials/kiosk-demo.cert.pem");
 const TENANT_DOMAIN: &str = "contoso.example";
-const KIOSK_GRAPH_ROLES: [&str; 7] = [
+const KIOSK_GRAPH_ROLES: [&str; 9] = [
     "User.Read.All",
     "GroupMember.Read.All",
     "UserAuthenticationMethod.ReadWrite.All",
@@ -26,6 +26,8 @@ const KIOSK_GRAPH_ROLES: [&str; 7] = [
     "VerifiedId-Profile.Read.All",
     "RoleManagement.Read.Directory",
     "CustomAuthenticationExtension.Read.All",
+    "Mail.Send",
+    "User.RevokeSessions.All",
 ];
 
 // ── helpers ─────────────────────────────────────────────────────────────────────────────────────

@@ -38,6 +38,9 @@ fn documented_tenant() -> Fixture {
         employee_id: None,
         extensions: Default::default(),
         note: "From Microsoft Learn's List users examples 6 and 7.".into(),
+        password: None,
+        manager: None,
+        other_mails: Vec::new(),
     };
     f.users.push(user(
         "1a000000-0000-4000-8000-0000000000d1",

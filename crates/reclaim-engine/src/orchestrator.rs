@@ -18,7 +18,8 @@ use std::time::Duration;
 use futures::StreamExt;
 use reclaim_core::{
     AccountRef, AdapterFailure, AuditEvent, AuditKind, CallbackEvent, EligibilityResult, Input,
-    LimitScope, ProviderEvent, ReasonCode, Screen, Session, State, TapCleanup, Upn,
+    LimitScope, ProviderEvent, ReasonCode, RefereeCase, RefereeDecision, Screen, Session, State,
+    TapCleanup, Upn,
 };
 use reclaim_entra::Secret;
 use time::OffsetDateTime;
@@ -59,6 +60,8 @@ enum Command {
     Capture(Shot, Zeroizing<Vec<u8>>, Reply),
     Done(Reply),
     Cancel(Reply),
+    AskForStaff(Reply),
+    Referee(RefereeDecision, Reply),
     Activity(Reply),
     Station(Vec<PreflightProblem>, oneshot::Sender<StationView>),
     Shutdown(oneshot::Sender<()>),
@@ -105,6 +108,9 @@ struct Shared {
     preflight: Option<Arc<dyn Preflight>>,
     preflight_timeout: Duration,
     metrics: Metrics,
+    /// The session's open referee case, if any (the console reads it; the portrait in it
+    /// exists only while the case is open).
+    case: watch::Sender<Option<Arc<RefereeCase>>>,
 }
 
 /// A pre-flight that replaces the ports' own probes (token endpoint, relay health) with a fuller
@@ -164,6 +170,7 @@ impl Engine {
             preflight,
             preflight_timeout: settings.preflight_timeout,
             metrics: Metrics::default(),
+            case: watch::channel(None).0,
         });
         let mut actor = Actor::new(ports, settings, tx, updates.clone(), shared.clone());
         let first = actor.render();
@@ -241,6 +248,34 @@ impl Engine {
     /// The person pressed Cancel.
     pub async fn cancel(&self) -> Result<(), EngineError> {
         self.call(Command::Cancel).await
+    }
+
+    /// The person asked for a member of staff on the "could not complete" screen (only when
+    /// the view offers it; `NotNow` otherwise).
+    pub async fn ask_for_staff(&self) -> Result<(), EngineError> {
+        self.call(Command::AskForStaff).await
+    }
+
+    /// A referee's decision on the open case (`NotNow` when there is none, or the approval
+    /// names an account the case does not offer).
+    pub async fn referee(&self, decision: RefereeDecision) -> Result<(), EngineError> {
+        self.call(|r| Command::Referee(decision, r)).await
+    }
+
+    /// How many receivers follow the view updates (the service's own follower, and each
+    /// kiosk stream).
+    pub fn watchers(&self) -> usize {
+        self.updates.receiver_count()
+    }
+
+    /// The open referee case, if the person asked for a member of staff.
+    pub fn referee_case(&self) -> Option<Arc<RefereeCase>> {
+        self.shared.case.borrow().clone()
+    }
+
+    /// Wakes when a referee case opens or closes.
+    pub fn watch_referee_case(&self) -> watch::Receiver<Option<Arc<RefereeCase>>> {
+        self.shared.case.subscribe()
     }
 
     /// Any touch or key: resets the idle timer (and hides "Are you still there?").
@@ -576,16 +611,29 @@ impl Actor {
             }
             Command::Done(r) => {
                 self.touch();
+                let referee = self.with_referee();
                 let out = if self.hold_until.is_some() {
                     self.end_hold();
                     Ok(())
                 } else {
                     self.apply(Input::Done)
                 };
+                if referee && self.hold_until.is_some() {
+                    // The person read the failure and declined staff help: back to attract.
+                    self.end_hold();
+                }
                 let _ = r.send(out);
+            }
+            Command::AskForStaff(r) => {
+                self.touch();
+                let _ = r.send(self.apply(Input::AskForStaff));
+            }
+            Command::Referee(decision, r) => {
+                let _ = r.send(self.apply(Input::Referee(decision)));
             }
             Command::Cancel(r) => {
                 self.touch();
+                let referee = self.with_referee();
                 let out = if self.hold_until.is_some() {
                     self.end_hold();
                     Ok(())
@@ -594,6 +642,9 @@ impl Actor {
                 } else {
                     self.apply(Input::Cancel)
                 };
+                if referee && self.hold_until.is_some() {
+                    self.end_hold();
+                }
                 let _ = r.send(out);
             }
             Command::Activity(r) => {
@@ -606,6 +657,13 @@ impl Actor {
             }
             Command::Shutdown(_) => {}
         }
+    }
+
+    /// The failure screen offers, or waits for, a member of staff.
+    fn with_referee(&self) -> bool {
+        self.session.as_ref().is_some_and(|s| {
+            matches!(s.state(), State::RefereeOffered(_) | State::AwaitingReferee(_))
+        })
     }
 
     fn showing_tap(&self) -> bool {
@@ -712,6 +770,13 @@ impl Actor {
         }
         self.feed(Input::Tick);
         if self.at_attract() {
+            return;
+        }
+        if self.session.as_ref().is_some_and(|s| matches!(s.state(), State::AwaitingReferee(_))) {
+            // Waiting for a member of staff is not idling; `timeouts.referee_secs` bounds it.
+            if self.countdown.take().is_some() {
+                self.publish(false);
+            }
             return;
         }
         let mut idle = u64::from(self.s.config.idle_timeout_secs);
@@ -1038,6 +1103,13 @@ impl Actor {
             }
             Effect::CreateTap { user_id, request } => self.create_tap(user_id, request),
             Effect::DeleteTap(cleanup) => self.delete_tap(cleanup),
+            Effect::NotifyRecovery(notice) => self.notify_recovery(notice),
+            Effect::OpenRefereeCase(case) => {
+                self.shared.case.send_replace(Some(Arc::from(case)));
+            }
+            Effect::CloseRefereeCase => {
+                self.shared.case.send_replace(None);
+            }
             Effect::Wipe => self.wipe(),
         }
     }
@@ -1072,6 +1144,23 @@ impl Actor {
             policy: self.s.tap_cleanup,
             in_flight: self.ctx.tap_in_flight.take(),
             cleanup,
+        };
+        tokio::spawn(job.run());
+    }
+
+    /// Tells the owner of the recovery (and revokes their sessions if configured) in a detached
+    /// task: the person never waits for it, a wipe does not stop it, failures are retried and
+    /// audited.
+    fn notify_recovery(&mut self, notice: reclaim_core::notify::RecoveryNotice) {
+        if !self.ports.notifier.enabled() {
+            return;
+        }
+        let job = NotifyJob {
+            notifier: self.ports.notifier.clone(),
+            audit: self.ports.audit.clone(),
+            clock: self.ports.clock.clone(),
+            policy: self.s.notify_retry,
+            notice,
         };
         tokio::spawn(job.run());
     }
@@ -1268,6 +1357,7 @@ impl Actor {
 
     /// Drops everything of the session: in-flight tasks, relay registrations, secrets.
     fn wipe(&mut self) {
+        self.shared.case.send_replace(None);
         self.tasks.abort_all();
         self.generation = self.generation.wrapping_add(1);
         let ctx = std::mem::take(&mut self.ctx);
@@ -1490,6 +1580,105 @@ impl TapCleanupJob {
                     delay = delay.saturating_mul(2).min(self.policy.max_retry);
                 }
             }
+        }
+    }
+}
+
+/// The owner's notice after a recovery, and the session revocation, each retried with backoff.
+struct NotifyJob {
+    notifier: Arc<dyn crate::ports::Notifier>,
+    audit: Arc<dyn crate::ports::AuditSink>,
+    clock: Arc<dyn crate::ports::Clock>,
+    policy: crate::settings::NotifyRetryPolicy,
+    notice: reclaim_core::notify::RecoveryNotice,
+}
+
+impl NotifyJob {
+    fn audit(&self, kind: AuditKind) {
+        self.audit.write(&AuditEvent {
+            at: self.clock.now(),
+            station_id: self.notice.station_id.clone(),
+            session_id: self.notice.session_id,
+            account_ref: self.notice.account_ref.clone(),
+            kind,
+        });
+    }
+
+    async fn run(self) {
+        // The revocation first (issued as soon as the pass exists), the mail alongside it.
+        tokio::join!(self.revoke(), self.send());
+    }
+
+    /// Retries `call` until it succeeds, is refused (4xx: retrying cannot help) or the attempts
+    /// are spent; every failure is passed to `failed(attempt, gave_up)`.
+    async fn retry<T, F, Fut>(
+        &self,
+        what: &'static str,
+        mut call: F,
+        failed: impl Fn(u32, bool),
+    ) -> Option<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, AdapterFailure>>,
+    {
+        let mut delay = self.policy.first_retry;
+        let mut attempt: u32 = 0;
+        loop {
+            attempt += 1;
+            match call().await {
+                Ok(v) => return Some(v),
+                Err(failure) => {
+                    let gave_up = failure == AdapterFailure::Refused
+                        || attempt >= self.policy.attempts.max(1);
+                    failed(attempt, gave_up);
+                    if gave_up {
+                        tracing::error!(?failure, attempts = attempt, what, "giving up");
+                        return None;
+                    }
+                    tracing::warn!(?failure, attempt, what, "failed; retrying");
+                    tokio::time::sleep(delay).await;
+                    delay = delay.saturating_mul(2).min(self.policy.max_retry);
+                }
+            }
+        }
+    }
+
+    async fn revoke(&self) {
+        if !self.notifier.revokes_sessions() {
+            return;
+        }
+        let user_id = self.notice.user_id.as_str();
+        let done = self
+            .retry(
+                "revoking the recovered user's sign-in sessions",
+                || self.notifier.revoke_sessions(user_id),
+                |attempts, gave_up| {
+                    self.audit(AuditKind::SessionRevocationFailed { attempts, gave_up });
+                },
+            )
+            .await;
+        if done.is_some() {
+            tracing::info!("the recovered user's sign-in sessions were revoked");
+            self.audit(AuditKind::SessionsRevoked);
+        }
+    }
+
+    async fn send(&self) {
+        let sent = self
+            .retry(
+                "notifying the owner of a recovery",
+                || self.notifier.notify(&self.notice),
+                |attempts, gave_up| {
+                    self.audit(AuditKind::RecoveryNotificationFailed { attempts, gave_up });
+                },
+            )
+            .await;
+        if let Some(n) = sent {
+            tracing::info!(recipients = n.recipients, manager = n.manager, "owner notified");
+            self.audit(AuditKind::RecoveryNotified {
+                recipients: n.recipients,
+                manager: n.manager,
+            });
         }
     }
 }

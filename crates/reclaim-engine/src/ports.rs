@@ -406,6 +406,38 @@ pub trait Records: Send + Sync + fmt::Debug {
     ) -> BoxFuture<'a, Result<reclaim_core::records::RecordsAnswer, AdapterFailure>>;
 }
 
+/// What a sent notice reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Notified {
+    /// Addresses the notice went to.
+    pub recipients: u32,
+    /// The user's manager was one of them.
+    pub manager: bool,
+}
+
+/// After a recovery (see [`reclaim_core::notify`]): tells the account owner (and, if the site
+/// wants it, their manager) and optionally revokes the user's sign-in sessions. The engine calls
+/// it in a task of its own, retrying failures with backoff and auditing the outcome; the person
+/// at the kiosk never waits for it.
+pub trait Notifier: Send + Sync + fmt::Debug {
+    /// Whether notices are sent at all (`false`: the effect is dropped, nothing is audited).
+    fn enabled(&self) -> bool;
+
+    /// Whether the user's sign-in sessions are revoked after a recovery.
+    fn revokes_sessions(&self) -> bool;
+
+    /// Revokes every sign-in session of the user (`revokeSignInSessions`).
+    fn revoke_sessions<'a>(&'a self, user_id: &'a str)
+    -> BoxFuture<'a, Result<(), AdapterFailure>>;
+
+    /// Sends the notice: where the account was recovered, when, and the reference to quote.
+    /// Never the TAP, a portrait or document data.
+    fn notify<'a>(
+        &'a self,
+        notice: &'a reclaim_core::notify::RecoveryNotice,
+    ) -> BoxFuture<'a, Result<Notified, AdapterFailure>>;
+}
+
 /// Session time: ticks, deadlines and the idle timer run on it, so tests can drive it by hand.
 pub trait Clock: Send + Sync + fmt::Debug {
     /// Now.
@@ -440,6 +472,8 @@ pub struct Ports {
     pub limits: Arc<dyn crate::limits::LimitsStore>,
     /// The organisation's records (second binding, claim-validation extension).
     pub records: Arc<dyn Records>,
+    /// After a recovery: the owner's notice and the session revocation.
+    pub notifier: Arc<dyn Notifier>,
 }
 
 #[cfg(test)]

@@ -299,6 +299,19 @@ pub fn assemble(config: &Config, secrets: &dyn SecretStore) -> Result<Station, P
         prod.tenant.id.clone(),
         prod.tenant.client_id.to_string(),
     ));
+    // `[recovery.notify]`: the owner's notice (and the session revocation) after a recovery.
+    let notifier: Arc<dyn crate::ports::Notifier> = match &config.notify {
+        Some(n) => Arc::new(crate::adapters::GraphNotifier::new(
+            graph.clone(),
+            crate::adapters::NotifySettings {
+                from: n.from.clone(),
+                manager: n.manager,
+                revoke_sessions: n.revoke_sessions,
+                locale: view_locale(config.station.locale),
+            },
+        )),
+        None => Arc::new(crate::adapters::NoNotifier),
+    };
     let ports = Ports {
         directory: Arc::new(GraphDirectory::new(graph, tokens)),
         presentations: Arc::new(RequestServicePresentations::new(
@@ -312,6 +325,7 @@ pub fn assemble(config: &Config, secrets: &dyn SecretStore) -> Result<Station, P
         // A standalone kiosk's own; the recovery service replaces it with its shared store.
         limits: Arc::new(crate::limits::MemoryLimits::new()),
         records,
+        notifier,
     };
 
     let mut settings = EngineSettings::new(

@@ -59,6 +59,30 @@ impl Default for TapCleanupPolicy {
     }
 }
 
+/// How the owner's notice after a recovery, and the revocation of their sign-in sessions, are
+/// retried (issue 16 item 5). In memory, like the TAP cleanup: a notice still being retried when
+/// the process stops is lost (its failures are audited as they happen).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotifyRetryPolicy {
+    /// Attempts before giving up (each failure is audited). A refusal (4xx: no permission, no
+    /// mailbox, no address) is not retried.
+    pub attempts: u32,
+    /// Wait before the second attempt; doubled after each failure.
+    pub first_retry: Duration,
+    /// Longest wait between attempts.
+    pub max_retry: Duration,
+}
+
+impl Default for NotifyRetryPolicy {
+    fn default() -> Self {
+        Self {
+            attempts: 6,
+            first_retry: Duration::from_secs(2),
+            max_retry: Duration::from_secs(120),
+        }
+    }
+}
+
 /// Everything the engine needs besides its ports.
 #[derive(Debug, Clone)]
 pub struct EngineSettings {
@@ -98,6 +122,8 @@ pub struct EngineSettings {
     pub preflight_timeout: Duration,
     /// Deleting TAPs that were not confirmed noted.
     pub tap_cleanup: TapCleanupPolicy,
+    /// Retrying the owner's notice and the session revocation after a recovery.
+    pub notify_retry: NotifyRetryPolicy,
     /// Every eligibility answer is held until this much session time (the clock port's) has
     /// passed since the lookup began, or the next whole multiple of it when the lookup took
     /// longer: unknown, ineligible and excluded accounts get the same screen after the same time
@@ -133,6 +159,7 @@ impl EngineSettings {
             preflight_interval: Some(Duration::from_secs(60)),
             preflight_timeout: Duration::from_secs(10),
             tap_cleanup: TapCleanupPolicy::default(),
+            notify_retry: NotifyRetryPolicy::default(),
             // Above a real tenant's usual lookup (six Graph round trips, four of them in
             // parallel pairs); slower lookups round up to 4 s, 6 s, …
             eligibility_answer_floor: Duration::from_secs(2),

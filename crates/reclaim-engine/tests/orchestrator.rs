@@ -301,6 +301,7 @@ fn rig_with(dwell: Duration, gated: bool, eligibility_floor: Duration) -> Rig {
         audit: audit.clone(),
         limits: Arc::new(reclaim_engine::MemoryLimits::new()),
         records: Arc::new(reclaim_engine::adapters::NoRecords),
+        notifier: Arc::new(reclaim_engine::adapters::NoNotifier),
     };
     let mut settings = EngineSettings::new(
         "kiosk-test",

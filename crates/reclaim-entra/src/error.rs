@@ -73,6 +73,56 @@ pub enum EntraError {
     /// Bad configuration: URLs, credentials, certificates.
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// OpenID Connect sign-in: the ID token (or the provider's metadata) failed validation
+    /// (`microsoft-apis-v2.md` §4.5). The sign-in must be refused.
+    #[error("sign-in refused: {0}")]
+    SignIn(#[from] SignInError),
+}
+
+/// Why an OpenID Connect sign-in was refused after the token endpoint answered (§4.5).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignInError {
+    /// The token response carried no `id_token`.
+    #[error("the token response carried no ID token")]
+    NoIdToken,
+    /// Not a JWT, or its header or claims do not parse.
+    #[error("the ID token is malformed")]
+    Malformed,
+    /// Signed with another algorithm than RS256.
+    #[error("the ID token is not signed with RS256")]
+    WrongAlgorithm,
+    /// Its `kid` is not in the tenant's JWKS, even after fetching the keys again.
+    #[error("the ID token's signing key is not published by the tenant")]
+    UnknownKey,
+    /// The RS256 signature does not verify with the published key.
+    #[error("the ID token's signature is invalid")]
+    BadSignature,
+    /// `iss` is not the discovery document's issuer.
+    #[error("the ID token's issuer is not the tenant's")]
+    WrongIssuer,
+    /// `aud` is not our client id.
+    #[error("the ID token was issued to another application")]
+    WrongAudience,
+    /// `exp` is past (beyond the allowed skew).
+    #[error("the ID token has expired")]
+    Expired,
+    /// `nbf` is in the future (beyond the allowed skew).
+    #[error("the ID token is not yet valid")]
+    NotYetValid,
+    /// `nonce` is missing or not the one this sign-in sent.
+    #[error("the ID token's nonce does not match this sign-in")]
+    WrongNonce,
+    /// `tid` is not our tenant.
+    #[error("the ID token is from another tenant")]
+    WrongTenant,
+    /// A claim the sign-in needs is absent (e.g. `oid` without the `profile` scope).
+    #[error("the ID token lacks the {0} claim")]
+    MissingClaim(&'static str),
+    /// The discovery document is unusable: an endpoint off the authority's origin, or an
+    /// issuer that names no tenant.
+    #[error("the OpenID configuration is unusable: {0}")]
+    Discovery(&'static str),
 }
 
 /// See [`EntraError::Protocol`].
@@ -150,6 +200,8 @@ pub enum ErrorKind {
     TapUnconfirmed,
     /// Configuration problem.
     Config,
+    /// An OpenID Connect sign-in was refused (ID token validation).
+    SignInRejected,
 }
 
 impl ErrorKind {
@@ -170,6 +222,7 @@ impl ErrorKind {
             Self::UnexpectedStatus => "unexpected_status",
             Self::TapUnconfirmed => "tap_unconfirmed",
             Self::Config => "config",
+            Self::SignInRejected => "sign_in_rejected",
         }
     }
 
@@ -210,6 +263,7 @@ impl EntraError {
             Self::UnexpectedStatus { .. } => ErrorKind::UnexpectedStatus,
             Self::TapUnconfirmed { .. } => ErrorKind::TapUnconfirmed,
             Self::Config(_) => ErrorKind::Config,
+            Self::SignIn(_) => ErrorKind::SignInRejected,
         }
     }
 
@@ -223,7 +277,8 @@ impl EntraError {
             Self::Transport { .. }
             | Self::TapUnconfirmed { .. }
             | Self::Protocol { .. }
-            | Self::Config(_) => None,
+            | Self::Config(_)
+            | Self::SignIn(_) => None,
         }
     }
 

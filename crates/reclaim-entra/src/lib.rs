@@ -7,6 +7,7 @@ pub mod claim_validation;
 pub mod error;
 pub mod graph;
 mod http;
+pub mod oidc;
 pub mod request_service;
 pub mod retry;
 pub mod secret;
@@ -20,9 +21,11 @@ use url::Url;
 
 pub use callback::{CallbackEvent, RequestStatus};
 pub use error::{
-    ConfigError, EntraError, ErrorKind, GraphError, RequestServiceError, TokenError, TransportKind,
+    ConfigError, EntraError, ErrorKind, GraphError, RequestServiceError, SignInError, TokenError,
+    TransportKind,
 };
 pub use graph::{GraphClient, GraphClientBuilder};
+pub use oidc::{AuthStart, OidcClient, OidcClientBuilder, SignedIn};
 pub use request_service::{RequestServiceClient, RequestServiceClientBuilder};
 pub use retry::RetryPolicy;
 pub use secret::{Personal, Secret, SensitiveValue};

@@ -41,6 +41,8 @@ pub const HEALTH: &str = "/health";
 /// The header a station states whether it has a camera with (`present` / `absent`): it decides
 /// whether the camera path is offered there, nothing else.
 pub const CAMERA_HEADER: &str = "reclaim-camera";
+/// The header a kiosk states its version with (the operator console shows it).
+pub const VERSION_HEADER: &str = "reclaim-version";
 /// The SSE event name of a view update.
 pub const VIEW_EVENT: &str = "view";
 /// Largest camera shot the service takes (the providers' capture API limit).

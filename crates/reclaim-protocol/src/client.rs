@@ -180,6 +180,7 @@ impl ServiceClient {
         let response = request
             .header(reqwest::header::AUTHORIZATION, self.authorization())
             .header(api::CAMERA_HEADER, camera_header(&self.inner.options))
+            .header(api::VERSION_HEADER, env!("CARGO_PKG_VERSION"))
             .timeout(self.inner.options.request_timeout)
             .send()
             .await
@@ -258,6 +259,12 @@ impl ServiceClient {
     /// The person is done.
     pub async fn done(&self) -> Result<(), ClientError> {
         let url = self.session_url("/done")?;
+        self.send(self.inner.http.post(url)).await.map(drop)
+    }
+
+    /// The person asks for a member of staff (the trusted referee) on the failure screen.
+    pub async fn ask_for_staff(&self) -> Result<(), ClientError> {
+        let url = self.session_url("/staff")?;
         self.send(self.inner.http.post(url)).await.map(drop)
     }
 
@@ -414,6 +421,7 @@ async fn stream_once(inner: &Arc<Inner>) -> StreamEnd {
         .header(reqwest::header::AUTHORIZATION, auth)
         .header(reqwest::header::ACCEPT, "text/event-stream")
         .header(api::CAMERA_HEADER, camera_header(&inner.options))
+        .header(api::VERSION_HEADER, env!("CARGO_PKG_VERSION"))
         .send()
         .await
     {

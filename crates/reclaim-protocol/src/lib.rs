@@ -18,6 +18,6 @@ pub use qr::QrView;
 pub use view::{
     CameraStatus, CaptureAdvice, CaptureStage, DocumentKind, ErrorCode, ErrorView, FrameQuality,
     Locale, PhotoQuality, PreflightProblem, PreviewFrame, ProviderCard, QrCache, Reason, ScanPath,
-    Shot, StationMode, StationView, Step, TapView, View, ViewContext, ViewUpdate,
+    Shot, StaffHelp, StationMode, StationView, Step, TapView, View, ViewContext, ViewUpdate,
     typescript_bindings,
 };

@@ -159,6 +159,8 @@ pub enum View {
         reason: Reason,
         /// Helpdesk reference (no personal data), e.g. `RC-NAME_MISMATCH-74AAAAAA`.
         reference: String,
+        /// Whether the person may ask for a member of staff (the trusted referee), or did.
+        staff: StaffHelp,
     },
 }
 
@@ -203,9 +205,11 @@ impl View {
                 ),
             },
             Screen::EvaluationResult => View::EvaluationResult,
-            Screen::CouldNotComplete { reason, reference } => {
-                View::CouldNotComplete { reason: (*reason).into(), reference: reference.clone() }
-            }
+            Screen::CouldNotComplete { reason, reference, staff } => View::CouldNotComplete {
+                reason: (*reason).into(),
+                reference: reference.clone(),
+                staff: (*staff).into(),
+            },
         }
     }
 
@@ -336,6 +340,29 @@ pub enum DocumentKind {
     DrivingLicence,
     /// National ID card.
     IdCard,
+}
+
+/// What a member of staff can do on the "could not complete" screen: nothing (`none`), be
+/// asked (`offered`: the screen shows "Ask a member of staff"), or come (`waiting`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum StaffHelp {
+    /// No referee for this failure.
+    None,
+    /// The person may ask.
+    Offered,
+    /// A member of staff was asked.
+    Waiting,
+}
+
+impl From<reclaim_core::StaffHelp> for StaffHelp {
+    fn from(h: reclaim_core::StaffHelp) -> Self {
+        match h {
+            reclaim_core::StaffHelp::None => StaffHelp::None,
+            reclaim_core::StaffHelp::Offered => StaffHelp::Offered,
+            reclaim_core::StaffHelp::Waiting => StaffHelp::Waiting,
+        }
+    }
 }
 
 /// How the ID is scanned.
@@ -670,6 +697,7 @@ pub fn typescript_bindings() -> String {
         ProviderCard::decl(&cfg),
         DocumentKind::decl(&cfg),
         ScanPath::decl(&cfg),
+        StaffHelp::decl(&cfg),
         CaptureStage::decl(&cfg),
         Shot::decl(&cfg),
         PhotoQuality::decl(&cfg),
@@ -772,13 +800,14 @@ mod tests {
             &Screen::CouldNotComplete {
                 reason: ReasonCode::NameMismatch,
                 reference: "RC-NAME_MISMATCH-74AAAAAA".into(),
+                staff: reclaim_core::StaffHelp::Offered,
             },
             &ctx(),
         );
         assert_eq!(
             serde_json::to_value(&reason).unwrap(),
             json!({"screen": "couldNotComplete", "reason": "name_mismatch",
-                   "reference": "RC-NAME_MISMATCH-74AAAAAA"})
+                   "reference": "RC-NAME_MISMATCH-74AAAAAA", "staff": "offered"})
         );
     }
 

@@ -64,6 +64,24 @@ struct Desk {
     /// The current session's id and the view `seq` when it began.
     session: Arc<Mutex<Option<(String, u64)>>>,
     follower: tokio::task::JoinHandle<()>,
+    /// The kiosk's version, as its view stream said ([`VERSION_HEADER`]).
+    version: Mutex<Option<String>>,
+}
+
+/// The header a kiosk states its version with (shown in the operator console).
+pub const VERSION_HEADER: &str = reclaim_protocol::api::VERSION_HEADER;
+
+/// A station's engine as the operator console sees it.
+#[derive(Debug, Clone)]
+pub struct StationDesk {
+    /// The enrolled station id.
+    pub id: String,
+    /// Its engine.
+    pub engine: Engine,
+    /// The kiosk holds its view stream open.
+    pub online: bool,
+    /// The kiosk's version, if it said.
+    pub version: Option<String>,
 }
 
 impl Drop for Desk {
@@ -108,12 +126,31 @@ impl Sessions {
         let engine = self.factory.start(&named, camera).await?;
         let session = Arc::new(Mutex::new(None));
         let follower = tokio::spawn(forget_ended_sessions(engine.clone(), session.clone()));
-        let desk = Arc::new(Desk { engine, session, follower });
+        let desk = Arc::new(Desk { engine, session, follower, version: Mutex::new(None) });
         desks.insert(station.to_owned(), desk.clone());
         Ok(desk)
     }
 
     /// The engine of a station that has called (tests, the demo kiosk's helpers).
+    /// Every station with an engine, for the operator console.
+    pub async fn stations(&self) -> Vec<StationDesk> {
+        let desks = self.desks.lock().await;
+        desks
+            .iter()
+            .map(|(id, d)| StationDesk {
+                id: id.clone(),
+                engine: d.engine.clone(),
+                // The service's own follower is one receiver; a kiosk's view stream another.
+                online: d.engine.watchers() > 1,
+                version: d
+                    .version
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .clone(),
+            })
+            .collect()
+    }
+
     pub async fn engine(&self, station: &str) -> Option<Engine> {
         self.desks.lock().await.get(station).map(|d| d.engine.clone())
     }
@@ -174,6 +211,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/sessions/{id}/account", post(account))
         .route("/v1/sessions/{id}/provider", post(provider))
         .route("/v1/sessions/{id}/done", post(done))
+        .route("/v1/sessions/{id}/staff", post(ask_for_staff))
         .route(
             "/v1/sessions/{id}/shots/{shot}",
             post(shot).layer(DefaultBodyLimit::max(MAX_SHOT_BYTES)),
@@ -281,8 +319,14 @@ async fn views(
     State(state): State<ApiState>,
     AuthenticatedStation(station): AuthenticatedStation,
     camera: Camera,
+    headers: axum::http::HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, Failure> {
     let desk = state.sessions.desk(station.as_str(), camera.0).await?;
+    if let Some(v) = headers.get(VERSION_HEADER).and_then(|v| v.to_str().ok()) {
+        // A short, printable version only (it is shown to operators).
+        let v: String = v.chars().filter(|c| c.is_ascii_graphic()).take(40).collect();
+        *desk.version.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(v);
+    }
     // Subscribed before the current view is read, so no update falls between the two.
     let mut updates = desk.engine.updates();
     let engine = desk.engine.clone();
@@ -411,6 +455,17 @@ async fn done(
     Path(id): Path<String>,
 ) -> Answer {
     current(&state, station.as_str(), camera.0, &id).await?.done().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The person asks for a member of staff (only when their view offers it; 409 otherwise).
+async fn ask_for_staff(
+    State(state): State<ApiState>,
+    AuthenticatedStation(station): AuthenticatedStation,
+    camera: Camera,
+    Path(id): Path<String>,
+) -> Answer {
+    current(&state, station.as_str(), camera.0, &id).await?.ask_for_staff().await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

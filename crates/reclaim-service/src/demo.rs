@@ -18,6 +18,7 @@ use reclaim_protocol::station::StationCredential;
 
 use crate::api::{EngineFactory, StationName};
 use crate::audit_log::ChainedAudit;
+use crate::console::{ConsoleSettings, Tally};
 use crate::error::ServiceError;
 use crate::listener::Limits;
 use crate::local::LocalService;
@@ -35,6 +36,8 @@ pub struct DemoEngines {
     limits: Option<Arc<dyn LimitsStore>>,
     /// The chained audit log every station's engine also writes to.
     audit: Option<Arc<ChainedAudit>>,
+    /// The operator console's counts, when it runs.
+    tally: Option<Arc<Tally>>,
 }
 
 impl std::fmt::Debug for DemoEngines {
@@ -65,6 +68,10 @@ impl EngineFactory for DemoEngines {
                 ports.audit =
                     Arc::new(TeeAudit(vec![ports.audit.clone(), log.station(&station.id)]));
             }
+            if let Some(tally) = &self.tally {
+                ports.audit =
+                    Arc::new(TeeAudit(vec![ports.audit.clone(), tally.station(&station.id)]));
+            }
             if let Some(hook) = &self.hook {
                 hook(&mut settings);
             }
@@ -74,6 +81,35 @@ impl EngineFactory for DemoEngines {
             Ok(engine)
         })
     }
+}
+
+/// The demo tenant's operator console app registration (`demo-tenant.toml`).
+pub const DEMO_CONSOLE_CLIENT_ID: &str = "3a000000-0000-4000-8000-000000000003";
+/// Its client secret (the emulator's only; it grants nothing anywhere else).
+const DEMO_CONSOLE_SECRET: &str = "demo-console-secret-NOT-FOR-PRODUCTION";
+/// The demo tenant's "Reclaim operators" group.
+pub const DEMO_OPERATORS_GROUP: &str = "6a000000-0000-4000-8000-000000000009";
+/// The demo staff account in that group, and its password (on the emulator's sign-in page).
+pub const DEMO_OPERATOR: (&str, &str) = ("it.operator@contoso.example", "operator-demo");
+/// A demo staff account that signs in but is not an operator.
+pub const DEMO_NON_OPERATOR: (&str, &str) = ("helpdesk.viewer@contoso.example", "viewer-demo");
+
+fn demo_console(stack: &DemoStack, tally: Arc<Tally>) -> Result<ConsoleSettings, ServiceError> {
+    let urls = &stack.emulator().urls;
+    let oidc = reclaim_entra::oidc::OidcClient::builder(
+        urls.login.clone(),
+        urls.tenant.to_string(),
+        DEMO_CONSOLE_CLIENT_ID,
+    )
+    .client_secret(reclaim_entra::Secret::new(DEMO_CONSOLE_SECRET))
+    .build()
+    .map_err(|e| ServiceError::Config(format!("operator console: {e}")))?;
+    Ok(ConsoleSettings {
+        oidc,
+        operators_group: DEMO_OPERATORS_GROUP.into(),
+        public_url: None,
+        tally,
+    })
 }
 
 /// How to start the demo service.
@@ -93,6 +129,10 @@ pub struct DemoServiceOptions {
     /// Keep the chained audit log of every station in `{audit_dir}/audit.jsonl` (default: no
     /// chained log, the events only in the tracing log).
     pub audit_dir: Option<PathBuf>,
+    /// Serve the operator console at `/console`, signing staff in through the emulated tenant
+    /// (its console app registration and its "Reclaim operators" group), and offer the trusted
+    /// referee at every station.
+    pub console: bool,
 }
 
 impl std::fmt::Debug for DemoServiceOptions {
@@ -131,14 +171,34 @@ impl DemoService {
             Some(dir) => Some(ChainedAudit::open(&dir.join(crate::audit_log::FILE_NAME))?),
             None => None,
         };
+        let tally = options.console.then(Tally::new);
+        let hook = match (options.settings, options.console) {
+            (hook, false) => hook,
+            (hook, true) => {
+                let referee: SettingsHook = Arc::new(move |s: &mut EngineSettings| {
+                    s.config.referee = true;
+                    if let Some(h) = &hook {
+                        h(s);
+                    }
+                });
+                Some(referee)
+            }
+        };
         let factory = Arc::new(DemoEngines {
             stack: stack.clone(),
             primary_taken: AtomicBool::new(false),
-            hook: options.settings,
+            hook,
             limits: options.limits_store,
             audit: audit.clone(),
+            tally: tally.clone(),
         });
-        let local = LocalService::start(factory, options.listen, options.limits).await?;
+        let console = match tally {
+            Some(tally) => Some(demo_console(&stack, tally)?),
+            None => None,
+        };
+        let local =
+            LocalService::start_with_console(factory, options.listen, options.limits, console)
+                .await?;
         Ok(DemoService { stack, local, audit })
     }
 

@@ -25,4 +25,12 @@ pub enum ServiceError {
     /// The audit log cannot be opened or resumed (a broken chain), or its export cannot start.
     #[error("audit: {0}")]
     Audit(String),
+    /// The directory-readiness scan could not complete (configuration or tenant).
+    #[error("{code}: {message}")]
+    Scan {
+        /// Stable code (`tenant_unreachable`, `config_invalid`, …).
+        code: &'static str,
+        /// What happened and what to check.
+        message: String,
+    },
 }

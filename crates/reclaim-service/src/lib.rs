@@ -14,10 +14,12 @@
 //! * [`limits`] — the limits every station's engine shares, kept on disk (`limits.json`).
 //! * [`webhook`] — the service-desk webhook (Standard Webhooks signatures, a durable outbox).
 //! * [`production`] — the service on a real tenant from a configuration file.
+//! * [`scan`] — `reclaim-service scan`: directory readiness per recovery profile.
 //! * `demo` (feature `demo`) — the service on the in-process emulated tenant.
 
 pub mod api;
 pub mod audit_log;
+pub mod console;
 #[cfg(feature = "demo")]
 pub mod demo;
 pub mod doctor;
@@ -27,6 +29,7 @@ pub mod listener;
 pub mod local;
 pub mod mux;
 pub mod production;
+pub mod scan;
 pub mod stations;
 pub mod syslog;
 pub mod webhook;

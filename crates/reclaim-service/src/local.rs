@@ -77,13 +77,31 @@ impl LocalService {
         listen: Option<SocketAddr>,
         limits: Limits,
     ) -> Result<LocalService, ServiceError> {
+        Self::start_with_console(factory, listen, limits, None).await
+    }
+
+    /// [`start`](Self::start), with the operator console at `/console` when `console` is set.
+    pub async fn start_with_console(
+        factory: Arc<dyn EngineFactory>,
+        listen: Option<SocketAddr>,
+        limits: Limits,
+        console: Option<crate::console::ConsoleSettings>,
+    ) -> Result<LocalService, ServiceError> {
         let listen = listen.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
         let listener = tokio::net::TcpListener::bind(listen).await?;
         let url = format!("http://{}", listener.local_addr()?);
         let registry = StationRegistry::in_memory();
         let sessions = Sessions::new(factory, Some(registry.clone()));
         let auth = StationAuth { registry: registry.clone(), audience: url.clone() };
-        let app = router(ApiState { sessions: sessions.clone(), auth });
+        let mut app = router(ApiState { sessions: sessions.clone(), auth });
+        if let Some(settings) = console {
+            app = app.merge(crate::console::router(
+                settings,
+                sessions.clone(),
+                Some(registry.clone()),
+                &url,
+            ));
+        }
         let server = listener::serve(listener, app, limits)?;
         tracing::info!(%url, "recovery service listening");
         Ok(LocalService { server, sessions, registry, url })

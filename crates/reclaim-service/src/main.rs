@@ -7,6 +7,9 @@
 //!   until interrupted.
 //! * `reclaim-service serve --config FILE` — a real tenant (the file's `[server]` section).
 //! * `reclaim-service doctor --config FILE [--json]` — the pre-flight of a production file.
+//! * `reclaim-service scan --config FILE | --demo [--format table|csv|html] [--out FILE]` —
+//!   directory readiness: per recovery profile, the users a recovery would refuse
+//!   ([`reclaim_service::scan`]).
 //! * `reclaim-service stations enroll|revoke|list …` — station enrolment codes and revocation
 //!   ([`reclaim_service::stations::cli`]).
 //! * `reclaim-service audit verify FILE` — proves the audit log's hash chain;
@@ -62,12 +65,48 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         config: PathBuf,
     },
+    /// Directory readiness: reads the tenant as a kiosk would and reports, per recovery profile,
+    /// the users a recovery would refuse (blank, non-Latin or initials-only names, duplicates
+    /// under the profile's matching rule, outside the TAP policy, privileged roles, disabled
+    /// accounts, guests). Names each user by principal name and display name only. Exit code 0
+    /// when the scan completes (findings or not), 2 on a configuration or tenant error, 1 when
+    /// the report cannot be written.
+    Scan {
+        /// The production configuration file (its tenant and credential).
+        #[arg(
+            long,
+            value_name = "FILE",
+            required_unless_present = "demo",
+            conflicts_with = "demo"
+        )]
+        config: Option<PathBuf>,
+        /// Scan the in-process emulated demo tenant instead.
+        #[arg(long)]
+        demo: bool,
+        /// The report's format.
+        #[arg(long, value_enum, default_value_t = ScanFormat::Table)]
+        format: ScanFormat,
+        /// Write the report to this file instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
     /// Enrol, revoke and list kiosk stations (run as the service's user).
     #[command(subcommand)]
     Stations(StationsCommand),
     /// The audit log (`{state_dir}/audit/audit.jsonl`): verify its chain, export its records.
     #[command(subcommand)]
     Audit(AuditCommand),
+}
+
+/// `scan --format`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum ScanFormat {
+    /// Aligned columns, one section per profile, a summary line.
+    Table,
+    /// RFC 4180 CSV: profile, finding, user principal name, user id, detail.
+    Csv,
+    /// A standalone, accessible HTML page.
+    Html,
 }
 
 #[derive(Debug, Subcommand)]
@@ -98,6 +137,9 @@ fn main() -> ExitCode {
         Some(Command::Audit(command)) => audit(command),
         Some(Command::Serve { config }) => serve(&config),
         Some(Command::Doctor { config, json }) => doctor(&config, json),
+        Some(Command::Scan { config, demo: _, format, out }) => {
+            scan(config.as_deref(), format, out.as_deref())
+        }
         None if cli.demo => demo(cli),
         None => {
             eprintln!(
@@ -232,6 +274,104 @@ fn doctor(file: &std::path::Path, json: bool) -> ExitCode {
     if report.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) }
 }
 
+/// `scan`: exit 0 on a completed scan, 2 on a configuration or tenant error (`code: message`),
+/// 1 when the report cannot be written. Nothing of a user goes to the log.
+fn scan(
+    file: Option<&std::path::Path>,
+    format: ScanFormat,
+    out: Option<&std::path::Path>,
+) -> ExitCode {
+    use reclaim_service::scan::{self, Format};
+    let fail = |e: reclaim_service::ServiceError| {
+        eprintln!("reclaim-service scan: {e}");
+        ExitCode::from(2)
+    };
+    let config = match file {
+        Some(file) => match reclaim_config::Config::load(file) {
+            Ok(config) => Some(config),
+            Err(e) => {
+                // Names the file, the line and column, and the key.
+                eprintln!("reclaim-service scan: config_invalid: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        None => None,
+    };
+    let secrets = match &config {
+        Some(config) => match reclaim_service::production::secret_store(config) {
+            Ok(store) => Some(store),
+            Err(e) => {
+                eprintln!("reclaim-service scan: config_invalid: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        None => None,
+    };
+    // The keyring blocks (D-Bus): the Graph client (and its credential) before the runtime.
+    let graph = match (&config, &secrets) {
+        (Some(config), Some(secrets)) => match scan::graph_for_config(config, secrets.as_ref()) {
+            Ok(graph) => Some(graph),
+            Err(e) => return fail(e),
+        },
+        _ => None,
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("reclaim-service: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let report = runtime.block_on(async {
+        match (&graph, &config) {
+            (Some(graph), Some(config)) => {
+                scan::scan(graph, &config.engine.refused_role_template_ids).await
+            }
+            _ => scan::scan_demo().await,
+        }
+    });
+    let report = match report {
+        Ok(report) => report,
+        Err(e) => return fail(e),
+    };
+    let format = match format {
+        ScanFormat::Table => Format::Table,
+        ScanFormat::Csv => Format::Csv,
+        ScanFormat::Html => Format::Html,
+    };
+    let text = scan::render(&report, format);
+    match out {
+        Some(path) => {
+            // The report names users: readable by its owner only.
+            let written = {
+                use std::io::Write as _;
+                use std::os::unix::fs::OpenOptionsExt as _;
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .create(true)
+                    .truncate(true)
+                    .mode(0o600)
+                    .open(path)
+                    .and_then(|mut f| f.write_all(text.as_bytes()))
+            };
+            if let Err(e) = written {
+                eprintln!("reclaim-service scan: cannot write {}: {e}", path.display());
+                return ExitCode::FAILURE;
+            }
+            eprintln!("{}", report.summary());
+        }
+        None => {
+            use std::io::Write as _;
+            let mut stdout = std::io::stdout().lock();
+            if let Err(e) = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+                eprintln!("reclaim-service scan: cannot write the report: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    ExitCode::SUCCESS
+}
+
 fn demo(cli: Cli) -> ExitCode {
     init_tracing();
     let runtime = match tokio::runtime::Runtime::new() {
@@ -264,6 +404,7 @@ async fn serve_demo(cli: Cli) -> Result<(), String> {
         audit_dir: Some(
             std::env::temp_dir().join(format!("reclaim-demo-audit-{}", std::process::id())),
         ),
+        console: true,
         ..Default::default()
     };
     let service = DemoService::start(options).await.map_err(|e| e.to_string())?;
@@ -280,6 +421,7 @@ async fn serve_demo(cli: Cli) -> Result<(), String> {
         "stationId": credential.station_id,
         "credentialFile": file.display().to_string(),
         "auditFile": audit_file,
+        "consoleUrl": format!("{}/console", service.url()),
     });
     #[allow(clippy::print_stdout)] // the one line a script or test reads
     {

@@ -17,6 +17,7 @@ use secrecy::ExposeSecret;
 
 use crate::api::{ApiState, EngineFactory, Sessions, StationName, router};
 use crate::audit_log::{self, ChainedAudit};
+use crate::console::{ConsoleSettings, Tally};
 use crate::error::ServiceError;
 use crate::listener::{self, Limits, Server};
 use crate::mux::EventsMux;
@@ -34,6 +35,8 @@ pub struct TenantEngines {
     audit: Option<Arc<ChainedAudit>>,
     /// The service-desk webhook every station's outcomes are queued for.
     webhook: Option<Arc<Webhook>>,
+    /// The operator console's counts.
+    tally: Option<Arc<Tally>>,
 }
 
 impl TenantEngines {
@@ -41,12 +44,18 @@ impl TenantEngines {
     /// through a mux over `ports.events`, and `settings` with its own station id.
     pub fn new(ports: Ports, settings: EngineSettings) -> Self {
         let mux = EventsMux::new(ports.events.clone());
-        Self { ports, settings, mux, audit: None, webhook: None }
+        Self { ports, settings, mux, audit: None, webhook: None, tally: None }
     }
 
     /// Every station's audit events also go into `log`, tagged with its enrolled id.
     pub fn with_audit(mut self, log: Arc<ChainedAudit>) -> Self {
         self.audit = Some(log);
+        self
+    }
+
+    /// Every station's events are also counted for the operator console.
+    pub fn with_tally(mut self, tally: Option<Arc<Tally>>) -> Self {
+        self.tally = tally;
         self
     }
 
@@ -73,6 +82,9 @@ impl EngineFactory for TenantEngines {
             if let Some(hook) = &self.webhook {
                 sinks.push(hook.station(&station.id));
             }
+            if let Some(tally) = &self.tally {
+                sinks.push(tally.station(&station.id));
+            }
             if sinks.len() > 1 {
                 ports.audit = Arc::new(TeeAudit(sinks));
             }
@@ -84,6 +96,37 @@ impl EngineFactory for TenantEngines {
             Ok(engine)
         })
     }
+}
+
+/// `[console]`: the tenant's OpenID Connect relying party for the console's app registration
+/// (its secret `console-client-secret`), at `server.public_url`.
+fn console_settings(
+    config: &Config,
+    console: &reclaim_config::Console,
+    secrets: &dyn SecretStore,
+) -> Result<ConsoleSettings, ServiceError> {
+    let secret = secrets
+        .get(&SecretName::ConsoleClientSecret)
+        .map_err(|e| ServiceError::Config(e.to_string()))?;
+    let http = config.http_client().map_err(|e| ServiceError::Config(e.to_string()))?;
+    let tenant = config.tenant.as_ref().ok_or_else(|| {
+        ServiceError::Config("[console] needs the [tenant] it signs staff in to".into())
+    })?;
+    let oidc = reclaim_entra::oidc::OidcClient::builder(
+        config.endpoints.login.as_str().trim_end_matches('/'),
+        tenant.id.clone(),
+        console.client_id.clone(),
+    )
+    .client_secret(reclaim_entra::Secret::new(secret.expose_secret()))
+    .http(http)
+    .build()
+    .map_err(|e| ServiceError::Config(format!("[console]: {e}")))?;
+    Ok(ConsoleSettings {
+        oidc,
+        operators_group: console.operators_group.clone(),
+        public_url: None,
+        tally: Tally::new(),
+    })
 }
 
 /// The secret store a `[server]` names: its `secrets_file`, else the keyring.
@@ -178,14 +221,28 @@ pub async fn serve(
         }
         None => None,
     };
+    let console = match &server.console {
+        Some(c) => Some(console_settings(config, c, secrets)?),
+        None => None,
+    };
     let factory = Arc::new(
         TenantEngines::new(ports, station.settings)
             .with_audit(audit.clone())
-            .with_webhook(webhook.clone()),
+            .with_webhook(webhook.clone())
+            .with_tally(console.as_ref().map(|c| c.tally.clone())),
     );
     let sessions = Sessions::new(factory, Some(registry.clone()));
     let auth = StationAuth::new(registry.clone(), server.public_url.as_str());
-    let app = router(ApiState { sessions: sessions.clone(), auth });
+    let mut app = router(ApiState { sessions: sessions.clone(), auth });
+    if let Some(settings) = console {
+        let url = server.public_url.as_str().trim_end_matches('/').to_owned();
+        app = app.merge(crate::console::router(
+            settings,
+            sessions.clone(),
+            Some(registry.clone()),
+            &url,
+        ));
+    }
     let listener = tokio::net::TcpListener::bind(server.listen).await?;
     let server = listener::serve(listener, app, limits)?;
     tracing::info!(listen = %server.local_addr(), "recovery service listening");

@@ -2,8 +2,9 @@
 //! per Standard Webhooks (`microsoft-apis-v2.md` §8), from a durable outbox.
 //!
 //! * Events: `recovery.completed` (a session ended `tap_issued`), `recovery.blocked` (ended
-//!   `duplicate_name`, `records_mismatch`, `rate_limited`, or `not_eligible` after a privileged
-//!   role was refused), `tap.deleted` (an unconfirmed TAP was deleted).
+//!   `duplicate_name`, `records_mismatch`, `referee_refused`, `rate_limited`, or `not_eligible`
+//!   after a privileged role was refused), `referee.needed` (a person asked for a member of
+//!   staff; `reason` is the check that failed), `tap.deleted` (an unconfirmed TAP was deleted).
 //! * Body: `{"type", "timestamp", "data": {"station", "reference", "reason", "accountRef"}}`:
 //!   nothing personal beyond the account pseudonym.
 //! * Headers: `webhook-id` (`msg_…`, the same on every retry), `webhook-timestamp` (Unix seconds
@@ -151,7 +152,9 @@ impl EventMapper {
                     ReasonCode::TapIssued => {
                         ("recovery.completed", "tap_issued".to_owned(), reference)
                     }
-                    ReasonCode::DuplicateName | ReasonCode::RecordsMismatch => {
+                    ReasonCode::DuplicateName
+                    | ReasonCode::RecordsMismatch
+                    | ReasonCode::RefereeRefused => {
                         ("recovery.blocked", reason.as_str().to_owned(), reference)
                     }
                     ReasonCode::RateLimited => (
@@ -166,6 +169,16 @@ impl EventMapper {
                     }
                     _ => return None,
                 }
+            }
+            AuditKind::RefereeRequested { reason } => {
+                // The person waits at the station for a member of staff (the trusted referee).
+                return Some(self.payload(
+                    station,
+                    event,
+                    "referee.needed",
+                    reason.as_str().to_owned(),
+                    Some(reason.reference(event.session_id)),
+                ));
             }
             AuditKind::TapDeleted { .. } => {
                 return Some(self.payload(
@@ -577,5 +590,14 @@ mod tests {
         let p = m.map("st-1", &event(s, AuditKind::TapDeleted { deleted: 1 })).unwrap();
         assert_eq!(p.kind, "tap.deleted");
         assert!(p.data.reference.is_none());
+        let asked = AuditKind::RefereeRequested { reason: ReasonCode::DuplicateName };
+        let p = m.map("st-1", &event(s, asked)).unwrap();
+        assert_eq!((p.kind.as_str(), p.data.reason.as_str()), ("referee.needed", "duplicate_name"));
+        assert_eq!(p.data.reference, Some(ReasonCode::DuplicateName.reference(s)));
+        let p = m.map("st-1", &event(s, ended(ReasonCode::RefereeRefused))).unwrap();
+        assert_eq!(
+            (p.kind.as_str(), p.data.reason.as_str()),
+            ("recovery.blocked", "referee_refused")
+        );
     }
 }

@@ -485,3 +485,95 @@ fn the_cli_reports_each_check_and_exits_1_when_one_fails() {
     assert!(stdout.contains("      fix: "), "{stdout}");
     assert!(lines[CheckId::ALL.len()].contains("checks failed"), "{stdout}");
 }
+
+/// `PATCH {control}{path}` on the emulator's control API.
+async fn patch(tenant: &Tenant, path: &str, body: Value) {
+    let resp = tenant.client().patch(tenant.control(path)).json(&body).send().await.unwrap();
+    let status = resp.status();
+    assert!(status.is_success(), "PATCH {path}: {status}: {}", resp.text().await.unwrap());
+}
+
+const PRODUCTION_GROUP: &str = "6a000000-0000-4000-8000-000000000001";
+const STRICT_GROUP: &str = "6a000000-0000-4000-8000-000000000003";
+const HR_GROUP: &str = "6a000000-0000-4000-8000-0000000000f1";
+const PILOT_GROUP: &str = "6a000000-0000-4000-8000-000000000002";
+
+#[tokio::test]
+async fn a_disabled_tap_policy_fails_the_verified_id_check() {
+    let tenant = Tenant::start(false).await;
+    let config = tenant.load(&tenant.toml(Credential::Secret));
+    let store = tenant.secrets(Credential::Secret);
+    patch(&tenant, "/directory/policies/TemporaryAccessPass", json!({ "state": "disabled" })).await;
+
+    let report = doctor::run(&config, &store).await;
+    let text = only_failed(&report, &[CheckId::VerifiedId]);
+    let c = line(&report, CheckId::VerifiedId);
+    assert!(
+        c.detail.contains("the Temporary Access Pass authentication method is disabled"),
+        "{text}"
+    );
+    assert!(c.fix.as_deref().unwrap().contains("enable Temporary Access Pass"), "{text}");
+    assert_eq!(report.problems(), [PreflightProblem::TenantUnreachable]);
+    tenant.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_production_profile_group_missing_from_the_tap_policy_is_warned_per_group() {
+    let tenant = Tenant::start(false).await;
+    let config = tenant.load(&tenant.toml(Credential::Secret));
+    let store = tenant.secrets(Credential::Secret);
+
+    // The fixture's TAP group holds the recovery groups nested in it: no warning.
+    let report = doctor::run(&config, &store).await;
+    only_failed(&report, &[]);
+    assert_eq!(report.warnings, [doctor::STANDALONE_WARNING], "{report}");
+
+    // Only the production group: the strict and HR profiles' groups are missing. The pilot
+    // profile is in evaluation mode (never a pass), so its group is not asked for.
+    let include = json!({ "includeTargets": [{ "id": PRODUCTION_GROUP, "targetType": "group" }] });
+    patch(&tenant, "/directory/policies/TemporaryAccessPass", include).await;
+    let report = doctor::run(&config, &store).await;
+    let text = only_failed(&report, &[]);
+    let tap: Vec<&String> =
+        report.warnings.iter().filter(|w| w.starts_with("TAP policy: ")).collect();
+    assert_eq!(tap.len(), 2, "{text}");
+    assert!(tap[0].contains(STRICT_GROUP) && tap[0].contains("\"Recovery – strict\""), "{text}");
+    assert!(tap[1].contains(HR_GROUP), "{text}");
+    assert!(tap.iter().all(|w| w.contains("is not in the TemporaryAccessPass policy")), "{text}");
+    assert!(!text.contains(PILOT_GROUP), "{text}");
+    assert!(
+        text.contains("WARN  TAP policy: group 6a000000-0000-4000-8000-000000000003"),
+        "{text}"
+    );
+    assert_eq!(report.to_json()["warnings"].as_array().map(Vec::len), Some(3));
+    tenant.shutdown().await;
+}
+
+#[tokio::test]
+async fn face_check_off_fails_a_production_profile_but_not_an_evaluation_one() {
+    let tenant = Tenant::start(false).await;
+    let config = tenant.load(&tenant.toml(Credential::Secret));
+    let store = tenant.secrets(Credential::Secret);
+
+    // The pilot profile is in evaluation mode: no pass, no failure.
+    let pilot = "/directory/profiles/9a000000-0000-4000-8000-000000000002";
+    patch(&tenant, pilot, json!({ "faceCheck": false })).await;
+    let report = doctor::run(&config, &store).await;
+    only_failed(&report, &[]);
+
+    let production = "/directory/profiles/9a000000-0000-4000-8000-000000000001";
+    patch(&tenant, production, json!({ "faceCheck": false })).await;
+    let report = doctor::run(&config, &store).await;
+    let text = only_failed(&report, &[CheckId::VerifiedId]);
+    let c = line(&report, CheckId::VerifiedId);
+    assert!(
+        c.detail.contains(
+            "Face Check is off in production recovery profile \"Recovery – production\" \
+             (9a000000-0000-4000-8000-000000000001)"
+        ),
+        "{text}"
+    );
+    assert!(c.fix.as_deref().unwrap().contains("turn Face Check on"), "{text}");
+    assert!(!c.detail.contains("Recovery – pilot"), "{text}");
+    tenant.shutdown().await;
+}

@@ -31,6 +31,7 @@ const REASON: Record<Reason, true> = {
   duplicate_name: true,
   records_mismatch: true,
   directory_name_blank: true,
+  referee_refused: true,
   profile_unsupported: true,
   account_disabled: true,
   account_not_member: true,

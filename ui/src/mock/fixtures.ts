@@ -95,8 +95,10 @@ export const SCREENS = {
   faceCheckFailed: (): View => ({ screen: 'faceCheckResult', passed: false, photoQuality: 'low', attemptsLeft: 1 }),
   tap: (): View => tapView(60),
   evaluationResult: (): View => ({ screen: 'evaluationResult' }),
-  couldNotComplete: (): View => ({ screen: 'couldNotComplete', reason: 'name_mismatch', reference: 'RC-NAME_MISMATCH-74AAAAAA' }),
-  couldNotCompleteDuplicate: (): View => ({ screen: 'couldNotComplete', reason: 'duplicate_name', reference: 'RC-DUPLICATE_NAME-3KQ9ZT2B' }),
+  couldNotComplete: (): View => ({ screen: 'couldNotComplete', reason: 'name_mismatch', reference: 'RC-NAME_MISMATCH-74AAAAAA', staff: 'none' }),
+  couldNotCompleteDuplicate: (): View => ({ screen: 'couldNotComplete', reason: 'duplicate_name', reference: 'RC-DUPLICATE_NAME-3KQ9ZT2B', staff: 'none' }),
+  couldNotCompleteStaffOffered: (): View => ({ screen: 'couldNotComplete', reason: 'duplicate_name', reference: 'RC-DUPLICATE_NAME-3KQ9ZT2B', staff: 'offered' }),
+  couldNotCompleteStaffWaiting: (): View => ({ screen: 'couldNotComplete', reason: 'duplicate_name', reference: 'RC-DUPLICATE_NAME-3KQ9ZT2B', staff: 'waiting' }),
 } satisfies Record<string, () => View>;
 
 export type ScreenName = keyof typeof SCREENS;

@@ -145,6 +145,11 @@ export function installMockBackend(): MockControl {
         previewTimer = null;
       }),
     done: () => command('done', [], wipe),
+    askForStaff: () =>
+      command('ask_for_staff', [], () => {
+        const v = current.view;
+        if (v.screen === 'couldNotComplete' && v.staff === 'offered') emit({ ...v, staff: 'waiting' });
+      }),
     cancel: () => command('cancel', [], wipe),
     activity: () =>
       command('activity', [], () => {

@@ -214,7 +214,7 @@ const SCREENS = [
   'scanIdCameraFront', 'scanIdCameraSelfie', 'scanIdCameraRetake', 'scanIdCameraUploading',
   'addToAuthenticator', 'openAuthenticatorPreparing', 'openAuthenticator', 'faceCheckInProgress',
   'faceCheckPassed', 'faceCheckFailed', 'tap', 'evaluationResult', 'couldNotComplete',
-  'couldNotCompleteDuplicate',
+  'couldNotCompleteDuplicate', 'couldNotCompleteStaffOffered', 'couldNotCompleteStaffWaiting',
 ];
 
 try {

@@ -75,9 +75,9 @@ export const SIZES = [
 ];
 
 /** Screens photographed at every size. */
-const PHOTOGRAPHED = ['attract', 'identify', 'chooseProvider', 'scanIdPhone', 'openAuthenticator', 'tap', 'couldNotComplete'];
+const PHOTOGRAPHED = ['attract', 'identify', 'chooseProvider', 'scanIdPhone', 'openAuthenticator', 'tap', 'couldNotComplete', 'couldNotCompleteStaffOffered'];
 /** Screens checked in every language (the longest texts). */
-const LONG = ['attract', 'identifyInvalid', 'chooseProvider', 'scanIdPhone', 'scanIdCameraRetake', 'faceCheckFailed', 'openAuthenticator', 'tap', 'couldNotCompleteDuplicate'];
+const LONG = ['attract', 'identifyInvalid', 'chooseProvider', 'scanIdPhone', 'scanIdCameraRetake', 'faceCheckFailed', 'openAuthenticator', 'tap', 'couldNotCompleteDuplicate', 'couldNotCompleteStaffOffered', 'couldNotCompleteStaffWaiting'];
 const LANGS = ['Deutsch', 'Français', 'Español', 'Polski'];
 
 /** Runs in the page: every problem with the layout, as sentences. */

@@ -34,6 +34,7 @@ export async function renderApp(first: View, extra: Partial<ViewUpdate> = {}) {
     }),
     cameraStop: ok(),
     done: ok(),
+    askForStaff: ok(),
     cancel: ok(),
     activity: ok(),
     stationStatus: vi.fn(async () => updateFor(first).station),

@@ -127,7 +127,7 @@ describe('The step indicator on the could-not-complete screen', () => {
     Array.from(screen.getByRole('navigation', { name: 'Progress' }).querySelectorAll('li'));
 
   it('ticks only the steps done before Face Check failed, and marks where it stopped', async () => {
-    await renderApp({ screen: 'couldNotComplete', reason: 'face_check_failed', reference: 'RC-FACE_CHECK_FAILED-00000000' });
+    await renderApp({ screen: 'couldNotComplete', reason: 'face_check_failed', reference: 'RC-FACE_CHECK_FAILED-00000000', staff: 'none' });
     const [one, two, three, four, five] = items();
     for (const done of [one, two, three]) expect(done).toHaveTextContent('(done)');
     expect(four).not.toHaveTextContent('(done)');
@@ -428,12 +428,29 @@ describe('EvaluationResult and CouldNotComplete', () => {
     expect(backend.done).toHaveBeenCalledTimes(1);
   });
 
+  it('offers a member of staff when the service allows it; asking calls askForStaff() and shows the wait', async () => {
+    const { backend, push } = await renderApp(SCREENS.couldNotCompleteStaffOffered());
+    await fireEvent.click(screen.getByRole('button', { name: /Ask a member of staff/ }));
+    expect(backend.askForStaff).toHaveBeenCalledTimes(1);
+    await push(SCREENS.couldNotCompleteStaffWaiting());
+    expect(heading('A member of staff is on the way')).toBeInTheDocument();
+    expect(screen.getByText('RC-DUPLICATE_NAME-3KQ9ZT2B')).toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: /Ask a member of staff/ })).not.toBeInTheDocument();
+    await fireEvent.click(screen.getByRole('button', { name: /Leave without help/ }));
+    expect(backend.done).toHaveBeenCalledTimes(1);
+  });
+
+  it('offers no member of staff where the service does not', async () => {
+    await renderApp(SCREENS.couldNotCompleteDuplicate());
+    expect(screen.queryByRole('button', { name: /Ask a member of staff/ })).not.toBeInTheDocument();
+  });
+
   it('every reason code renders its own localised words, in every language', async () => {
     const { push } = await renderApp(SCREENS.attract());
     for (const lang of ['en', 'de', 'fr', 'es', 'pl'] as const) {
       await fireEvent.click(screen.getByRole('button', { name: CATALOGUES[lang]['language.name'] }));
       for (const reason of REASONS) {
-        await push({ screen: 'couldNotComplete', reason, reference: `RC-${reason.toUpperCase()}-00000000` });
+        await push({ screen: 'couldNotComplete', reason, reference: `RC-${reason.toUpperCase()}-00000000`, staff: 'none' });
         expect(heading(t(`reason.${reason}.title`, undefined, lang))).toBeInTheDocument();
         expect(screen.getByText(t(`reason.${reason}.next`, undefined, lang))).toBeInTheDocument();
       }

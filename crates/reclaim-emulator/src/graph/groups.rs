@@ -66,6 +66,61 @@ fn group_value(g: &Group, prop: &str) -> Value {
     }
 }
 
+/// The `groupIds` of a `checkMemberGroups` body: at most 20 GUIDs, deduplicated.
+fn check_ids(body: &[u8]) -> Result<Vec<Uuid>, GraphError> {
+    let body = parse_body(body)?;
+    let ids = body.get("groupIds").and_then(Value::as_array).ok_or_else(|| {
+        GraphError::bad_request(
+            "One or more parameters of the function import 'checkMemberGroups' are missing from the request payload. The missing parameters are: groupIds.",
+        )
+    })?;
+    if ids.len() > MAX_CHECK_IDS {
+        return Err(GraphError::bad_request(format!(
+            "The number of group ids ({}) exceeds the maximum of {MAX_CHECK_IDS} allowed per request.",
+            ids.len()
+        )));
+    }
+    let mut wanted: Vec<Uuid> = Vec::new();
+    for v in ids {
+        let text = v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string());
+        let id = Uuid::parse_str(text.trim())
+            .map_err(|_| GraphError::bad_request(format!("Invalid object identifier '{text}'.")))?;
+        if !wanted.contains(&id) {
+            wanted.push(id);
+        }
+    }
+    Ok(wanted)
+}
+
+/// `POST /{version}/groups/{id}/checkMemberGroups` — which of ≤ 20 groups the group is in,
+/// transitively (GroupMember.Read.All).
+pub(crate) async fn check_group_member_groups(
+    ctx: Ctx,
+    Path(key): Path<String>,
+    body: Bytes,
+) -> Response {
+    let r = (|| -> Result<Response, GraphError> {
+        ctx.authorize(&[GROUP_MEMBER_READ])?;
+        let wanted = check_ids(&body)?;
+        let dir = ctx.state.directory();
+        let member_of = Uuid::parse_str(key.trim())
+            .ok()
+            .and_then(|id| dir.group_transitive_groups(id))
+            .ok_or_else(|| {
+                GraphError::not_found(format!(
+                    "Resource '{key}' does not exist or one of its queried reference-property objects are not present."
+                ))
+            })?;
+        let hits: Vec<String> =
+            wanted.into_iter().filter(|g| member_of.contains(g)).map(|g| g.to_string()).collect();
+        Ok(ok_json(
+            StatusCode::OK,
+            json!({ "@odata.context": ctx.metadata("Collection(Edm.String)"), "value": hits }),
+        ))
+    })();
+    ctx.respond(r)
+}
+
 /// `POST /{version}/users/{id | upn}/checkMemberGroups` (also under `/directoryObjects/{id}`) — which of ≤ 20 groups the user is in, transitively.
 pub(crate) async fn check_member_groups(
     ctx: Ctx,
@@ -74,28 +129,7 @@ pub(crate) async fn check_member_groups(
 ) -> Response {
     let r = (|| -> Result<Response, GraphError> {
         ctx.authorize(&[USER_READ, GROUP_MEMBER_READ])?;
-        let body = parse_body(&body)?;
-        let ids = body.get("groupIds").and_then(Value::as_array).ok_or_else(|| {
-            GraphError::bad_request(
-                "One or more parameters of the function import 'checkMemberGroups' are missing from the request payload. The missing parameters are: groupIds.",
-            )
-        })?;
-        if ids.len() > MAX_CHECK_IDS {
-            return Err(GraphError::bad_request(format!(
-                "The number of group ids ({}) exceeds the maximum of {MAX_CHECK_IDS} allowed per request.",
-                ids.len()
-            )));
-        }
-        let mut wanted: Vec<Uuid> = Vec::new();
-        for v in ids {
-            let text = v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string());
-            let id = Uuid::parse_str(text.trim()).map_err(|_| {
-                GraphError::bad_request(format!("Invalid object identifier '{text}'."))
-            })?;
-            if !wanted.contains(&id) {
-                wanted.push(id);
-            }
-        }
+        let wanted = check_ids(&body)?;
         let dir = ctx.state.directory();
         let user = dir.user(&key).ok_or_else(|| user_not_found(&key))?;
         let member_of = dir.transitive_groups(&user);

@@ -3,6 +3,7 @@
 
 pub mod extensions;
 pub mod groups;
+pub mod mail;
 pub mod odata;
 pub mod policies;
 pub mod profiles;
@@ -25,7 +26,9 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::fixture::{Fixture, FixtureError, ProfileFixture, TapPolicyFixture, VcPolicyFixture};
+use crate::fixture::{
+    Fixture, FixtureError, ProfileFixture, TapPolicyFixture, TargetFixture, VcPolicyFixture,
+};
 use crate::identity::{AccessClaims, AuthError, Resource};
 use crate::server::PublicBase;
 use crate::state::AppState;
@@ -52,6 +55,10 @@ pub struct User {
     pub employee_id: Option<String>,
     /// Directory extension properties, only returned when `$select`ed.
     pub extensions: std::collections::BTreeMap<String, String>,
+    /// The manager's userPrincipalName (`GET /users/{id}/manager`).
+    pub manager: Option<String>,
+    /// `otherMails`: alternate addresses, outside the tenant.
+    pub other_mails: Vec<String>,
 }
 
 impl User {
@@ -78,10 +85,13 @@ pub struct Directory {
     /// Changeable through the control API (a policy turned off mid-recovery).
     vc_policy: RwLock<VcPolicyFixture>,
     tap_policy: RwLock<TapPolicyFixture>,
-    profiles: Vec<ProfileFixture>,
+    /// Changeable through the control API (Face Check turned off).
+    profiles: RwLock<Vec<ProfileFixture>>,
     taps: Mutex<HashMap<Uuid, TapRecord>>,
     /// Directory role assignments (active and eligible), to users and role-assignable groups.
     roles: RwLock<Vec<RoleAssignment>>,
+    /// Mail sent through `sendMail`, per recipient, and the `revokeSignInSessions` log.
+    mailboxes: mail::Mailboxes,
 }
 
 /// A change to a user made through the control API.
@@ -113,6 +123,8 @@ impl Directory {
                 groups: u.groups.clone(),
                 employee_id: u.employee_id.clone(),
                 extensions: u.extensions.clone(),
+                manager: u.manager.clone(),
+                other_mails: u.other_mails.clone(),
             })
             .collect();
         let mut parents: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
@@ -131,7 +143,7 @@ impl Directory {
             parents,
             vc_policy: RwLock::new(f.policies.verifiable_credentials.clone()),
             tap_policy: RwLock::new(f.policies.temporary_access_pass.clone()),
-            profiles: f.profiles.clone(),
+            profiles: RwLock::new(f.profiles.clone()),
             taps: Mutex::new(HashMap::new()),
             roles: RwLock::new(
                 f.role_assignments
@@ -146,6 +158,7 @@ impl Directory {
                     })
                     .collect(),
             ),
+            mailboxes: mail::Mailboxes::default(),
         })
     }
 
@@ -186,6 +199,11 @@ impl Directory {
             u.groups = v;
         }
         Some(u.clone())
+    }
+
+    /// Sent mail and session revocations.
+    pub fn mailboxes(&self) -> &mail::Mailboxes {
+        &self.mailboxes
     }
 
     pub fn groups(&self) -> &[Group] {
@@ -247,8 +265,50 @@ impl Directory {
         true
     }
 
-    pub fn profiles(&self) -> &[ProfileFixture] {
-        &self.profiles
+    /// The Verified ID profiles as they stand now.
+    pub fn profiles(&self) -> Vec<ProfileFixture> {
+        self.profiles.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Turns a profile's Face Check on or off (control API); false for an unknown profile.
+    pub fn set_face_check(&self, id: Uuid, enabled: bool) -> bool {
+        let mut profiles = self.profiles.write().unwrap_or_else(|e| e.into_inner());
+        match profiles.iter_mut().find(|p| p.id == id) {
+            Some(p) => {
+                p.face_check = enabled;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Replaces a policy's include targets (control API); false for an unknown policy id.
+    /// VerifiableCredentials targets keep no profile mapping this way: only the TAP policy's.
+    pub fn set_tap_include_targets(&self, id: &str, targets: Vec<TargetFixture>) -> bool {
+        if !id.eq_ignore_ascii_case("TemporaryAccessPass") {
+            return false;
+        }
+        self.tap_policy.write().unwrap_or_else(|e| e.into_inner()).include_targets = targets;
+        true
+    }
+
+    /// Every group a group belongs to through nesting (not itself), outward breadth-first;
+    /// `None` for an unknown group.
+    pub fn group_transitive_groups(&self, id: Uuid) -> Option<Vec<Uuid>> {
+        self.group(id)?;
+        let mut seen = HashSet::new();
+        let mut out = Vec::new();
+        let mut queue: VecDeque<Uuid> =
+            self.parents.get(&id).into_iter().flatten().copied().collect();
+        while let Some(g) = queue.pop_front() {
+            if g != id && seen.insert(g) {
+                out.push(g);
+                if let Some(ps) = self.parents.get(&g) {
+                    queue.extend(ps.iter().copied());
+                }
+            }
+        }
+        Some(out)
     }
 }
 
@@ -467,7 +527,11 @@ fn api(version: ApiVersion) -> Router<AppState> {
         .route("/users/$count", get(users::count_users))
         .route("/users/{key}", get(users::get_user))
         .route("/users/{key}/checkMemberGroups", post(groups::check_member_groups))
+        .route("/users/{key}/sendMail", post(mail::send_mail))
+        .route("/users/{key}/revokeSignInSessions", post(mail::revoke_sign_in_sessions))
+        .route("/users/{key}/manager", get(mail::get_manager))
         .route("/directoryObjects/{key}/checkMemberGroups", post(groups::check_member_groups))
+        .route("/groups/{key}/checkMemberGroups", post(groups::check_group_member_groups))
         .route("/users/{key}/transitiveMemberOf", get(groups::transitive_member_of))
         .route(
             "/users/{key}/transitiveMemberOf/microsoft.graph.group",
@@ -509,6 +573,8 @@ pub fn control_routes() -> Router<AppState> {
         .merge(users::control_routes())
         .merge(roles::control_routes())
         .merge(policies::control_routes())
+        .merge(mail::control_routes())
+        .merge(profiles::control_routes())
 }
 
 /// Any method on a path without a route: Graph's "unknown segment" answer.

@@ -90,28 +90,54 @@ pub(crate) async fn get_method_configuration(ctx: Ctx, Path(id): Path<String>) -
 }
 
 #[derive(Debug, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct PolicyPatch {
     /// `enabled` or `disabled`.
-    state: String,
+    #[serde(default)]
+    state: Option<String>,
+    /// TemporaryAccessPass only: replaces its include targets (`[{"id", "targetType"}]`).
+    #[serde(default)]
+    include_targets: Option<Vec<TargetPatch>>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct TargetPatch {
+    id: String,
+    target_type: String,
 }
 
 /// `PATCH {control}/directory/policies/{VerifiableCredentials | TemporaryAccessPass}
-/// {"state": "disabled"}` — turn a policy off (or on) while a recovery is under way.
+/// {"state": "disabled"}` — turn a policy off (or on) while a recovery is under way;
+/// `{"includeTargets": [{"id": "…", "targetType": "group"}]}` — who the TAP policy covers.
 async fn control_patch(
     axum::extract::State(s): axum::extract::State<crate::state::AppState>,
     axum::extract::Path(id): axum::extract::Path<String>,
     axum::Json(patch): axum::Json<PolicyPatch>,
 ) -> axum::http::StatusCode {
-    let enabled = match patch.state.to_ascii_lowercase().as_str() {
-        "enabled" => true,
-        "disabled" => false,
-        _ => return axum::http::StatusCode::BAD_REQUEST,
+    let enabled = match patch.state.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        Some("enabled") => Some(true),
+        Some("disabled") => Some(false),
+        None => None,
+        Some(_) => return axum::http::StatusCode::BAD_REQUEST,
     };
-    if s.directory().set_policy_state(&id, enabled) {
-        axum::http::StatusCode::NO_CONTENT
-    } else {
-        axum::http::StatusCode::NOT_FOUND
+    if enabled.is_none() && patch.include_targets.is_none() {
+        return axum::http::StatusCode::BAD_REQUEST;
+    }
+    if let Some(targets) = patch.include_targets {
+        let targets = targets
+            .into_iter()
+            .map(|t| TargetFixture { id: t.id, target_type: t.target_type })
+            .collect();
+        if !s.directory().set_tap_include_targets(&id, targets) {
+            return axum::http::StatusCode::NOT_FOUND;
+        }
+    }
+    match enabled {
+        Some(enabled) if !s.directory().set_policy_state(&id, enabled) => {
+            axum::http::StatusCode::NOT_FOUND
+        }
+        _ => axum::http::StatusCode::NO_CONTENT,
     }
 }
 

@@ -37,7 +37,7 @@ fn profile_json(p: &ProfileFixture, version: ApiVersion) -> Value {
         "state": p.state,
         "verifierDid": p.verifier_did,
         "priority": p.priority,
-        "faceCheckConfiguration": { "isEnabled": true, "sourcePhotoClaimName": "portrait" },
+        "faceCheckConfiguration": { "isEnabled": p.face_check, "sourcePhotoClaimName": "portrait" },
         "verifiedIdUsageConfigurations": [
             { "isEnabledForTestOnly": p.evaluation_mode, "purpose": p.purpose }
         ],
@@ -88,4 +88,33 @@ pub(crate) async fn get_profile(ctx: Ctx, Path(id): Path<String>) -> Response {
         Ok(ok_json(StatusCode::OK, body))
     })();
     ctx.respond(r)
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ProfilePatch {
+    /// `faceCheckConfiguration.isEnabled`.
+    face_check: bool,
+}
+
+/// `PATCH {control}/directory/profiles/{id} {"faceCheck": false}` — turn a profile's Face Check
+/// off (or on), as an admin could in the profile's settings.
+async fn control_patch(
+    axum::extract::State(s): axum::extract::State<crate::state::AppState>,
+    Path(id): Path<String>,
+    axum::Json(patch): axum::Json<ProfilePatch>,
+) -> StatusCode {
+    let Ok(id) = uuid::Uuid::parse_str(id.trim()) else {
+        return StatusCode::NOT_FOUND;
+    };
+    if s.directory().set_face_check(id, patch.face_check) {
+        StatusCode::NO_CONTENT
+    } else {
+        StatusCode::NOT_FOUND
+    }
+}
+
+/// Control routes for the Verified ID profiles.
+pub(crate) fn control_routes() -> axum::Router<crate::state::AppState> {
+    axum::Router::new().route("/directory/profiles/{id}", axum::routing::patch(control_patch))
 }

@@ -80,7 +80,8 @@ fn filter_value<'a>(u: &'a User, id: &'a str, prop: &str) -> Val<'a> {
 fn json_value(u: &User, prop: &str) -> Value {
     match prop {
         "id" => json!(u.id),
-        "businessPhones" | "otherMails" | "proxyAddresses" => json!([]),
+        "businessPhones" | "proxyAddresses" => json!([]),
+        "otherMails" => json!(u.other_mails),
         "displayName" => json!(u.display_name),
         "givenName" => json!(u.given_name),
         "surname" => json!(u.surname),

@@ -1,9 +1,13 @@
 //! The emulated Microsoft identity platform: client-credentials token endpoint, OpenID
-//! configuration and JWKS, and the access tokens every other emulated service checks.
+//! configuration and JWKS, the access tokens every other emulated service checks, and OpenID
+//! Connect sign-in for people (authorization code + PKCE, `microsoft-apis-v2.md` §4).
 
 pub mod access;
 pub mod assertion;
+pub mod authorize;
+pub mod code_grant;
 pub mod discovery;
+pub mod id_token;
 pub mod keys;
 pub mod token;
 
@@ -38,6 +42,12 @@ pub struct IdentityState {
     tokens_valid_from: AtomicI64,
     /// `(client_id, jti)` of accepted client assertions → Unix time after which they can be forgotten.
     used_jtis: Mutex<HashMap<(Uuid, String), i64>>,
+    /// Sign-in passwords by lower-cased userPrincipalName (fixture `users[].password`).
+    passwords: HashMap<String, String>,
+    /// Authorization codes issued by `/authorize`, by code value (kept, spent, until they expire).
+    codes: Mutex<HashMap<String, code_grant::AuthCode>>,
+    /// Test-only tampering applied to the next ID token (`POST {control}/identity/id-token-tamper`).
+    tamper: Mutex<Option<id_token::Tamper>>,
 }
 
 impl IdentityState {
@@ -53,7 +63,51 @@ impl IdentityState {
             apps: f.apps.clone(),
             tokens_valid_from: AtomicI64::new(0),
             used_jtis: Mutex::new(HashMap::new()),
+            passwords: f
+                .users
+                .iter()
+                .filter_map(|u| {
+                    u.password.clone().map(|p| (u.user_principal_name.to_lowercase(), p))
+                })
+                .collect(),
+            codes: Mutex::new(HashMap::new()),
+            tamper: Mutex::new(None),
         })
+    }
+
+    /// Whether `password` is the sign-in password of `upn` (constant-time compare).
+    pub fn password_matches(&self, upn: &str, password: &str) -> bool {
+        use subtle::ConstantTimeEq as _;
+        self.passwords
+            .get(&upn.to_lowercase())
+            .is_some_and(|known| bool::from(known.as_bytes().ct_eq(password.as_bytes())))
+    }
+
+    /// Stores a freshly issued authorization code; codes past `forget_before` are dropped.
+    pub fn store_code(&self, code: String, grant: code_grant::AuthCode, forget_before: i64) {
+        let mut codes = self.codes.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        codes.retain(|_, c| c.expires_at >= forget_before);
+        codes.insert(code, grant);
+    }
+
+    /// Runs `f` on the stored code (under the lock, so redemption is atomic).
+    pub fn with_code<T>(
+        &self,
+        code: &str,
+        f: impl FnOnce(Option<&mut code_grant::AuthCode>) -> T,
+    ) -> T {
+        let mut codes = self.codes.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(codes.get_mut(code))
+    }
+
+    /// Sets (or clears) the tampering applied to the next ID token.
+    pub fn set_tamper(&self, t: Option<id_token::Tamper>) {
+        *self.tamper.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = t;
+    }
+
+    /// Takes the pending ID-token tampering, if any.
+    pub fn take_tamper(&self) -> Option<id_token::Tamper> {
+        self.tamper.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take()
     }
 
     /// The app registration with this client id.
@@ -85,10 +139,17 @@ impl IdentityState {
     }
 }
 
-/// Routes of the `login` host (`/{tenant}/oauth2/v2.0/token`, v2 and v1 discovery, keys).
+/// Routes of the `login` host (`/{tenant}/oauth2/v2.0/token`, `…/authorize` and its sign-in
+/// form, `…/logout`, v2 and v1 discovery, keys).
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/{tenant}/oauth2/v2.0/token", post(token::token))
+        .route("/{tenant}/oauth2/v2.0/authorize", get(authorize::authorize))
+        .route("/{tenant}/login", post(authorize::login))
+        .route(
+            "/{tenant}/oauth2/v2.0/logout",
+            get(authorize::logout_get).post(authorize::logout_post),
+        )
         .route(
             "/{tenant}/v2.0/.well-known/openid-configuration",
             get(discovery::openid_configuration),

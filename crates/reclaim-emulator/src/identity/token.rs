@@ -1,5 +1,6 @@
-//! The client-credentials token endpoint (contract §1): form parsing, client authentication by
-//! secret or certificate assertion, scope rules, and the AADSTS errors Entra answers with.
+//! The token endpoint: the client-credentials grant (contract §1) with its form parsing, client
+//! authentication by secret or certificate assertion, scope rules and AADSTS errors; the
+//! authorization code grant (`microsoft-apis-v2.md` §4.4) is in [`super::code_grant`].
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -69,6 +70,9 @@ pub enum TokenError {
         "The resource principal named {resource} was not found in the tenant named {tenant}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant."
     )]
     UnknownResource { resource: String, tenant: String },
+    /// Authorization code grant failures (`microsoft-apis-v2.md` §4.4, §4.8).
+    #[error("{0}")]
+    Grant(#[from] crate::identity::code_grant::GrantError),
 }
 
 impl TokenError {
@@ -91,12 +95,17 @@ impl TokenError {
             Self::ScopeNotDefault(_) => (bad, "invalid_scope", 1002012),
             Self::SeveralResources(_) => (bad, "invalid_scope", 70011),
             Self::UnknownResource { .. } => (bad, "invalid_resource", 500011),
+            Self::Grant(g) => {
+                let (error, code) = g.error_and_code();
+                (bad, error, code)
+            }
         };
         AadError::new(status, error, code, self.to_string())
     }
 }
 
-/// `POST /{tenant}/oauth2/v2.0/token` — the client-credentials grant (contract §1).
+/// `POST /{tenant}/oauth2/v2.0/token` — the client-credentials grant (contract §1) and the
+/// authorization code grant (`microsoft-apis-v2.md` §4.4).
 pub async fn token(
     State(s): State<AppState>,
     Path(tenant): Path<String>,
@@ -110,15 +119,19 @@ pub async fn token(
     }
 }
 
-/// The form fields the grant uses; the first occurrence of each wins.
+/// The form fields the grants use; the first occurrence of each wins.
 #[derive(Debug, Default)]
-struct Form {
-    grant_type: Option<String>,
-    client_id: Option<String>,
-    client_secret: Option<String>,
-    client_assertion_type: Option<String>,
-    client_assertion: Option<String>,
-    scope: Option<String>,
+pub(crate) struct Form {
+    pub(crate) grant_type: Option<String>,
+    pub(crate) client_id: Option<String>,
+    pub(crate) client_secret: Option<String>,
+    pub(crate) client_assertion_type: Option<String>,
+    pub(crate) client_assertion: Option<String>,
+    pub(crate) scope: Option<String>,
+    /// Authorization code grant (`microsoft-apis-v2.md` §4.4).
+    pub(crate) code: Option<String>,
+    pub(crate) redirect_uri: Option<String>,
+    pub(crate) code_verifier: Option<String>,
 }
 
 impl Form {
@@ -144,6 +157,9 @@ impl Form {
                 "client_assertion_type" => &mut form.client_assertion_type,
                 "client_assertion" => &mut form.client_assertion,
                 "scope" => &mut form.scope,
+                "code" => &mut form.code,
+                "redirect_uri" => &mut form.redirect_uri,
+                "code_verifier" => &mut form.code_verifier,
                 _ => continue,
             };
             if slot.is_none() {
@@ -187,9 +203,11 @@ fn issue(
 
     let grant_type =
         form.grant_type.as_deref().ok_or(TokenError::MissingParameter("grant_type"))?;
-    if grant_type != "client_credentials" {
-        return Err(TokenError::UnsupportedGrantType(grant_type.to_owned()));
-    }
+    let code_grant = match grant_type {
+        "client_credentials" => false,
+        "authorization_code" => true,
+        other => return Err(TokenError::UnsupportedGrantType(other.to_owned())),
+    };
     let client_text = match (&form.client_id, &basic) {
         (Some(f), Some((b, _))) if !f.eq_ignore_ascii_case(b) => {
             return Err(TokenError::ClientIdMismatch);
@@ -198,6 +216,17 @@ fn issue(
         (None, Some((b, _))) if !b.is_empty() => b.clone(),
         _ => return Err(TokenError::MissingParameter("client_id")),
     };
+    if code_grant {
+        let app = Uuid::parse_str(&client_text)
+            .ok()
+            .and_then(|id| s.identity().app(id))
+            .ok_or_else(|| TokenError::UnknownClient {
+                client: client_text.clone(),
+                tenant: fixture_tenant.domain.clone(),
+            })?;
+        authenticate(s, app, &form, basic.map(|b| b.1), base)?;
+        return crate::identity::code_grant::redeem(s, app, &form, base);
+    }
     let scope = form.scope.as_deref().ok_or(TokenError::MissingParameter("scope"))?;
     let app = Uuid::parse_str(&client_text).ok().and_then(|id| s.identity().app(id)).ok_or_else(
         || TokenError::UnknownClient {
@@ -231,7 +260,7 @@ fn issue(
 }
 
 /// Checks the one client credential the request carries.
-fn authenticate(
+pub(crate) fn authenticate(
     s: &AppState,
     app: &AppFixture,
     form: &Form,

@@ -4,12 +4,14 @@
 //! UPN, a claim, a key or the TAP.
 
 mod directory;
+mod notifier;
 mod presentations;
 mod providers;
 mod records;
 mod relay;
 
 pub use directory::GraphDirectory;
+pub use notifier::{GraphNotifier, NoNotifier, NotifySettings, compose};
 pub use presentations::RequestServicePresentations;
 pub use providers::{HttpProviders, ProviderEndpoint};
 pub use records::{GraphRecords, NoRecords};

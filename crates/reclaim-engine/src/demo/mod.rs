@@ -24,8 +24,8 @@ pub use phone::Phone;
 pub use relay_link::RelayLink;
 
 use crate::adapters::{
-    GraphDirectory, GraphRecords, HttpProviders, ProviderEndpoint, RelayEvents,
-    RequestServicePresentations,
+    GraphDirectory, GraphNotifier, GraphRecords, HttpProviders, NoNotifier, NotifySettings,
+    ProviderEndpoint, RelayEvents, RequestServicePresentations,
 };
 use crate::audit::TracingAudit;
 use crate::clock::SystemClock;
@@ -92,6 +92,26 @@ pub struct DemoOptions {
     /// service's threads, as it runs on other machines in a deployment. The relay (the
     /// service's callback intake) stays on the caller's runtime.
     pub emulator_runtime: Option<tokio::runtime::Handle>,
+    /// After a recovery, tell the owner (and revoke their sessions): by default from the demo
+    /// tenant's shared mailbox [`DEMO_NOTIFY_FROM`], the manager in copy, sessions revoked, so
+    /// the demo shows it in the emulated mailboxes. `None`: no notices.
+    pub notify: Option<NotifySettings>,
+}
+
+/// The demo tenant's shared mailbox recovery notices are sent from.
+pub const DEMO_NOTIFY_FROM: &str = "recovery-desk@contoso.example";
+
+impl DemoOptions {
+    /// The demo's notice settings: from [`DEMO_NOTIFY_FROM`], the manager in copy, sessions
+    /// revoked, English.
+    pub fn demo_notify() -> NotifySettings {
+        NotifySettings {
+            from: DEMO_NOTIFY_FROM.into(),
+            manager: true,
+            revoke_sessions: true,
+            locale: crate::view::Locale::En,
+        }
+    }
 }
 
 impl Default for DemoOptions {
@@ -104,6 +124,7 @@ impl Default for DemoOptions {
             emulator_listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
             extra_stations: 0,
             emulator_runtime: None,
+            notify: Some(Self::demo_notify()),
         }
     }
 }
@@ -179,6 +200,23 @@ impl TenantControl {
         control_json(self.http.get(self.url(&format!("/directory/users/{user}/taps")))).await
     }
 
+    /// The messages Graph `sendMail` delivered to an address (oldest first).
+    pub async fn mailbox(&self, address: &str) -> Result<Value, DemoError> {
+        let address: String = url::form_urlencoded::byte_serialize(address.as_bytes()).collect();
+        control_json(self.http.get(self.url(&format!("/mailbox/{address}")))).await
+    }
+
+    /// Empties every emulated mailbox and the session revocation log.
+    pub async fn clear_mailboxes(&self) -> Result<(), DemoError> {
+        control_json(self.http.delete(self.url("/mailbox"))).await.map(|_| ())
+    }
+
+    /// When a user's sign-in sessions were revoked (`[{"at": …}]`, oldest first).
+    pub async fn revocations(&self, user: &str) -> Result<Value, DemoError> {
+        let user: String = url::form_urlencoded::byte_serialize(user.as_bytes()).collect();
+        control_json(self.http.get(self.url(&format!("/directory/users/{user}/revocations")))).await
+    }
+
     /// A Request Service request's status and callback deliveries.
     pub async fn request(&self, request_id: &str) -> Result<Value, DemoError> {
         control_json(self.http.get(self.url(&format!("/requests/{request_id}")))).await
@@ -226,6 +264,7 @@ pub struct DemoStack {
 struct StationWiring {
     directory: Arc<GraphDirectory>,
     records: Arc<GraphRecords>,
+    notifier: Arc<dyn crate::ports::Notifier>,
     presentations: Arc<RequestServicePresentations>,
     http: reqwest::Client,
     providers: Vec<ProviderEndpoint>,
@@ -351,6 +390,10 @@ impl DemoStack {
             u.tenant.to_string(),
             KIOSK_CLIENT_ID,
         ));
+        let notifier: Arc<dyn crate::ports::Notifier> = match &options.notify {
+            Some(settings) => Arc::new(GraphNotifier::new(graph.clone(), settings.clone())),
+            None => Arc::new(NoNotifier),
+        };
         let directory = Arc::new(GraphDirectory::new(graph, tokens));
         let presentations = Arc::new(RequestServicePresentations::new(
             request_service,
@@ -362,6 +405,7 @@ impl DemoStack {
         let wiring = StationWiring {
             directory: directory.clone(),
             records: records.clone(),
+            notifier: notifier.clone(),
             presentations: presentations.clone(),
             http: http.clone(),
             providers: provider_endpoints.clone(),
@@ -383,6 +427,7 @@ impl DemoStack {
             audit: Arc::new(TracingAudit),
             limits: limits.clone(),
             records,
+            notifier,
         };
         let key: Vec<u8> = uuid::Uuid::new_v4()
             .as_bytes()
@@ -443,6 +488,7 @@ impl DemoStack {
             audit: Arc::new(TracingAudit),
             limits: self.ports.limits.clone(),
             records: w.records.clone(),
+            notifier: w.notifier.clone(),
         };
         let mut settings = self.settings.clone();
         settings.station_id = station_id.to_owned();

@@ -29,11 +29,32 @@ impl GraphClient {
     ) -> Result<Vec<String>, EntraError> {
         const OP: &str = "graph.check_member_groups";
         let url = self.url(&format!("v1.0/users/{}/checkMemberGroups", segment(user_id)))?;
+        self.member_groups(OP, url, group_ids).await
+    }
+
+    /// `POST /v1.0/groups/{id}/checkMemberGroups {"groupIds":[…]}` — which of the groups a group
+    /// is nested in, transitively (GroupMember.Read.All). In batches of at most 20 ids.
+    pub async fn check_group_member_groups(
+        &self,
+        group_id: &str,
+        group_ids: &[String],
+    ) -> Result<Vec<String>, EntraError> {
+        const OP: &str = "graph.check_group_member_groups";
+        let url = self.url(&format!("v1.0/groups/{}/checkMemberGroups", segment(group_id)))?;
+        self.member_groups(OP, url, group_ids).await
+    }
+
+    async fn member_groups(
+        &self,
+        operation: &'static str,
+        url: url::Url,
+        group_ids: &[String],
+    ) -> Result<Vec<String>, EntraError> {
         let mut member_of = Vec::new();
         for batch in group_ids.chunks(CHECK_MEMBER_GROUPS_BATCH) {
-            let body = json_body(OP, &CheckMemberGroups { group_ids: batch })?;
+            let body = json_body(operation, &CheckMemberGroups { group_ids: batch })?;
             let call = Call {
-                operation: OP,
+                operation,
                 method: Method::POST,
                 url: url.clone(),
                 body: Some(body),
@@ -41,7 +62,7 @@ impl GraphClient {
                 retry: true,
                 eventual: false,
             };
-            let page: StringCollection = self.http.call(&call).await?.json(OP)?;
+            let page: StringCollection = self.http.call(&call).await?.json(operation)?;
             member_of.extend(page.value);
         }
         Ok(member_of)

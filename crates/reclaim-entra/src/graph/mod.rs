@@ -3,6 +3,7 @@
 
 mod extensions;
 mod groups;
+mod mail;
 mod policies;
 mod profiles;
 mod roles;
@@ -17,6 +18,10 @@ use serde::de::DeserializeOwned;
 use url::Url;
 
 pub use extensions::{CustomExtension, is_attribute_name};
+pub use mail::{
+    BodyType, EmailAddress, Importance, InternetMessageHeader, ItemBody, Message, Recipient,
+    SendMail,
+};
 pub use policies::{
     AuthMethodState, AuthMethodTarget, TargetType, TemporaryAccessPassPolicy,
     VerifiableCredentialTarget, VerifiableCredentialsPolicy,
@@ -29,8 +34,8 @@ pub use profiles::{
 pub use roles::{RoleAssignment, RoleKind};
 pub use tap::{TapRequest, TemporaryAccessPass, TemporaryAccessPassMethod};
 pub use users::{
-    ENABLED_MEMBERS, User, UserSearch, odata_string_literal, search_all, search_any, search_clause,
-    users_by_name_query, users_search_query,
+    CONTACT_SELECT, ENABLED_MEMBERS, User, UserContact, UserSearch, odata_string_literal,
+    search_all, search_any, search_clause, users_by_name_query, users_search_query,
 };
 
 use crate::error::{ConfigError, EntraError, ProtocolProblem};

@@ -1,10 +1,12 @@
 //! Users: get by id/UPN, find by first + last name (contract §4.a), and the directory word search
 //! (`$search`, `microsoft-apis-v2.md` §1).
 
+use reqwest::Method;
 use serde::Deserialize;
 
 use super::{GraphClient, USER_SELECT, segment};
 use crate::error::EntraError;
+use crate::http::Call;
 use crate::secret::Personal;
 
 /// A directory user, as selected by [`USER_SELECT`]. Names and UPN are personal data.
@@ -118,6 +120,15 @@ impl GraphClient {
         Ok(UserSearch { users, truncated })
     }
 
+    /// `GET /v1.0/users?$select=…&$top=999`: every user of the directory (default query, no
+    /// `ConsistencyLevel`), following `@odata.nextLink` (at most [`super::MAX_PAGES`] pages).
+    /// For the directory-readiness scan; a recovery never lists the directory.
+    pub async fn list_users(&self) -> Result<Vec<User>, EntraError> {
+        const OP: &str = "graph.list_users";
+        let url = self.url(&format!("v1.0/users?$select={}&$top=999", segment(USER_SELECT)))?;
+        Ok(self.collect(OP, url, usize::MAX).await?.0)
+    }
+
     /// `GET /v1.0/users/{id | userPrincipalName}?$select=…` — `None` on 404.
     /// The id/UPN is percent-encoded (guest UPNs contain `#EXT#`).
     pub async fn get_user(&self, id_or_upn: &str) -> Result<Option<User>, EntraError> {
@@ -148,5 +159,98 @@ impl GraphClient {
             self.url(&format!("v1.0/users?{}", users_by_name_query(given_name, surname, top)))?;
         let (users, truncated) = self.collect(OP, url, self.max_name_matches).await?;
         Ok(UserSearch { users, truncated })
+    }
+    /// `GET /v1.0/users/{id | upn}?$select=id,displayName,mail,otherMails,userPrincipalName`:
+    /// where to tell the user something (§3.2). `None` on 404.
+    pub async fn user_contact(&self, id_or_upn: &str) -> Result<Option<UserContact>, EntraError> {
+        const OP: &str = "graph.user_contact";
+        let url = self.url(&format!(
+            "v1.0/users/{}?$select={}",
+            segment(id_or_upn),
+            segment(CONTACT_SELECT)
+        ))?;
+        match self.get(OP, url).await {
+            Ok(raw) => raw.json(OP).map(Some),
+            Err(EntraError::Graph(e)) if e.status == 404 => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `GET /v1.0/users/{id | upn}/manager?$select=id,displayName,mail,otherMails,userPrincipalName`:
+    /// the user's manager, `None` when none is assigned (404 `Request_ResourceNotFound`) or the
+    /// manager is an organisational contact without those fields. Needs `User.Read.All`.
+    pub async fn manager(&self, id_or_upn: &str) -> Result<Option<UserContact>, EntraError> {
+        const OP: &str = "graph.manager";
+        let url = self.url(&format!(
+            "v1.0/users/{}/manager?$select={}",
+            segment(id_or_upn),
+            segment(CONTACT_SELECT)
+        ))?;
+        match self.get(OP, url).await {
+            Ok(raw) => raw.json(OP).map(Some),
+            Err(EntraError::Graph(e)) if e.status == 404 => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `POST /v1.0/users/{id | upn}/revokeSignInSessions` (§3.1): every refresh token and
+    /// browser session cookie of the user stops working (within minutes; access tokens already
+    /// issued live until they expire). Any 2xx is success (today 200 `{"value": true}`; the
+    /// known-issues page says it should be 204). Idempotent, so retried on 429/5xx. Needs
+    /// `User.RevokeSessions.All`.
+    pub async fn revoke_sign_in_sessions(&self, id_or_upn: &str) -> Result<(), EntraError> {
+        const OP: &str = "graph.revoke_sign_in_sessions";
+        let url = self.url(&format!("v1.0/users/{}/revokeSignInSessions", segment(id_or_upn)))?;
+        let call = Call {
+            operation: OP,
+            method: Method::POST,
+            url,
+            body: Some(b"{}".to_vec()),
+            expect: &[200, 201, 202, 204],
+            retry: true,
+            eventual: false,
+        };
+        self.http.call(&call).await.map(|_| ())
+    }
+}
+
+/// `$select` of [`GraphClient::user_contact`] and [`GraphClient::manager`].
+pub const CONTACT_SELECT: &str = "id,displayName,mail,otherMails,userPrincipalName";
+
+/// Where a user can be told something: personal data, redacted in `Debug`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserContact {
+    /// Object id.
+    pub id: String,
+    /// `displayName`.
+    #[serde(default)]
+    pub display_name: Option<Personal>,
+    /// `mail`: the primary SMTP address (none without an Exchange mailbox).
+    #[serde(default)]
+    pub mail: Option<Personal>,
+    /// `otherMails`: alternate addresses, often outside the tenant.
+    #[serde(default)]
+    pub other_mails: Vec<Personal>,
+    /// `userPrincipalName`.
+    #[serde(default)]
+    pub user_principal_name: Option<Personal>,
+}
+
+impl UserContact {
+    /// Every distinct address to write to: `mail` (or, without one, the UPN of a member, which
+    /// is usually the address), then `otherMails`; compared case-insensitively.
+    pub fn addresses(&self) -> Vec<Personal> {
+        let mut out: Vec<Personal> = Vec::new();
+        let primary = self.mail.as_ref().or(self.user_principal_name.as_ref());
+        for a in primary.into_iter().chain(self.other_mails.iter()) {
+            let text = a.expose().trim();
+            let usable = text.split_once('@').is_some_and(|(l, d)| !l.is_empty() && !d.is_empty())
+                && !text.contains("#EXT#");
+            if usable && !out.iter().any(|o| o.expose().eq_ignore_ascii_case(text)) {
+                out.push(Personal::new(text));
+            }
+        }
+        out
     }
 }

@@ -82,6 +82,8 @@ const REQUEST_SERVICE_APP: &str = "3db474b9-6a0c-4840-96ac-1fceb342124f";
 
 const USERS_PATH: &str = "/v1.0/users?$top=1&$select=id";
 const MEMBER_GROUPS_PATH: &str = "/v1.0/users/{id}/checkMemberGroups";
+/// A recovery group's nesting in the TAP policy's groups.
+const GROUP_MEMBER_GROUPS_PATH: &str = "/v1.0/groups/{id}/checkMemberGroups";
 const VC_POLICY_PATH: &str = "/v1.0/policies/authenticationMethodsPolicy/\
                               authenticationMethodConfigurations/VerifiableCredentials";
 const TAP_POLICY_PATH: &str = "/v1.0/policies/authenticationMethodsPolicy/\
@@ -112,7 +114,9 @@ pub enum CheckId {
     /// The Request Service accepts the token for presentation requests.
     RequestService,
     /// The tenant's recovery profiles: enabled, with `[verifier] authority` as their verifier
-    /// DID and a configured provider as their accepted issuer.
+    /// DID and a configured provider as their accepted issuer, Face Check on in every
+    /// production-mode one; the Temporary Access Pass method enabled (a production profile's
+    /// group it misses is a warning).
     VerifiedId,
     /// The relay answers and accepts this station's credential.
     Relay,
@@ -498,8 +502,10 @@ pub async fn run(config: &Config, secrets: &dyn SecretStore) -> DoctorReport {
     };
     let (clock, tenant, relay) =
         tokio::join!(check_clock(&setup), check_tenant(&setup), check_relay(&setup));
+    let (tenant, tenant_warnings) = tenant;
     report.checks.push(clock);
     report.checks.extend(tenant);
+    report.warnings.extend(tenant_warnings);
     report.checks.push(relay);
     report
 }

@@ -158,9 +158,10 @@ pub(super) async fn check_token(
 // ---------------------------------------------------------------------------------------------
 // tenant: tokens → Graph reads, Request Service → Verified ID
 
-pub(super) async fn check_tenant(setup: &Setup<'_>) -> Vec<Check> {
+/// The tenant's lines, and the warnings its reads gave (a recovery group the TAP policy misses).
+pub(super) async fn check_tenant(setup: &Setup<'_>) -> (Vec<Check>, Vec<String>) {
     let Some(tokens) = &setup.tokens else {
-        return [
+        let checks = [
             CheckId::GraphToken,
             CheckId::RequestServiceToken,
             CheckId::GraphPermissions,
@@ -170,6 +171,7 @@ pub(super) async fn check_tenant(setup: &Setup<'_>) -> Vec<Check> {
         .into_iter()
         .map(|id| Check::skipped(id, CheckId::Config, Some("the tenant credential")))
         .collect();
+        return (checks, Vec::new());
     };
     let ((graph_token, graph), (rs_token, rs)) = tokio::join!(
         check_token(setup, tokens, CheckId::GraphToken, GRAPH_SCOPE),
@@ -199,7 +201,8 @@ pub(super) async fn check_tenant(setup: &Setup<'_>) -> Vec<Check> {
             Some("the verifiedIdProfiles list"),
         ),
     };
-    vec![graph_token, rs_token, graph_check, rs_check, verified_id]
+    let warnings = reads.map(|r| r.warnings).unwrap_or_default();
+    (vec![graph_token, rs_token, graph_check, rs_check, verified_id], warnings)
 }
 
 /// Why one Graph read failed.
@@ -232,6 +235,7 @@ pub(super) fn permission_for(path: &str) -> &'static str {
         USERS_PATH => "User.Read.All",
         MEMBER_GROUPS_PATH => "GroupMember.Read.All",
         VC_POLICY_PATH | TAP_POLICY_PATH => "Policy.Read.AuthenticationMethod",
+        GROUP_MEMBER_GROUPS_PATH => "GroupMember.Read.All",
         PROFILES_PATH => "VerifiedId-Profile.Read.All",
         ROLES_PATH => "RoleManagement.Read.Directory",
         _ => "Directory.Read.All",
@@ -241,6 +245,10 @@ pub(super) fn permission_for(path: &str) -> &'static str {
 /// What the Graph reads gave the Verified ID check.
 pub(super) struct GraphReads {
     pub(super) vc_policy: Option<VcMethodPolicy>,
+    /// The TemporaryAccessPass policy (its state fails the Verified ID check when disabled).
+    pub(super) tap_policy: Option<TapPolicy>,
+    /// What passes but should be known: a production profile's group the TAP policy misses.
+    pub(super) warnings: Vec<String>,
     pub(super) profiles: Vec<VerifiedIdProfile>,
     /// Profiles the engine cannot read (skipped by it too).
     pub(super) unreadable_profiles: usize,
@@ -407,6 +415,15 @@ pub(super) async fn check_graph(
         Err(f) => failures.push(f),
     }
 
+    // Every production recovery profile's groups must be in the TAP policy (nested counts).
+    let mut tap_warnings: Vec<String> = Vec::new();
+    if let (Some(vc), Some(tap), Some(list)) = (&vc_policy, &tap_policy, &profiles_read) {
+        let core: Vec<VerifiedIdProfile> = list.iter().filter_map(convert).collect();
+        let (warnings, failed) = tap_coverage(&graph, vc, tap, &core).await;
+        tap_warnings = warnings;
+        failures.extend(failed);
+    }
+
     // Creating the TAP cannot be tried without creating one: read the token's roles instead.
     let mut missing: Vec<&'static str> = Vec::new();
     let mut problems: Vec<String> = Vec::new();
@@ -465,6 +482,8 @@ pub(super) async fn check_graph(
         let profiles: Vec<VerifiedIdProfile> = list.iter().filter_map(convert).collect();
         GraphReads {
             vc_policy: vc_policy.clone(),
+            tap_policy: tap_policy.clone(),
+            warnings: tap_warnings,
             unreadable_profiles: total - profiles.len(),
             profiles,
         }
@@ -569,6 +588,104 @@ pub(super) async fn check_request_service(setup: &Setup<'_>, granted: &Granted) 
     }
 }
 
+/// The enabled recovery profiles that issue a TAP (no qualifying usage in evaluation mode).
+pub(super) fn production_profiles(profiles: &[VerifiedIdProfile]) -> Vec<&VerifiedIdProfile> {
+    profiles
+        .iter()
+        .filter(|p| p.state == EnabledState::Enabled)
+        .filter(|p| {
+            let usages: Vec<_> = p
+                .verified_id_usage_configurations
+                .iter()
+                .filter(|u| matches!(u.purpose, UsagePurpose::Recovery | UsagePurpose::All))
+                .collect();
+            !usages.is_empty() && !usages.iter().any(|u| u.is_enabled_for_test_only)
+        })
+        .collect()
+}
+
+/// One warning per group of a production recovery profile (a VerifiableCredentials include
+/// target mapped to it) that the enabled TAP policy does not include — directly, through a group
+/// it is nested in (`POST /groups/{id}/checkMemberGroups`), or as `all_users` — or excludes.
+/// Nothing when the policy is disabled (the Verified ID check fails on that).
+async fn tap_coverage(
+    graph: &GraphClient,
+    vc: &VcMethodPolicy,
+    tap: &TapPolicy,
+    profiles: &[VerifiedIdProfile],
+) -> (Vec<String>, Vec<ReadFailure>) {
+    use reclaim_core::model::TargetType;
+    let mut warnings = Vec::new();
+    let mut failures = Vec::new();
+    if tap.state != EnabledState::Enabled {
+        return (warnings, failures);
+    }
+    let groups_of = |targets: &[reclaim_core::PolicyTarget]| -> Vec<String> {
+        targets
+            .iter()
+            .filter(|t| t.target_type == TargetType::Group && t.id != "all_users")
+            .map(|t| t.id.clone())
+            .collect()
+    };
+    let all_users = tap.include_targets.iter().any(|t| t.id == "all_users");
+    let included = groups_of(&tap.include_targets);
+    let excluded = groups_of(&tap.exclude_targets);
+    let mut seen: Vec<String> = Vec::new();
+    let mut production = production_profiles(profiles);
+    production.sort_by_key(|p| (p.priority.is_none(), p.priority.unwrap_or(i32::MAX)));
+    for profile in production {
+        for target in
+            vc.include_targets.iter().filter(|t| t.verified_id_profiles.contains(&profile.id))
+        {
+            if target.target_type != TargetType::Group || seen.contains(&target.id) {
+                continue;
+            }
+            seen.push(target.id.clone());
+            let who = format!("group {} of recovery profile \"{}\"", target.id, profile.name);
+            if target.id == "all_users" {
+                if !all_users {
+                    warnings.push(format!(
+                        "TAP policy: every user is in the scope of recovery profile \"{}\" but \
+                         the TemporaryAccessPass policy does not include all users: those outside \
+                         its groups are verified, then refused a pass",
+                        profile.name
+                    ));
+                }
+                continue;
+            }
+            let wanted: Vec<String> = included.iter().chain(&excluded).cloned().collect();
+            let nested = if wanted.is_empty() {
+                Vec::new()
+            } else {
+                let call = graph.check_group_member_groups(&target.id, &wanted);
+                match step(GROUP_MEMBER_GROUPS_PATH, call).await {
+                    Ok(n) => n,
+                    Err(f) => {
+                        failures.push(f);
+                        return (warnings, failures);
+                    }
+                }
+            };
+            let within = |ids: &[String]| {
+                ids.iter().any(|g| g.eq_ignore_ascii_case(&target.id) || nested.contains(g))
+            };
+            if within(&excluded) {
+                warnings.push(format!(
+                    "TAP policy: {who} is excluded from the TemporaryAccessPass policy: its users \
+                     are verified, then refused a pass; remove the exclusion"
+                ));
+            } else if !all_users && !within(&included) {
+                warnings.push(format!(
+                    "TAP policy: {who} is not in the TemporaryAccessPass policy: its users are \
+                     verified, then refused a pass; add the group (or a group it is in) to the \
+                     policy's include targets"
+                ));
+            }
+        }
+    }
+    (warnings, failures)
+}
+
 // ---------------------------------------------------------------------------------------------
 // Verified ID
 
@@ -587,6 +704,45 @@ pub(super) fn check_verified_id(setup: &Setup<'_>, reads: &GraphReads) -> Check 
             "enable Verified ID in the Entra admin center (Authentication methods → Policies)"
                 .into(),
         );
+    }
+    if let Some(tap) = &reads.tap_policy
+        && tap.state != EnabledState::Enabled
+    {
+        problems.push(
+            "the Temporary Access Pass authentication method is disabled: no recovery can issue \
+             a pass"
+                .into(),
+        );
+        fixes.push(
+            "enable Temporary Access Pass in the Entra admin center (Authentication methods → \
+             Policies) for the recovery groups"
+                .into(),
+        );
+    }
+    // Face Check (`faceCheckConfiguration`, contract §4.d: isEnabled must be true,
+    // sourcePhotoClaimName `portrait`) in every profile that issues a TAP.
+    for p in production_profiles(&reads.profiles) {
+        let face = p.face_check_configuration.as_ref();
+        if !face.is_some_and(|f| f.is_enabled) {
+            problems.push(format!(
+                "Face Check is off in production recovery profile \"{}\" ({})",
+                p.name, p.id
+            ));
+            fixes.push(format!(
+                "turn Face Check on in profile \"{}\" (Entra admin center → Verified ID → account \
+                 recovery), or put the profile in evaluation mode",
+                p.name
+            ));
+        } else if let Some(claim) = face.and_then(|f| f.source_photo_claim_name.as_deref())
+            && claim != "portrait"
+        {
+            problems.push(format!(
+                "Face Check in production recovery profile \"{}\" compares against claim \
+                 \"{claim}\", not \"portrait\"",
+                p.name
+            ));
+            fixes.push(format!("set the profile's Face Check photo claim to portrait ({})", p.id));
+        }
     }
     let recovery: Vec<&VerifiedIdProfile> = reads
         .profiles

@@ -22,6 +22,7 @@ export interface Backend {
   cameraPreview(onFrame: (frame: PreviewFrame) => void): Promise<void>;
   cameraStop(): Promise<void>;
   done(): Promise<void>;
+  askForStaff(): Promise<void>;
   cancel(): Promise<void>;
   activity(): Promise<void>;
   stationStatus(): Promise<StationView>;
@@ -76,6 +77,7 @@ export const tauriBackend: Backend = {
   },
   cameraStop: () => call('camera_stop'),
   done: () => call('done'),
+  askForStaff: () => call('ask_for_staff'),
   cancel: () => call('cancel'),
   activity: () => call('activity'),
   stationStatus: () => call<StationView>('station_status'),

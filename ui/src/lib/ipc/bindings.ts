@@ -111,7 +111,11 @@ reason: Reason,
 /**
  * Helpdesk reference (no personal data), e.g. `RC-NAME_MISMATCH-74AAAAAA`.
  */
-reference: string, };
+reference: string, 
+/**
+ * Whether the person may ask for a member of staff (the trusted referee), or did.
+ */
+staff: StaffHelp, };
 
 export type QrView = { 
 /**
@@ -154,6 +158,8 @@ export type DocumentKind = "passport" | "drivingLicence" | "idCard";
 
 export type ScanPath = "phone" | "camera";
 
+export type StaffHelp = "none" | "offered" | "waiting";
+
 export type CaptureStage = "front" | "back" | "selfie" | "uploading" | "retake";
 
 export type Shot = "front" | "back" | "selfie";
@@ -178,7 +184,7 @@ expiresAt: string,
  */
 signInUrl: string, };
 
-export type Reason = "cancelled" | "idle_timeout" | "step_timeout" | "not_eligible" | "provider_unavailable" | "document_rejected" | "issuance_failed" | "presentation_expired" | "presentation_declined" | "presentation_failed" | "face_check_failed" | "issuer_not_accepted" | "wrong_credential_type" | "credential_revoked" | "name_mismatch" | "duplicate_name" | "records_mismatch" | "directory_name_blank" | "profile_unsupported" | "account_disabled" | "account_not_member" | "tap_policy_refused" | "tap_creation_failed" | "service_unavailable" | "rate_limited" | "evaluation_mode_verified" | "tap_issued";
+export type Reason = "cancelled" | "idle_timeout" | "step_timeout" | "not_eligible" | "provider_unavailable" | "document_rejected" | "issuance_failed" | "presentation_expired" | "presentation_declined" | "presentation_failed" | "face_check_failed" | "issuer_not_accepted" | "wrong_credential_type" | "credential_revoked" | "name_mismatch" | "duplicate_name" | "records_mismatch" | "directory_name_blank" | "referee_refused" | "profile_unsupported" | "account_disabled" | "account_not_member" | "tap_policy_refused" | "tap_creation_failed" | "service_unavailable" | "rate_limited" | "evaluation_mode_verified" | "tap_issued";
 
 export type StationView = { 
 /**
