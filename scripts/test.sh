@@ -47,7 +47,10 @@ if ui_script test:browser; then
   ui_browser_passed=$(grep -oE '^ui: [0-9]+ passed' target/ui-browser.log | grep -oE '[0-9]+' | tail -1 || true)
   ui_sizes_passed=$(grep -oE '^sizes: [0-9]+ passed' target/ui-browser.log | grep -oE '[0-9]+' | tail -1 || true)
   [ -n "$ui_sizes_passed" ] || { echo "the screen-size test did not run (see target/ui-browser.log)"; exit 1; }
-  ui_browser_passed=$(( ${ui_browser_passed:-0} + ui_sizes_passed ))
+  # phone.mjs (the demo phone page in Chromium) ends with "phone: N passed, N failed"
+  ui_phone_passed=$(grep -oE '^phone: [0-9]+ passed' target/ui-browser.log | grep -oE '[0-9]+' | tail -1 || true)
+  [ -n "$ui_phone_passed" ] || { echo "the demo phone page test did not run (see target/ui-browser.log)"; exit 1; }
+  ui_browser_passed=$(( ${ui_browser_passed:-0} + ui_sizes_passed + ui_phone_passed ))
 fi
 
 step "kiosk binary"

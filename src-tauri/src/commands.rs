@@ -75,6 +75,21 @@ pub async fn done(kiosk: State<'_, KioskCell>) -> Result<(), CommandError> {
     Ok(kiosk.get().await?.service().done().await?)
 }
 
+/// "I already have my ID in Authenticator": present the credential of `choice`.
+#[tauri::command]
+pub async fn present_existing(
+    kiosk: State<'_, KioskCell>,
+    choice: String,
+) -> Result<(), CommandError> {
+    Ok(kiosk.get().await?.service().present_existing(choice).await?)
+}
+
+/// "I have added it" on a link-only provider's scan step.
+#[tauri::command]
+pub async fn added_to_wallet(kiosk: State<'_, KioskCell>) -> Result<(), CommandError> {
+    Ok(kiosk.get().await?.service().added_to_wallet().await?)
+}
+
 /// "Ask a member of staff" on the failure screen (the trusted referee).
 #[tauri::command]
 pub async fn ask_for_staff(kiosk: State<'_, KioskCell>) -> Result<(), CommandError> {

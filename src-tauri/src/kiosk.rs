@@ -109,6 +109,9 @@ pub struct DemoLaunch {
     pub idle_seconds: Option<u32>,
     /// Seconds of the countdown before the wipe (`None`: the default).
     pub countdown_seconds: Option<u32>,
+    /// Where the in-process recovery service (and its operator console) listens (`None`: a
+    /// free loopback port).
+    pub service_listen: Option<std::net::SocketAddr>,
 }
 
 impl Default for DemoLaunch {
@@ -119,6 +122,7 @@ impl Default for DemoLaunch {
             device_camera: None,
             idle_seconds: None,
             countdown_seconds: None,
+            service_listen: None,
         }
     }
 }
@@ -202,6 +206,7 @@ impl Kiosk {
                 settings: Some(hook),
                 // The trusted referee at this station, decided in the operator console.
                 console: true,
+                listen: launch.service_listen,
                 ..Default::default()
             })
             .await?;

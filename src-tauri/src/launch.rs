@@ -39,6 +39,11 @@ pub struct Launch {
     /// lets a browser open the demo phone page and the printable test ID cards.
     #[arg(long, value_name = "HOST:PORT")]
     pub demo_listen: Option<SocketAddr>,
+    /// Demo: where the in-process recovery service listens, with its operator console at
+    /// `/console` (default: a free loopback port). A fixed address lets a browser beside the
+    /// kiosk open the console.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub demo_service_listen: Option<SocketAddr>,
     /// Demo: do not open the demo phone window (the phone is played some other way, e.g.
     /// through the emulator's control API).
     #[arg(long)]
@@ -233,6 +238,7 @@ impl Launch {
             device_camera: self.device_camera.then(|| self.station_camera(false)),
             idle_seconds: self.idle_seconds,
             countdown_seconds: self.countdown_seconds,
+            service_listen: self.demo_service_listen,
         })
         .await?;
         if let Some(demo) = kiosk.demo() {

@@ -70,6 +70,8 @@ pub fn run_app<R: Runtime>(
             commands::camera_stop,
             commands::done,
             commands::ask_for_staff,
+            commands::added_to_wallet,
+            commands::present_existing,
             commands::cancel,
             commands::activity,
             commands::station_status,

@@ -64,6 +64,10 @@ class Demo:
         """Shares the credential with a Face Check of `score`."""
         return self.phone("present", {"score": score})
 
+    def verified_employee(self, upn):
+        """My Account's "Get my Verified ID": the work ID into the demo phone's wallet."""
+        return _call("POST", f"{self.control}/myaccount/verified-id", {"user": upn, "phoneId": self.phone_id})
+
     def console(self, user, password):
         """A member of IT staff signed in to the kiosk's operator console."""
         url = self.info.get("consoleUrl")

@@ -65,6 +65,22 @@ class Elsewhere(http.server.ThreadingHTTPServer):
         threading.Thread(target=self.serve_forever, daemon=True).start()
 
 
+def start_session(driver, binary, args):
+    """A WebDriver session running the app. WebKitWebDriver picks the inspector's port by
+    binding port 0 and letting it go; the app, starting its in-process services on ephemeral
+    ports at the same moment, can take that very port ("Failed to start remote inspector
+    server … Address already in use"), and the session then never starts. That is the harness,
+    not the app under test: the app is stopped and started once more."""
+    try:
+        return webdriver.Session(driver, binary, args)
+    except (TimeoutError, OSError) as err:
+        print(f"  (the session did not start: {err}; starting the app again)", flush=True)
+        subprocess.run(["pkill", "-f", "-x", f"{binary} .*"], check=False)
+        subprocess.run(["pkill", "-x", pathlib.Path(binary).name[:15]], check=False)
+        time.sleep(1)
+        return webdriver.Session(driver, binary, args)
+
+
 def main():
     driver, binary, screens = sys.argv[1], sys.argv[2], pathlib.Path(sys.argv[3])
     name_filter = sys.argv[4] if len(sys.argv) > 4 else ""
@@ -81,7 +97,7 @@ def main():
             args = ["--demo-info", str(info), *getattr(test, "args", [])]
             if not getattr(test, "phone_window", False):
                 args.append("--no-phone-window")
-            session = webdriver.Session(driver, binary, args)
+            session = start_session(driver, binary, args)
             session.demo = lambda info=info: demo.Demo.from_file(info)
             session.screens = screens
             session.test_name = full

@@ -55,6 +55,9 @@ def test_production_recovery_shows_the_tap_the_tenant_holds(s):
     held = d.user_taps(d.upn("ana"))
     assert len(held) == 1, held
     assert "".join(shown.split()) == held[0]["temporaryAccessPass"], (shown, held)
+    # The demo tenant issues VerifiedEmployee: the steps end with My Account's code.
+    assert s.attr(".tap-next-qr:last-child .qr-code", "data-url") == "https://myaccount.microsoft.com/"
+    assert "Get my Verified ID" in s.text(".tap-next")
     s.screenshot(s.screens / f"{s.test_name}-tap.png")
     s.click(".tap-next .btn-primary")  # "I've noted it"
     s.wait_heading("Recover your account")
@@ -88,6 +91,32 @@ def test_face_check_failure_offers_a_retry_then_ends_with_a_reference(s):
     assert "RC-" in page, f"no helpdesk reference on the final screen: {page[:400]}"
     assert d.user_taps(d.upn("ana")) == [], "a TAP after a failed Face Check"
     s.screenshot(s.screens / f"{s.test_name}-ended.png")
+
+
+def test_a_verified_employee_credential_recovers_without_an_id_scan(s):
+    """Maria holds her employer's VerifiedEmployee (from My Account): she chooses it instead of
+    scanning her ID, presents it with Face Check, and gets her TAP."""
+    d = s.demo()
+    d.verified_employee(d.upn("maria"))
+    s.wait_heading("Recover your account")
+    s.click(".btn-start")
+    s.wait_heading("Enter your work account")
+    s.type_into("#upn", d.upn("maria"))
+    s.click(".identify-form button[type=submit]")
+    s.wait_heading("Choose how to prove who you are")
+    assert "Already have your ID in Microsoft Authenticator?" in s.text("main")
+    s.screenshot(s.screens / f"{s.test_name}-choose.png")
+    s.click(".btn-existing:last-child")  # "Verified employee (Contoso)"
+    s.wait_heading("Open Microsoft Authenticator and scan")
+    request = s.wait_for(lambda: s.attr(QR, "data-url"), 30, "the Authenticator QR")
+    d.open(request)
+    s.wait_heading("Face Check in progress")
+    d.present(90)
+    s.wait_heading("Your Temporary Access Pass", 30)
+    assert len(d.user_taps(d.upn("maria"))) == 1
+    s.screenshot(s.screens / f"{s.test_name}-tap.png")
+    s.click(".tap-next .btn-primary")
+    s.wait_heading("Recover your account")
 
 
 def test_referee_approves_at_the_console(s):

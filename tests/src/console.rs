@@ -108,6 +108,33 @@ impl Console {
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
+    /// The live overview stream, as the console page opens it.
+    pub async fn events(&self) -> reqwest::Response {
+        let r = self
+            .http
+            .get(format!("{}/console/api/events", self.base))
+            .header(COOKIE, &self.cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        r
+    }
+
+    /// Signs out as the page's form does (with the session's CSRF token); the redirect's target.
+    pub async fn sign_out(&self) -> String {
+        let r = self
+            .http
+            .post(format!("{}/console/logout", self.base))
+            .header(COOKIE, &self.cookie)
+            .form(&[("csrf", self.csrf.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_redirection(), "sign-out: {}", r.status());
+        location(&r)
+    }
+
     /// Waits (up to 20 s) for an open case in the overview; returns it.
     pub async fn wait_for_case(&self) -> Value {
         for _ in 0..200 {

@@ -97,11 +97,11 @@ async fn graph_reads_the_recovery_configuration() {
     assert!(!member_of.contains(&"6a000000-0000-4000-8000-000000000005".to_owned()));
 
     let vc = graph.get_verifiable_credentials_policy().await.unwrap();
-    assert_eq!(vc.include_targets.len(), 4);
+    assert_eq!(vc.include_targets.len(), 5);
     let tap = graph.get_tap_policy().await.unwrap();
     assert_eq!(tap.id, "TemporaryAccessPass");
     let profiles = graph.list_verified_id_profiles().await.unwrap();
-    assert_eq!(profiles.len(), 5);
+    assert_eq!(profiles.len(), 6);
 }
 
 /// The claim-validation extension (`microsoft-apis-v2.md` §6) end to end: Graph's definition read
@@ -224,4 +224,144 @@ async fn an_expired_token_is_refreshed_once_and_the_call_succeeds() {
     assert_eq!(t.control("/tokens/expire", json!({})).await.unwrap().status(), 204);
     // The cached token is now refused with 401; the client must fetch a new one and go on.
     assert!(graph.get_user("ana.lima@contoso.example").await.unwrap().is_some());
+}
+
+/// The organisation's own credentials (`microsoft-apis-v2.md` §3.3, §5) through the clients: the
+/// directory photo and profile a VerifiedEmployee is made of, and a RecoveredEmployee issued by
+/// `createIssuanceRequest` with claims and the hashed PIN, added by a phone that types the PIN.
+#[tokio::test]
+async fn organisation_credentials_through_the_clients() {
+    use reclaim_entra::SensitiveValue;
+    use reclaim_entra::request_service::{
+        Callback, IssuanceRequest, Pin, PresentationRequest, Registration, RequestedCredential,
+    };
+    const ORG_ISSUER: &str = "3a000000-0000-4000-8000-000000000004";
+    const ORG_ISSUER_SECRET: &str = "demo-org-issuer-secret-NOT-FOR-PRODUCTION";
+    let t = Tenant::demo().await.unwrap();
+    let graph = t.graph(t.kiosk_tokens().unwrap()).unwrap();
+
+    let photo = graph.user_photo("ana.lima@contoso.example").await.unwrap().expect("Ana has one");
+    assert_eq!(photo.media_type(), Some("image/jpeg"));
+    assert_eq!(format!("{photo:?}"), format!("Photo([REDACTED] {} bytes)", photo.len()));
+    assert!(graph.user_photo("sam.blank@contoso.example").await.unwrap().is_none(), "no photo");
+    assert!(graph.user_photo("nobody@contoso.example").await.unwrap().is_none(), "no user");
+
+    let maria = graph.user_profile("maria.souza@contoso.example").await.unwrap().unwrap();
+    assert_eq!(maria.job_title.unwrap().expose(), "Accounts Payable Specialist");
+    assert_eq!(maria.preferred_language.as_deref(), Some("en-US"));
+    assert_eq!(maria.mail.unwrap().expose(), "maria.souza@contoso.example");
+    assert_eq!(maria.account_enabled, Some(true));
+    let nora = graph.user_profile("nora.quinn@contoso.example").await.unwrap().unwrap();
+    assert!(nora.job_title.is_none() && nora.preferred_language.is_none());
+    assert!(graph.user_profile("nobody@contoso.example").await.unwrap().is_none());
+
+    let issuer_tokens = std::sync::Arc::new(
+        TokenSource::builder()
+            .authority(&t.endpoints.authority)
+            .tenant(t.tenant_id())
+            .client_id(ORG_ISSUER)
+            .client_secret(Secret::new(ORG_ISSUER_SECRET))
+            .build()
+            .unwrap(),
+    );
+    let rs = t.request_service(issuer_tokens).unwrap();
+    let claims = |family_name: Option<&str>| {
+        let mut c = std::collections::BTreeMap::new();
+        c.insert("given_name".to_owned(), SensitiveValue::new(json!("Ana")));
+        if let Some(f) = family_name {
+            c.insert("family_name".to_owned(), SensitiveValue::new(json!(f)));
+        }
+        c.insert("photo".to_owned(), SensitiveValue::new(json!(photo.to_base64url().expose())));
+        c
+    };
+    let mut req = IssuanceRequest {
+        authority: "did:web:verifiedid.contoso.example".into(),
+        include_qr_code: Some(true),
+        callback: Callback::with_api_key(
+            "http://127.0.0.1:9/vc/issuance-callback",
+            "org-1",
+            Secret::from("k1ck-2f9e"),
+        ),
+        registration: Registration {
+            client_name: "Contoso Reclaim".into(),
+            purpose: None,
+            logo_url: None,
+            terms_of_service_url: None,
+        },
+        credential_type: "RecoveredEmployee".into(),
+        manifest: format!(
+            "{}/v1.0/tenants/{}/verifiableCredentials/contracts/recovered-employee/manifest",
+            t.endpoints.request_service,
+            t.tenant_id()
+        ),
+        claims: Some(claims(Some("Lima"))),
+        pin: Pin::hashed(&Secret::new("3539"), "7c1e0d2a-5b7f-4e51-9c9a-2f6a1d3b8e44"),
+        expiration_date: None,
+    };
+    let created = rs.create_issuance_request(&req).await.unwrap();
+    assert!(created.qr_code.is_some());
+    let r = t
+        .control("/phones/kiosk-phone/open", json!({ "url": created.url, "pin": "3539" }))
+        .await
+        .unwrap();
+    let out: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(out["outcome"], "issued", "{out}");
+    let held = t.emulator.state.phones().credentials("kiosk-phone");
+    assert_eq!(held.len(), 1);
+    assert_eq!(held[0].types, ["VerifiableCredential", "RecoveredEmployee"]);
+    assert_eq!(held[0].claims["lastName"], "Lima");
+    assert_eq!(held[0].claims["photo"], photo.to_base64url().expose());
+
+    // VerifiedEmployee from MyAccount (§5.1): its `photo` is the directory photo, and the kiosk's
+    // client asks for it with Face Check on `photo` (§5.2).
+    let r = t
+        .control(
+            "/myaccount/verified-id",
+            json!({ "user": "ana.lima@contoso.example", "phoneId": "kiosk-phone" }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let ve: serde_json::Value = r.json().await.unwrap();
+    let ve_photo = reclaim_entra::graph::Photo::from_claim(ve["claims"]["photo"].as_str().unwrap());
+    assert_eq!(ve_photo.as_ref(), Some(&photo), "VerifiedEmployee's photo is the directory's");
+    let kiosk = t.request_service(t.kiosk_tokens().unwrap()).unwrap();
+    let presentation = PresentationRequest {
+        authority: "did:web:verifiedid.contoso.example".into(),
+        include_qr_code: false,
+        include_receipt: false,
+        registration: Registration {
+            client_name: "Contoso Reclaim".into(),
+            purpose: Some("Prove you are a Contoso employee".into()),
+            logo_url: None,
+            terms_of_service_url: None,
+        },
+        callback: Callback::with_api_key(
+            "http://127.0.0.1:9/vc/callback",
+            "ve-1",
+            Secret::from("k1ck-2f9e"),
+        ),
+        requested_credentials: vec![RequestedCredential::with_face_check(
+            "VerifiedEmployee",
+            vec!["did:web:verifiedid.contoso.example".into()],
+            "photo",
+            70,
+        )],
+    };
+    let created = kiosk.create_presentation_request(&presentation).await.unwrap();
+    let r = t.control("/phones/kiosk-phone/open", json!({ "url": created.url })).await.unwrap();
+    assert_eq!(r.json::<serde_json::Value>().await.unwrap()["outcome"], "presentationPending");
+    let r = t.control("/phones/kiosk-phone/present", json!({ "score": 91.5 })).await.unwrap();
+    assert_eq!(r.json::<serde_json::Value>().await.unwrap()["outcome"], "verified");
+    let st = t.control_get(&format!("/requests/{}", created.request_id)).await.unwrap();
+    assert_eq!(st["status"], "presentation_verified");
+
+    // A required claim left out: a typed 400 badOrMissingField.
+    req.claims = Some(claims(None));
+    match rs.create_issuance_request(&req).await {
+        Err(EntraError::RequestService(e)) => {
+            assert_eq!((e.status, e.inner_code.as_deref()), (400, Some("badOrMissingField")));
+        }
+        other => panic!("expected a Request Service error, got {other:?}"),
+    }
 }

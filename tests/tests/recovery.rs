@@ -42,7 +42,7 @@ async fn production_success_shows_the_tap_the_tenant_holds() {
     let mut k = Kiosk::start().await;
     let upn = k.upn("ana");
     let v = k.identify(&upn).await;
-    let View::ChooseProvider { providers, camera_available } = &v.view else { panic!() };
+    let View::ChooseProvider { providers, camera_available, .. } = &v.view else { panic!() };
     assert_eq!(providers.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(), ["trueid"]);
     assert!(camera_available);
     let url = k.hosted_flow("ana", "trueid").await;
@@ -54,6 +54,7 @@ async fn production_success_shows_the_tap_the_tenant_holds() {
     let View::Tap { tap } = &v.view else { unreachable!() };
     assert_eq!(tap.lifetime_minutes, 60);
     assert!(!tap.expires_at.is_empty());
+    assert!(tap.verified_employee, "the demo offers the work Verified ID (My Account)");
     assert_eq!(v.step.map(|s| s.index), Some(5));
 
     let held = taps_of(&k, &upn).await;

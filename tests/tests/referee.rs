@@ -181,6 +181,30 @@ async fn the_console_refuses_what_a_referee_must_not_do() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_out_ends_the_console_session_and_its_live_stream() {
+    let service = console_service().await;
+    let console = console::operator(service.url()).await;
+    let mut stream = console.events().await;
+    let first = tokio::time::timeout(std::time::Duration::from_secs(10), stream.chunk())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&first).contains("event: overview"));
+    let to = console.sign_out().await;
+    assert!(to.contains("/oauth2/v2.0/logout"), "signed out at the tenant too: {to}");
+    // The stream ends within a few seconds; the session is gone.
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        while let Ok(Some(_)) = stream.chunk().await {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the live stream outlived the sign-out");
+    let (status, _) = console.get("/console/api/overview").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    service.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_the_console_no_staff_is_offered() {
     let service = reclaim_system_tests::station::demo_service(0, None).await;
     let kiosk = enrolled(&service, "lobby").await;

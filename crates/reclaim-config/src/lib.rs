@@ -40,7 +40,8 @@ pub use model::{
     CertificateCredential, CertificateFormat, CertificateHeader, Config, Credential, DEFAULT_GRAPH,
     DEFAULT_LOG_DIRECTORY, DEFAULT_LOG_MAX_FILES, DEFAULT_LOGIN, DEFAULT_REQUEST_SERVICE,
     DEFAULT_SERVER_LISTEN, DEFAULT_SERVER_STATE_DIR, Document, Endpoints, Locale, Logging, Mode,
-    Notify, Production, Provider, Relay, Server, Service, Station, Tenant, Updater, Verifier,
+    Notify, Production, Provider, ProviderKind, Relay, Server, Service, Station, Tenant, Updater,
+    Verifier,
 };
 pub use secrets::{
     CERTIFICATE_PASSWORD, CLIENT_SECRET, CONSOLE_CLIENT_SECRET, KEYRING_SERVICE, KeyringStore,

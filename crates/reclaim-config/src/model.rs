@@ -438,6 +438,35 @@ pub struct Provider {
     pub capture_api_url: Option<Url>,
     /// `documents`: what it accepts.
     pub documents: Vec<Document>,
+    /// `kind`: `api` (default: a hosted flow and/or a capture API) or `link` (only the
+    /// provider's own Verified ID onboarding page; no API, no signed return, no secrets).
+    pub kind: ProviderKind,
+    /// `onboarding_url` (`kind = "link"` only, required there): the provider's onboarding page,
+    /// shown to the person as a QR.
+    pub onboarding_url: Option<Url>,
+}
+
+/// `[[providers]] kind`: how the station works with a provider.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ProviderKind {
+    /// `api`: the hosted phone flow (a signed one-time link, a signed return) and/or the
+    /// capture API.
+    #[default]
+    Api,
+    /// `link`: only the provider's own onboarding page (`onboarding_url`); the person says when
+    /// the credential is in Authenticator. The credential's issuer and `issuanceDate` are the
+    /// only binding to the session.
+    Link,
+}
+
+impl ProviderKind {
+    /// The config spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Api => "api",
+            Self::Link => "link",
+        }
+    }
 }
 
 /// Identity documents a provider accepts.

@@ -86,6 +86,8 @@ pub(crate) struct RawProvider {
     pub hosted_flow_url: Opt<String>,
     pub capture_api_url: Opt<String>,
     pub documents: Opt<Vec<Spanned<String>>>,
+    pub kind: Opt<String>,
+    pub onboarding_url: Opt<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -116,6 +118,8 @@ pub(crate) struct RawRecovery {
     pub face_check_budget_per_day: Opt<i64>,
     pub second_binding: Opt<RawSecondBinding>,
     pub referee: Opt<bool>,
+    pub offer_verified_employee: Opt<bool>,
+    pub existing_credential: Opt<RawExistingCredential>,
     pub notify: Opt<RawNotify>,
 }
 
@@ -135,6 +139,26 @@ pub(crate) struct RawSecondBinding {
     pub claim: Opt<String>,
     pub compare: Opt<String>,
     pub profiles: Opt<Vec<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawExistingCredential {
+    pub max_age_days: Opt<i64>,
+    pub profile_credential: Opt<bool>,
+    pub accept: Opt<Vec<Spanned<RawAcceptedCredential>>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawAcceptedCredential {
+    pub id: Opt<String>,
+    pub label: Opt<String>,
+    pub issuer: Opt<String>,
+    #[serde(rename = "type")]
+    pub credential_type: Opt<String>,
+    pub photo_claim: Opt<String>,
+    pub claim_names: Opt<std::collections::BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

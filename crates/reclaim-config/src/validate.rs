@@ -18,7 +18,7 @@ use crate::model::{
 use crate::model::{
     CertificateCredential, CertificateFormat, CertificateHeader, Config, Credential,
     DEFAULT_SERVER_LISTEN, DEFAULT_SERVER_STATE_DIR, Document, Endpoints, Locale, Logging, Mode,
-    Provider, Relay, Server, Service, Station, Tenant, Updater, Verifier,
+    Provider, ProviderKind, Relay, Server, Service, Station, Tenant, Updater, Verifier,
 };
 use crate::model::{Console, Notify, WEBHOOK_EVENTS, Webhook};
 use crate::parse::{Source, list};
@@ -838,6 +838,34 @@ impl Checker<'_> {
         let issuer_did = self
             .required(p.issuer_did, at, "issuer_did")
             .and_then(|d| self.did(&d, &at.child("issuer_did")));
+        let kind = match &p.kind {
+            None => ProviderKind::Api,
+            Some(k) => match k.get_ref().as_str() {
+                "api" => ProviderKind::Api,
+                "link" => ProviderKind::Link,
+                other => {
+                    // Which keys the table needs depends on its kind: nothing more to check.
+                    self.err(
+                        k.span(),
+                        at.child("kind"),
+                        format!("unknown kind {other:?}; expected \"api\" or \"link\""),
+                    );
+                    return None;
+                }
+            },
+        };
+        if kind == ProviderKind::Link {
+            let names = (id, display_name, issuer_did);
+            let urls = (p.hosted_flow_url, p.capture_api_url, p.onboarding_url);
+            return self.link_provider(at, names, urls, p.documents);
+        }
+        if let Some(u) = &p.onboarding_url {
+            self.err(
+                u.span(),
+                at.child("onboarding_url"),
+                "only a link-only provider (kind = \"link\") has an onboarding_url",
+            );
+        }
         let hosted = match &p.hosted_flow_url {
             Some(u) => self.url(u, &at.child("hosted_flow_url")).map(Some),
             None => Some(None),
@@ -853,40 +881,10 @@ impl Checker<'_> {
                 "a provider needs hosted_flow_url (phone path), capture_api_url (kiosk camera path), or both",
             );
         }
-        let documents = self.required(p.documents, at, "documents").and_then(|docs| {
-            let span = docs.span();
-            let mut out: Vec<Document> = Vec::new();
-            let mut ok = true;
-            for (j, d) in docs.into_inner().into_iter().enumerate() {
-                let key = format!("{}.documents[{j}]", at.key);
-                match Document::ALL.into_iter().find(|k| k.as_str() == d.get_ref()) {
-                    Some(k) if out.contains(&k) => {
-                        self.err(d.span(), key, format!("{:?} is listed twice", d.get_ref()));
-                        ok = false;
-                    }
-                    Some(k) => out.push(k),
-                    None => {
-                        let kinds: Vec<_> = Document::ALL.iter().map(|k| k.as_str()).collect();
-                        self.err(
-                            d.span(),
-                            key,
-                            format!(
-                                "unknown document {:?}; expected one of {}",
-                                d.get_ref(),
-                                list(&kinds)
-                            ),
-                        );
-                        ok = false;
-                    }
-                }
-            }
-            if ok && out.is_empty() {
-                self.err(span, at.child("documents"), "list at least one document");
-                ok = false;
-            }
-            ok.then_some(out)
-        });
-        if p.hosted_flow_url.is_none() && p.capture_api_url.is_none() {
+        let documents =
+            self.required(p.documents, at, "documents").and_then(|docs| self.documents(docs, at));
+        if p.hosted_flow_url.is_none() && p.capture_api_url.is_none() || p.onboarding_url.is_some()
+        {
             return None;
         }
         Some(Provider {
@@ -896,7 +894,129 @@ impl Checker<'_> {
             hosted_flow_url: hosted?,
             capture_api_url: capture?,
             documents: documents?,
+            kind,
+            onboarding_url: None,
         })
+    }
+
+    /// `documents`: known kinds, each once, at least one.
+    fn documents(
+        &mut self,
+        docs: Spanned<Vec<Spanned<String>>>,
+        at: &At<'_>,
+    ) -> Option<Vec<Document>> {
+        let span = docs.span();
+        let mut out: Vec<Document> = Vec::new();
+        let mut ok = true;
+        for (j, d) in docs.into_inner().into_iter().enumerate() {
+            let key = format!("{}.documents[{j}]", at.key);
+            match Document::ALL.into_iter().find(|k| k.as_str() == d.get_ref()) {
+                Some(k) if out.contains(&k) => {
+                    self.err(d.span(), key, format!("{:?} is listed twice", d.get_ref()));
+                    ok = false;
+                }
+                Some(k) => out.push(k),
+                None => {
+                    let kinds: Vec<_> = Document::ALL.iter().map(|k| k.as_str()).collect();
+                    self.err(
+                        d.span(),
+                        key,
+                        format!(
+                            "unknown document {:?}; expected one of {}",
+                            d.get_ref(),
+                            list(&kinds)
+                        ),
+                    );
+                    ok = false;
+                }
+            }
+        }
+        if ok && out.is_empty() {
+            self.err(span, at.child("documents"), "list at least one document");
+            ok = false;
+        }
+        ok.then_some(out)
+    }
+
+    /// A `kind = "link"` provider: `onboarding_url` (an https page, query allowed), no API
+    /// URLs, so no secrets.
+    #[allow(clippy::type_complexity)]
+    fn link_provider(
+        &mut self,
+        at: &At<'_>,
+        (id, display_name, issuer_did): (Option<String>, Option<String>, Option<String>),
+        (hosted, capture, onboarding): (Opt<String>, Opt<String>, Opt<String>),
+        documents: Opt<Vec<Spanned<String>>>,
+    ) -> Option<Provider> {
+        let mut ok = true;
+        for (name, value) in [("hosted_flow_url", &hosted), ("capture_api_url", &capture)] {
+            if let Some(v) = value {
+                self.err(
+                    v.span(),
+                    at.child(name),
+                    "a link-only provider (kind = \"link\") has no API: remove it, or use kind = \"api\"",
+                );
+                ok = false;
+            }
+        }
+        let onboarding = self
+            .required(onboarding, at, "onboarding_url")
+            .and_then(|u| self.page_url(&u, &at.child("onboarding_url")));
+        // Documents are optional here (the page says what it takes); when listed, the same rules.
+        let documents = match documents {
+            None => Some(Vec::new()),
+            Some(docs) => self.documents(docs, at),
+        };
+        if !ok {
+            return None;
+        }
+        Some(Provider {
+            id: id?,
+            display_name: display_name?,
+            issuer_did: issuer_did?,
+            hosted_flow_url: None,
+            capture_api_url: None,
+            documents: documents?,
+            kind: ProviderKind::Link,
+            onboarding_url: Some(onboarding?),
+        })
+    }
+
+    /// A page the person's phone opens: https (http only for loopback hosts), a host, no user
+    /// name or password; a query is allowed (no fragment).
+    fn page_url(&mut self, v: &Spanned<String>, key: &str) -> Option<Url> {
+        let raw = v.get_ref();
+        let url = match Url::parse(raw) {
+            Ok(u) => u,
+            Err(e) => {
+                self.err(v.span(), key, format!("not a URL: {e} ({raw:?})"));
+                return None;
+            }
+        };
+        if !url.username().is_empty() || url.password().is_some() {
+            self.err(v.span(), key, "must not contain a user name or password");
+            return None;
+        }
+        let problem = match url.scheme() {
+            "https" => None,
+            "http" if is_loopback(&url) => None,
+            "http" => Some("must use https (http is allowed only for loopback hosts)"),
+            _ => Some("must be an https URL"),
+        };
+        let problem = problem.or_else(|| {
+            if url.host().is_none() {
+                Some("has no host")
+            } else if url.fragment().is_some() {
+                Some("must not have a fragment")
+            } else {
+                None
+            }
+        });
+        if let Some(p) = problem {
+            self.err(v.span(), key, format!("{p} ({raw:?})"));
+            return None;
+        }
+        Some(url)
     }
 
     fn engine(&mut self, t: Opt<RawTimeouts>, r: Opt<RawRecovery>) -> Option<EngineConfig> {
@@ -956,6 +1076,15 @@ impl Checker<'_> {
             if let Some(v) = r.referee {
                 cfg.referee = v.into_inner();
             }
+            if let Some(v) = r.offer_verified_employee {
+                cfg.offer_verified_employee = v.into_inner();
+            }
+            if let Some(e) = r.existing_credential {
+                match self.existing_credential(e) {
+                    Some(e) => cfg.existing_credential = Some(e),
+                    None => ok = false,
+                }
+            }
             if let Some(v) = r.max_presentation_attempts {
                 match self.int_in::<u8>(&v, "recovery.max_presentation_attempts", 1..=10, "") {
                     Some(v) => cfg.max_presentation_attempts = v,
@@ -995,6 +1124,108 @@ impl Checker<'_> {
 
     /// `[recovery.second_binding]`: a Graph user property, a claim, how to compare them, and
     /// optionally the profiles it is limited to.
+    /// `[recovery.existing_credential]`: how old a held credential may be, and which besides the
+    /// profile's own (`[[recovery.existing_credential.accept]]`).
+    fn existing_credential(
+        &mut self,
+        e: Spanned<crate::raw::RawExistingCredential>,
+    ) -> Option<reclaim_core::existing::ExistingCredentials> {
+        use reclaim_core::existing::{AcceptedCredential, ExistingCredentials, PROFILE_CREDENTIAL};
+        let key = "recovery.existing_credential";
+        let e = e.into_inner();
+        let mut ok = true;
+        let max_age_days = match e.max_age_days {
+            None => 30,
+            Some(v) => {
+                match self.int_in::<u32>(&v, &format!("{key}.max_age_days"), 1..=3650, "days") {
+                    Some(v) => v,
+                    None => {
+                        ok = false;
+                        0
+                    }
+                }
+            }
+        };
+        let mut accepted: Vec<AcceptedCredential> = Vec::new();
+        for a in e.accept.map(Spanned::into_inner).unwrap_or_default() {
+            let span = a.span();
+            let a = a.into_inner();
+            let text = |this: &mut Self, v: Option<Spanned<String>>, name: &str, what: &str| match v
+            {
+                Some(v) if !v.get_ref().trim().is_empty() => Some(v.into_inner().trim().to_owned()),
+                Some(v) => {
+                    this.err(
+                        v.span(),
+                        format!("{key}.accept.{name}"),
+                        format!("must not be empty ({what})"),
+                    );
+                    None
+                }
+                None => {
+                    this.err(
+                        span.clone(),
+                        format!("{key}.accept.{name}"),
+                        format!("is required ({what})"),
+                    );
+                    None
+                }
+            };
+            let id = text(self, a.id, "id", "a short name, e.g. \"verified-employee\"");
+            let label = text(self, a.label, "label", "what the kiosk calls it");
+            let issuer = match a.issuer {
+                Some(v) if v.get_ref().trim().starts_with("did:") => {
+                    Some(v.into_inner().trim().to_owned())
+                }
+                Some(v) => {
+                    self.err(
+                        v.span(),
+                        format!("{key}.accept.issuer"),
+                        format!("must be an issuer DID (did:web:…) ({:?})", v.get_ref()),
+                    );
+                    None
+                }
+                None => {
+                    self.err(
+                        span.clone(),
+                        format!("{key}.accept.issuer"),
+                        "is required (the issuer DID)",
+                    );
+                    None
+                }
+            };
+            let credential_type =
+                text(self, a.credential_type, "type", "e.g. \"VerifiedEmployee\"");
+            let photo_claim = a.photo_claim.map_or_else(|| "photo".to_owned(), |v| v.into_inner());
+            let claim_names = a
+                .claim_names
+                .map(|m| m.into_inner().into_iter().collect::<Vec<_>>())
+                .unwrap_or_default();
+            match (id, label, issuer, credential_type) {
+                (Some(id), Some(label), Some(issuer), Some(credential_type)) => {
+                    if id == PROFILE_CREDENTIAL || accepted.iter().any(|x| x.id == id) {
+                        self.err(span.clone(), format!("{key}.accept.id"), format!("{id:?} is taken (ids are unique, and \"profile\" is the profile's own)"));
+                        ok = false;
+                    } else {
+                        accepted.push(AcceptedCredential {
+                            id,
+                            label,
+                            issuer,
+                            credential_type,
+                            photo_claim,
+                            claim_names,
+                        });
+                    }
+                }
+                _ => ok = false,
+            }
+        }
+        ok.then(|| ExistingCredentials {
+            max_age_days,
+            profile_credential: e.profile_credential.map(Spanned::into_inner).unwrap_or(true),
+            accepted,
+        })
+    }
+
     fn second_binding(
         &mut self,
         b: Spanned<crate::raw::RawSecondBinding>,

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use reclaim_config::{
     CertificateFormat, CertificateHeader, Config, ConfigError, Credential, Document, Locale,
-    MemoryStore, Mode, SecretError, SecretName, SecretStore,
+    MemoryStore, Mode, Notify, ProviderKind, SecretError, SecretName, SecretStore,
 };
 use secrecy::{ExposeSecret, SecretString};
 
@@ -332,6 +332,35 @@ fn the_referee_is_off_unless_configured_and_its_wait_is_range_checked() {
 }
 
 #[test]
+fn credentials_already_held_are_off_unless_configured_and_each_rule_is_checked() {
+    assert!(load(BASE).expect("ok").engine.existing_credential.is_none());
+    let c = load(&format!(
+        "{BASE}\n[recovery.existing_credential]\nmax_age_days = 14\n\n[[recovery.existing_credential.accept]]\nid = \"verified-employee\"\nlabel = \"Work ID\"\nissuer = \"did:web:verifiedid.contoso.com\"\ntype = \"VerifiedEmployee\"\nclaim_names = {{ firstName = \"givenName\", lastName = \"surname\" }}\n"
+    ))
+    .expect("ok");
+    let e = c.engine.existing_credential.expect("on");
+    assert_eq!(e.max_age_days, 14);
+    assert!(e.profile_credential);
+    assert_eq!(e.accepted[0].credential_type, "VerifiedEmployee");
+    assert_eq!(e.accepted[0].photo_claim, "photo");
+    assert!(e.accepted[0].claim_names.contains(&("firstName".into(), "givenName".into())));
+    let (key, ..) = one_error(&format!(
+        "{BASE}\n[recovery.existing_credential]\n\n[[recovery.existing_credential.accept]]\nid = \"x\"\nlabel = \"X\"\nissuer = \"contoso\"\ntype = \"T\"\n"
+    ));
+    assert_eq!(key, "recovery.existing_credential.accept.issuer");
+    let (key, ..) =
+        one_error(&format!("{BASE}\n[recovery.existing_credential]\nmax_age_days = 0\n"));
+    assert_eq!(key, "recovery.existing_credential.max_age_days");
+}
+
+#[test]
+fn the_verified_employee_offer_is_off_unless_configured() {
+    assert!(!load(BASE).expect("ok").engine.offer_verified_employee);
+    let c = load(&format!("{BASE}\n[recovery]\noffer_verified_employee = true\n")).expect("ok");
+    assert!(c.engine.offer_verified_employee);
+}
+
+#[test]
 fn timeouts_map_to_the_engine_and_are_range_checked() {
     let c = load(&format!("{BASE}\n[timeouts]\nshow_tap_secs = 45\nidle_secs = 30\n")).expect("ok");
     assert_eq!(c.engine.timeouts.show_tap_secs, 45);
@@ -389,6 +418,64 @@ fn provider_documents_and_urls() {
     let (key, line, ..) =
         one_error(&replace("hosted_flow_url = \"https://idv.trueid.example/reclaim\"\n", ""));
     assert_eq!((key.as_str(), line), ("providers[0].hosted_flow_url", 18));
+}
+
+/// A link-only provider after `BASE`'s: `[[providers]]` on line 25, `kind` on 28,
+/// `onboarding_url` on 29, `issuer_did` on 30.
+const LINK: &str = "\n[[providers]]\nid = \"quickid\"\ndisplay_name = \"QuickID\"\nkind = \"link\"\n\
+                    onboarding_url = \"https://quickid.example/onboard?tenant=contoso\"\n\
+                    issuer_did = \"did:web:quickid.example\"\n";
+
+#[test]
+fn a_link_only_provider_has_its_onboarding_page_and_no_api_or_secrets() {
+    let c = load(&format!("{BASE}{LINK}")).expect("valid");
+    let p = c.provider("quickid").expect("quickid");
+    assert_eq!(p.kind, ProviderKind::Link);
+    assert_eq!(
+        p.onboarding_url.as_ref().map(|u| u.as_str()),
+        Some("https://quickid.example/onboard?tenant=contoso")
+    );
+    assert!(p.hosted_flow_url.is_none() && p.capture_api_url.is_none() && p.documents.is_empty());
+    assert_eq!(c.provider("trueid").map(|p| p.kind), Some(ProviderKind::Api), "api by default");
+    let names: Vec<String> = c.required_secrets().iter().map(SecretName::account).collect();
+    assert_eq!(names, ["client-secret", "relay-credential", "provider.trueid.link-signing-key"]);
+    // Documents, when listed, follow the same rules.
+    let with_docs = format!("{BASE}{LINK}documents = [\"passport\", \"id_card\"]\n");
+    let c = load(&with_docs).expect("valid");
+    assert_eq!(c.provider("quickid").map(|p| p.documents.len()), Some(2));
+}
+
+#[test]
+fn link_only_provider_errors_name_the_key_and_line() {
+    let no_page =
+        LINK.replace("onboarding_url = \"https://quickid.example/onboard?tenant=contoso\"\n", "");
+    let (key, line, _, msg) = one_error(&format!("{BASE}{no_page}"));
+    assert_eq!((key.as_str(), line), ("providers[1].onboarding_url", 25));
+    assert_eq!(msg, "missing (required)");
+
+    let api_too = format!("{BASE}{LINK}hosted_flow_url = \"https://quickid.example/api\"\n");
+    let (key, line, col, msg) = one_error(&api_too);
+    assert_eq!((key.as_str(), line, col), ("providers[1].hosted_flow_url", 31, 19));
+    assert!(msg.starts_with("a link-only provider (kind = \"link\") has no API"), "{msg}");
+
+    let plain = LINK.replace("https://quickid.example/onboard", "http://quickid.example/onboard");
+    let (key, line, col, msg) = one_error(&format!("{BASE}{plain}"));
+    assert_eq!((key.as_str(), line, col), ("providers[1].onboarding_url", 29, 18));
+    assert!(msg.starts_with("must use https"), "{msg}");
+
+    let odd = LINK.replace("kind = \"link\"", "kind = \"portal\"");
+    let all = errors(&format!("{BASE}{odd}"));
+    assert_eq!(all[0].0, "providers[1].kind");
+    assert_eq!(all[0].1, 28);
+    assert!(all[0].3.contains("expected \"api\" or \"link\""), "{}", all[0].3);
+
+    let api_with_page = replace(
+        "hosted_flow_url = \"https://idv.trueid.example/reclaim\"\n",
+        "hosted_flow_url = \"https://idv.trueid.example/reclaim\"\n\
+         onboarding_url = \"https://idv.trueid.example/onboard\"\n",
+    );
+    let (key, line, ..) = one_error(&api_with_page);
+    assert_eq!((key.as_str(), line), ("providers[0].onboarding_url", 23));
 }
 
 #[test]
@@ -696,4 +783,69 @@ fn a_second_binding_is_read_and_its_mistakes_are_named() {
         one_error(&format!("{BASE}\n[recovery.second_binding]\nattribute = \"employeeId\"\n"));
     assert_eq!(key.as_str(), "recovery.second_binding.claim");
     assert!(msg.contains("required"), "{msg}");
+}
+
+// ── `[recovery.notify]`: the owner's notice after a recovery (issue 16 item 5) ──────────────
+
+#[test]
+fn the_notice_section_is_read_with_its_defaults() {
+    let cfg = load(&format!(
+        "{BASE}\n[recovery.notify]\nfrom = \"recovery-desk@contoso.com\"\nmanager = true\nrevoke_sessions = true\n"
+    ))
+    .expect("valid");
+    assert_eq!(
+        cfg.notify,
+        Some(Notify {
+            from: "recovery-desk@contoso.com".into(),
+            manager: true,
+            revoke_sessions: true,
+        })
+    );
+    // With a sender alone it is on; the manager copy and the revocation are opt-in.
+    let cfg = load(&format!("{BASE}\n[recovery.notify]\nfrom = \"recovery-desk@contoso.com\"\n"))
+        .expect("valid");
+    assert_eq!(
+        cfg.notify,
+        Some(Notify {
+            from: "recovery-desk@contoso.com".into(),
+            manager: false,
+            revoke_sessions: false,
+        })
+    );
+    // It sits beside the other [recovery] keys without disturbing them.
+    let cfg = load(&format!(
+        "{BASE}\n[recovery]\nface_check_threshold = 80\n\n[recovery.notify]\nfrom = \"5e0c0000-0000-4000-8000-000000000001\"\n"
+    ))
+    .expect("valid");
+    assert_eq!(cfg.engine.face_check_threshold, 80);
+    assert_eq!(cfg.notify.map(|n| n.from).as_deref(), Some("5e0c0000-0000-4000-8000-000000000001"));
+    // Absent, or switched off: no notices.
+    assert_eq!(load(BASE).expect("valid").notify, None);
+    let off = format!("{BASE}\n[recovery.notify]\nfrom = \"desk@contoso.com\"\nenabled = false\n");
+    assert_eq!(load(&off).expect("valid").notify, None);
+}
+
+#[test]
+fn notice_mistakes_name_the_key_and_line() {
+    let (key, line, _, msg) = one_error(&format!("{BASE}\n[recovery.notify]\nmanager = true\n"));
+    assert_eq!((key.as_str(), line), ("recovery.notify.from", 25));
+    assert!(msg.contains("required"), "{msg}");
+
+    let (key, line, _, msg) = one_error(&format!(
+        "{BASE}\n[recovery.notify]\nmanager = true\nfrom = \"recovery desk\"\n"
+    ));
+    assert_eq!((key.as_str(), line), ("recovery.notify.from", 27));
+    assert!(msg.contains("not a mailbox address"), "{msg}");
+
+    let (key, line, _, msg) = one_error(&format!(
+        "{BASE}\n[recovery.notify]\nfrom = \"desk@contoso.com\"\nmanager = \"yes\"\n"
+    ));
+    assert!(key.starts_with("recovery"), "{key}");
+    assert_eq!(line, 27, "{msg}");
+
+    let (key, _, _, msg) = one_error(&format!(
+        "{BASE}\n[recovery.notify]\nfrom = \"desk@contoso.com\"\nbcc = \"x@y.z\"\n"
+    ));
+    assert!(key.starts_with("recovery"), "{key}");
+    assert!(msg.contains("bcc"), "{msg}");
 }

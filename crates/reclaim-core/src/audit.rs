@@ -99,6 +99,13 @@ pub enum AuditKind {
         /// Provider id.
         provider: String,
     },
+    /// Link-only provider: the person said the credential is in Authenticator (no provider
+    /// confirmed it; the presentation's issuer and `issuanceDate` are checked against the
+    /// session).
+    AddedToWallet {
+        /// Provider id.
+        provider: String,
+    },
     /// A provider return without a valid proof for the pending hand-off was refused; the
     /// session did not move.
     ProviderReturnRefused {
@@ -152,6 +159,11 @@ pub enum AuditKind {
     RecordsRefused {
         /// Which check, and the claim keys the extension named.
         refusal: crate::records::RecordsRefusal,
+    },
+    /// The person chose to present a credential they already hold (no ID scan this session).
+    ExistingCredentialChosen {
+        /// The choice (`profile` or a site rule's id; never a claim).
+        choice: String,
     },
     /// The person asked for a member of staff after an automated check failed.
     RefereeRequested {

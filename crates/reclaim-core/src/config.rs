@@ -85,6 +85,13 @@ pub struct EngineConfig {
     /// Offer a member of staff (the trusted referee, see [`crate::referee`]) when a check a
     /// person can show wrong fails (production mode only; `[recovery] referee`).
     pub referee: bool,
+    /// After the TAP, offer the organisation's `VerifiedEmployee` credential through My
+    /// Account's "Get my Verified ID" (`[recovery] offer_verified_employee`; only where the
+    /// tenant issues it and My Account offers it to the recovered users' groups).
+    pub offer_verified_employee: bool,
+    /// "I already have my ID in Authenticator" (`[recovery.existing_credential]`, see
+    /// [`crate::existing`]); `None`: every recovery starts with an ID scan.
+    pub existing_credential: Option<crate::existing::ExistingCredentials>,
 }
 
 impl Default for EngineConfig {
@@ -101,6 +108,8 @@ impl Default for EngineConfig {
             refused_role_template_ids: crate::roles::default_refused_role_ids(),
             second_binding: None,
             referee: false,
+            offer_verified_employee: false,
+            existing_credential: None,
         }
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod config;
+pub mod existing;
 pub mod matching;
 pub mod model;
 pub mod notify;
@@ -34,8 +35,8 @@ pub use referee::{RefereeCase, RefereeDecision, StaffHelp};
 pub use secret::{Claims, PersonName, TapCode, Upn};
 pub use session::{
     AdapterFailure, CallbackEvent, Effect, EligibilityFacts, EligibilityResult, Input,
-    NameCandidates, NameQuery, NameSearch, PresentationSpec, Provider, ProviderEvent, RefereeOffer,
-    Screen, Session, State, Subject, TapCleanup, TapFailure, step,
+    NameCandidates, NameQuery, NameSearch, PresentationSpec, Provider, ProviderEvent, ProviderKind,
+    RefereeOffer, Screen, Session, State, Subject, TapCleanup, TapFailure, step,
 };
 pub use tap::{TapRequest, fit};
 

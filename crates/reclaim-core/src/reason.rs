@@ -36,6 +36,8 @@ pub enum ReasonCode {
     WrongCredentialType,
     /// Revocation status not `VALID`.
     CredentialRevoked,
+    /// An already-held credential is older than the site accepts (scan the ID again).
+    CredentialTooOld,
     /// Credential names do not match the directory names.
     NameMismatch,
     /// Another user shares the name: staff must help.
@@ -69,7 +71,7 @@ pub enum ReasonCode {
 
 impl ReasonCode {
     /// Every code, for catalogues and tests.
-    pub const ALL: [ReasonCode; 28] = [
+    pub const ALL: [ReasonCode; 29] = [
         Self::Cancelled,
         Self::IdleTimeout,
         Self::StepTimeout,
@@ -84,6 +86,7 @@ impl ReasonCode {
         Self::IssuerNotAccepted,
         Self::WrongCredentialType,
         Self::CredentialRevoked,
+        Self::CredentialTooOld,
         Self::NameMismatch,
         Self::DuplicateName,
         Self::RecordsMismatch,
@@ -117,6 +120,7 @@ impl ReasonCode {
             Self::IssuerNotAccepted => "issuer_not_accepted",
             Self::WrongCredentialType => "wrong_credential_type",
             Self::CredentialRevoked => "credential_revoked",
+            Self::CredentialTooOld => "credential_too_old",
             Self::NameMismatch => "name_mismatch",
             Self::DuplicateName => "duplicate_name",
             Self::RecordsMismatch => "records_mismatch",

@@ -3,6 +3,7 @@
 //! ```text
 //! Idle ─Begin→ Identifying ─SubmitUpn→ ResolvingEligibility ─Eligibility(ok)→ ChoosingProvider
 //!   ─ChooseProvider→ ScanningId ─(IssuanceOffered)→ AwaitingIssuance ─IdentityIssued→ AwaitingPresentation
+//!                    (link-only provider: ScanningId shows its onboarding page ─AddedToWallet→ AwaitingPresentation)
 //!   ─PresentationCreated→ AwaitingPresentation(request id) ─Callback retrieved→ PresentationRetrieved
 //!   ─Callback verified (also straight from AwaitingPresentation)→ Verifying ─UsersByName→
 //!        production: CheckingFreshFacts ─FreshFacts→ IssuingTap ─TapCreated→ ShowingTap
@@ -27,6 +28,7 @@ use crate::audit::{
     ScanPath, sanitize_code,
 };
 use crate::config::EngineConfig;
+use crate::existing::AcceptedCredential;
 use crate::matching::{
     DirectoryAttribute, MatchOutcome, credential_value, exact_form, is_blank, match_user,
     search_words, tidy,
@@ -50,6 +52,35 @@ pub struct Provider {
     pub display_name: String,
     /// Issuer DID of the credentials it issues.
     pub issuer_did: String,
+    /// How the station works with it.
+    pub kind: ProviderKind,
+}
+
+/// How a provider is reached.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum ProviderKind {
+    /// A hosted one-time link signed by the station and a signed return, and/or a capture API:
+    /// the provider tells the station when the credential is issued.
+    #[default]
+    Api,
+    /// Only the provider's own Verified ID onboarding page: no API, no signed return. Offered on
+    /// the phone path only; the page is shown as a QR at once, and the person says when the
+    /// credential is in Authenticator ([`Input::AddedToWallet`]). The credential's own issuer
+    /// and `issuanceDate` are then all that binds it to the session.
+    Link {
+        /// `https://…` the provider's onboarding page (no personal data, no token).
+        onboarding_url: String,
+    },
+}
+
+impl Provider {
+    /// The onboarding page of a link-only provider.
+    pub fn onboarding_url(&self) -> Option<&str> {
+        match &self.kind {
+            ProviderKind::Link { onboarding_url } => Some(onboarding_url),
+            ProviderKind::Api => None,
+        }
+    }
 }
 
 /// Why an adapter call failed (no details: the orchestrator logs those).
@@ -158,6 +189,17 @@ pub enum Input {
     },
     /// Provider/relay progress.
     Provider(ProviderEvent),
+    /// "I already have my ID in Authenticator": present this credential (a choice of
+    /// [`Screen::ChooseProvider::existing`]) with Face Check, without a new ID scan.
+    PresentExisting {
+        /// The choice id.
+        choice: String,
+    },
+    /// Link-only provider: the person pressed "I have added it" (the credential is in
+    /// Authenticator, they say). Moves on to the presentation exactly as
+    /// [`ProviderEvent::IdentityIssued`] does, with the same binding: only a credential of that
+    /// provider's issuer, issued after the session began, is accepted. Ignored anywhere else.
+    AddedToWallet,
     /// Answer to [`Effect::CreatePresentationRequest`].
     PresentationCreated {
         /// `requestId`.
@@ -224,6 +266,10 @@ pub enum Screen {
     ChooseProvider {
         /// Offered providers (id, display name).
         providers: Vec<(String, String)>,
+        /// Credentials the person may present instead of a new ID scan (choice id, label;
+        /// [`crate::existing::PROFILE_CREDENTIAL`] is the profile's own): empty unless the site
+        /// allows it.
+        existing: Vec<(String, String)>,
     },
     /// 4. Scan your ID.
     ScanId {
@@ -625,6 +671,8 @@ pub struct Session {
     taps_requested: u8,
     /// Pseudonym of the typed UPN (not personal data; cleared after the wipe is audited).
     account_ref: Option<AccountRef>,
+    /// The credential already held that the person chose to present (no ID scan this session).
+    existing: Option<AcceptedCredential>,
 }
 
 impl Session {
@@ -651,6 +699,7 @@ impl Session {
             qr_since: None,
             taps_requested: 0,
             account_ref: None,
+            existing: None,
         })
     }
 
@@ -789,16 +838,23 @@ impl Session {
 
     fn presentation_spec(&self, subject: &Subject) -> PresentationSpec {
         let p = &subject.profile;
+        let (credential_type, accepted_issuer, source_photo_claim_name) = match &self.existing {
+            Some(e) => (e.credential_type.clone(), e.issuer.clone(), e.photo_claim.clone()),
+            None => (
+                p.verified_id_profile_configuration.credential_type.clone(),
+                p.verified_id_profile_configuration.accepted_issuer.clone(),
+                p.face_check_configuration
+                    .as_ref()
+                    .and_then(|f| f.source_photo_claim_name.clone())
+                    .unwrap_or_else(|| "portrait".into()),
+            ),
+        };
         PresentationSpec {
             authority: p.verifier_did.clone(),
-            credential_type: p.verified_id_profile_configuration.credential_type.clone(),
-            accepted_issuer: p.verified_id_profile_configuration.accepted_issuer.clone(),
+            credential_type,
+            accepted_issuer,
             threshold: self.config.face_check_threshold,
-            source_photo_claim_name: p
-                .face_check_configuration
-                .as_ref()
-                .and_then(|f| f.source_photo_claim_name.clone())
-                .unwrap_or_else(|| "portrait".into()),
+            source_photo_claim_name,
             allow_revoked: false,
             validate_linked_domain: true,
             purpose: format!(
@@ -1037,13 +1093,56 @@ fn transition(mut s: Session, input: Input, now: OffsetDateTime) -> (Session, Ve
         (State::ResolvingEligibility { upn }, Input::Eligibility(result)) => {
             eligibility(s, upn, result, now)
         }
+        (State::ChoosingProvider { subject, offered }, Input::PresentExisting { choice }) => {
+            let chosen = existing_choices(&s.config, &subject.profile, subject.evaluation_mode)
+                .into_iter()
+                .find(|c| c.id == choice);
+            let Some(chosen) = chosen else {
+                s.state = State::ChoosingProvider { subject, offered };
+                return (s, Vec::new());
+            };
+            // No issuance in this session: the credential's age and Face Check bind it instead.
+            s.issued_by = None;
+            s.existing = Some(chosen);
+            let e = vec![s.audit(now, AuditKind::ExistingCredentialChosen { choice })];
+            s.request_presentation(subject, now, e)
+        }
         (
             State::ChoosingProvider { subject, offered },
             Input::ChooseProvider { provider, path },
         ) => {
-            if !offered.contains(&provider) {
+            let onboarding = s
+                .providers
+                .iter()
+                .find(|p| p.id == provider)
+                .and_then(|p| p.onboarding_url().map(str::to_owned));
+            // A link-only provider has no capture API: the phone path only.
+            if !offered.contains(&provider) || (onboarding.is_some() && path != ScanPath::Phone) {
                 s.state = State::ChoosingProvider { subject, offered };
                 return (s, Vec::new());
+            }
+            if let Some(url) = onboarding {
+                // Its own onboarding page, as a QR at once: nothing to start.
+                s.enter(
+                    State::ScanningId {
+                        subject,
+                        provider: provider.clone(),
+                        path,
+                        link: Some(url.clone()),
+                    },
+                    now,
+                    Some(t.scan_id_secs),
+                );
+                let e = vec![
+                    s.audit(now, AuditKind::ProviderChosen { provider: provider.clone(), path }),
+                    Effect::Show(Screen::ScanId {
+                        provider,
+                        path,
+                        link: Some(url),
+                        phone_opened: false,
+                    }),
+                ];
+                return (s, e);
             }
             s.enter(
                 State::ScanningId { subject, provider: provider.clone(), path, link: None },
@@ -1087,6 +1186,19 @@ fn transition(mut s: Session, input: Input, now: OffsetDateTime) -> (Session, Ve
             };
             s.state = State::ScanningId { subject, provider, path: ScanPath::Phone, link };
             (s, vec![Effect::Show(screen)])
+        }
+        (
+            State::ScanningId { subject, provider, path: ScanPath::Phone, link },
+            Input::AddedToWallet,
+        ) => {
+            let link_only =
+                s.providers.iter().any(|p| p.id == provider && p.onboarding_url().is_some());
+            if !link_only {
+                // A provider with an API says itself when the credential is issued.
+                s.state = State::ScanningId { subject, provider, path: ScanPath::Phone, link };
+                return (s, Vec::new());
+            }
+            added_to_wallet(s, subject, provider, now)
         }
         (
             State::ScanningId { subject, provider, path: ScanPath::Camera, .. },
@@ -1280,6 +1392,25 @@ fn provider_event(
     }
 }
 
+/// Link-only provider: the person says the credential is in Authenticator. The same binding as
+/// a provider's own report: only a credential of this provider's issuer, issued after the
+/// session began, will do (there is no signed return to vouch for anything else).
+fn added_to_wallet(
+    mut s: Session,
+    subject: Box<Subject>,
+    provider: String,
+    now: OffsetDateTime,
+) -> (Session, Vec<Effect>) {
+    s.issued_by = s
+        .providers
+        .iter()
+        .find(|p| p.id == provider)
+        .map(|p| p.issuer_did.clone())
+        .or_else(|| Some(String::new()));
+    let e = vec![s.audit(now, AuditKind::AddedToWallet { provider })];
+    s.request_presentation(subject, now, e)
+}
+
 fn provider_end(
     s: Session,
     subject: Box<Subject>,
@@ -1376,8 +1507,13 @@ fn eligibility(
     if offered.is_empty() {
         return not_eligible(s, Some(EligibilityCause::NoProvider), ReasonCode::NotEligible, now);
     }
+    let existing = existing_choices(&s.config, &profile, evaluation_mode)
+        .into_iter()
+        .map(|c| (c.id, c.label))
+        .collect();
     let screen = Screen::ChooseProvider {
         providers: offered.iter().map(|p| (p.id.clone(), p.display_name.clone())).collect(),
+        existing,
     };
     let offered_ids = offered.iter().map(|p| p.id.clone()).collect();
     let profile_id = profile.id.clone();
@@ -1471,6 +1607,52 @@ fn not_session_bound(s: &Session, credential: &PresentedCredential) -> Option<Bi
 }
 
 /// The pure re-checks of a presented credential (Face Check, issuer, revocation, type, claims).
+/// The credentials the person may present instead of a new ID scan, in production and
+/// evaluation alike: the profile's own (when the site allows it) and the site's rules.
+fn existing_choices(
+    config: &EngineConfig,
+    profile: &VerifiedIdProfile,
+    _evaluation_mode: bool,
+) -> Vec<AcceptedCredential> {
+    let Some(rule) = &config.existing_credential else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    if rule.profile_credential {
+        let cfg = &profile.verified_id_profile_configuration;
+        out.push(AcceptedCredential {
+            id: crate::existing::PROFILE_CREDENTIAL.into(),
+            label: String::new(),
+            issuer: cfg.accepted_issuer.clone(),
+            credential_type: cfg.credential_type.clone(),
+            photo_claim: profile
+                .face_check_configuration
+                .as_ref()
+                .and_then(|f| f.source_photo_claim_name.clone())
+                .unwrap_or_else(|| "portrait".into()),
+            claim_names: Vec::new(),
+        });
+    }
+    out.extend(rule.accepted.iter().cloned());
+    out
+}
+
+/// An already-held credential is accepted only while younger than the site's limit.
+fn young_enough(
+    config: &EngineConfig,
+    credential: &PresentedCredential,
+    now: OffsetDateTime,
+) -> bool {
+    let Some(rule) = &config.existing_credential else {
+        return false;
+    };
+    let max = Duration::days(i64::from(rule.max_age_days));
+    credential.issuance_date.is_some_and(|issued| {
+        issued <= now.saturating_add(Duration::seconds(ISSUANCE_CLOCK_SKEW_SECS))
+            && now.saturating_sub(max) <= issued
+    })
+}
+
 fn verified(
     s: Session,
     subject: Box<Subject>,
@@ -1484,12 +1666,18 @@ fn verified(
         return s.face_check_failed(subject, score, None, now);
     };
     let cfg = &subject.profile.verified_id_profile_configuration;
-    let failure = if credential.issuer != cfg.accepted_issuer {
+    let (want_issuer, want_type) = match &s.existing {
+        Some(e) => (e.issuer.as_str(), e.credential_type.as_str()),
+        None => (cfg.accepted_issuer.as_str(), cfg.credential_type.as_str()),
+    };
+    let failure = if credential.issuer != want_issuer {
         Some(ReasonCode::IssuerNotAccepted)
     } else if credential.revocation_status.as_deref() != Some("VALID") {
         Some(ReasonCode::CredentialRevoked)
-    } else if !credential.types.iter().any(|t| t == &cfg.credential_type) {
+    } else if !credential.types.iter().any(|t| t == want_type) {
         Some(ReasonCode::WrongCredentialType)
+    } else if s.existing.is_some() && !young_enough(&s.config, &credential, now) {
+        Some(ReasonCode::CredentialTooOld)
     } else if !cfg.is_supported() {
         Some(ReasonCode::ProfileUnsupported)
     } else {
@@ -1525,6 +1713,13 @@ fn verified(
             now,
             AuditKind::PresentationVerified { face_check_score: score_value, threshold },
         )];
+    let mut credential = credential;
+    if let Some(e) = &s.existing {
+        // The site's credential names its claims its own way (VerifiedEmployee: `givenName`,
+        // `surname`): the profile's rule reads them under its own names.
+        credential.claims = crate::existing::renamed(&credential.claims, &e.claim_names);
+    }
+    let cfg = &subject.profile.verified_id_profile_configuration;
     if let Some(reason) =
         match_reason(match_user(&cfg.claim_bindings, &subject.user, &credential.claims))
     {
@@ -1830,6 +2025,27 @@ fn referee_decided(
     }
 }
 
+/// The account's own state on its fresh record, whatever the profile: it is the account asked
+/// about, enabled, a member, and holds no refused directory role.
+fn account_refused(
+    s: &Session,
+    user_id: &str,
+    fresh: &EligibilityFacts,
+) -> Option<EligibilityCause> {
+    let user = &fresh.user;
+    if user.id != user_id {
+        Some(EligibilityCause::UnknownUser)
+    } else if !user.is_enabled() {
+        Some(EligibilityCause::Disabled)
+    } else if !user.is_member() {
+        Some(EligibilityCause::Guest)
+    } else if holds_refused_role(&fresh.role_template_ids, &s.config.refused_role_template_ids) {
+        Some(EligibilityCause::PrivilegedRole)
+    } else {
+        None
+    }
+}
+
 /// Why the account a referee approved may not get a TAP here (`Ok`: the profile that reaches
 /// it): the same rules as at eligibility and right before any TAP, on its fresh facts.
 fn referee_scope(
@@ -1837,20 +2053,10 @@ fn referee_scope(
     user_id: &str,
     fresh: &EligibilityFacts,
 ) -> Result<Box<VerifiedIdProfile>, EligibilityCause> {
-    let user = &fresh.user;
-    if user.id != user_id {
-        return Err(EligibilityCause::UnknownUser);
+    if let Some(cause) = account_refused(s, user_id, fresh) {
+        return Err(cause);
     }
-    if !user.is_enabled() {
-        return Err(EligibilityCause::Disabled);
-    }
-    if !user.is_member() {
-        return Err(EligibilityCause::Guest);
-    }
-    if holds_refused_role(&fresh.role_template_ids, &s.config.refused_role_template_ids) {
-        return Err(EligibilityCause::PrivilegedRole);
-    }
-    match resolve(&fresh.vc_policy, &fresh.profiles, &user.id, &fresh.member_groups) {
+    match resolve(&fresh.vc_policy, &fresh.profiles, &fresh.user.id, &fresh.member_groups) {
         Resolution::Profile { profile, evaluation_mode: false } => Ok(profile.clone()),
         Resolution::Profile { evaluation_mode: true, .. } => Err(EligibilityCause::ProfileChanged),
         Resolution::Excluded => Err(EligibilityCause::Excluded),
@@ -1931,19 +2137,10 @@ fn stale_scope(
     subject: &Subject,
     fresh: &EligibilityFacts,
 ) -> Option<EligibilityCause> {
+    if let Some(cause) = account_refused(s, &subject.user.id, fresh) {
+        return Some(cause);
+    }
     let user = &fresh.user;
-    if user.id != subject.user.id {
-        return Some(EligibilityCause::UnknownUser);
-    }
-    if !user.is_enabled() {
-        return Some(EligibilityCause::Disabled);
-    }
-    if !user.is_member() {
-        return Some(EligibilityCause::Guest);
-    }
-    if holds_refused_role(&fresh.role_template_ids, &s.config.refused_role_template_ids) {
-        return Some(EligibilityCause::PrivilegedRole);
-    }
     match resolve(&fresh.vc_policy, &fresh.profiles, &user.id, &fresh.member_groups) {
         Resolution::Profile { profile, evaluation_mode } => {
             if *profile != *subject.profile || evaluation_mode != subject.evaluation_mode {

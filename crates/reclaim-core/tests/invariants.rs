@@ -94,6 +94,9 @@ struct Scenario {
     roles: Roles,
     fresh: Fresh,
     issued: Issued,
+    /// The profile's issuer is a link-only provider's (issue 17 item 8): its onboarding page,
+    /// then "I have added it"; no provider confirms the issuance.
+    link: bool,
 }
 
 /// The user's directory roles: at eligibility, and as read again right before the TAP.
@@ -295,14 +298,32 @@ impl Scenario {
         Input::Eligibility(f)
     }
 
+    fn session(&self) -> Session {
+        if self.link { link_session() } else { session() }
+    }
+
     fn happy_inputs(&self) -> Vec<Input> {
+        let (choose, offered, issued) = if self.link {
+            (
+                Input::ChooseProvider { provider: "quickid".into(), path: ScanPath::Phone },
+                // Nothing to offer on the link path: a tick in its place keeps the positions.
+                Input::Tick,
+                Input::AddedToWallet,
+            )
+        } else {
+            (
+                Input::ChooseProvider { provider: "trueid".into(), path: ScanPath::Camera },
+                Input::Provider(ProviderEvent::IssuanceOffered { url: "openid-vc://offer".into() }),
+                Input::Provider(ProviderEvent::IdentityIssued),
+            )
+        };
         vec![
             Input::Begin,
             Input::SubmitUpn(Upn::new(UPN)),
             self.eligibility_input(),
-            Input::ChooseProvider { provider: "trueid".into(), path: ScanPath::Camera },
-            Input::Provider(ProviderEvent::IssuanceOffered { url: "openid-vc://offer".into() }),
-            Input::Provider(ProviderEvent::IdentityIssued),
+            choose,
+            offered,
+            issued,
             Input::PresentationCreated { request_id: "r1".into(), url: "openid-vc://req".into() },
             retrieved("r1"),
             verified("r1", self.credential()),
@@ -360,8 +381,9 @@ fn scenario() -> impl Strategy<Value = Scenario> {
             1 => Just(Issued::LongBefore),
             1 => Just(Issued::NoDate)
         ],
+        prop::bool::weighted(0.3),
     )
-        .prop_map(|((enabled, member, blank_given, in_prod, in_eval, excluded, in_tap), (relaxed, score, issuer_ok, revoked, type_ok, names, directory), roles, fresh, issued)| Scenario {
+        .prop_map(|((enabled, member, blank_given, in_prod, in_eval, excluded, in_tap), (relaxed, score, issuer_ok, revoked, type_ok, names, directory), roles, fresh, issued, link)| Scenario {
             enabled: enabled || member, // bias towards reachable
             member: member || enabled,
             blank_given,
@@ -379,6 +401,7 @@ fn scenario() -> impl Strategy<Value = Scenario> {
             roles,
             fresh,
             issued,
+            link,
         })
 }
 
@@ -411,6 +434,15 @@ enum Noise {
     StaleVerified,
     /// The service's limits refuse to go on.
     Limit,
+    /// "I have added it" pressed (or sent) at any time: only a link-only provider's scan step
+    /// takes it.
+    AddedToWallet,
+    /// The link-only provider on the camera path (it has no capture API).
+    ChooseLinkCamera,
+    /// The link-only provider on the phone path (not offered to an API scenario's session).
+    ChooseLink,
+    /// A provider's own report, arriving on the link path (no return was registered for it).
+    IdentityIssued,
 }
 
 fn noise() -> impl Strategy<Value = Noise> {
@@ -437,6 +469,10 @@ fn noise() -> impl Strategy<Value = Noise> {
         2 => Just(Noise::Replaced),
         2 => Just(Noise::StaleVerified),
         1 => Just(Noise::Limit),
+        3 => Just(Noise::AddedToWallet),
+        1 => Just(Noise::ChooseLinkCamera),
+        1 => Just(Noise::ChooseLink),
+        1 => Just(Noise::IdentityIssued),
     ]
 }
 
@@ -501,6 +537,14 @@ impl Noise {
             ),
             Noise::StaleVerified => (verified("r1", sc.credential()), 1),
             Noise::Limit => (Input::LimitReached(LimitScope::Document), 1),
+            Noise::AddedToWallet => (Input::AddedToWallet, 1),
+            Noise::ChooseLinkCamera => {
+                (Input::ChooseProvider { provider: "quickid".into(), path: ScanPath::Camera }, 1)
+            }
+            Noise::ChooseLink => {
+                (Input::ChooseProvider { provider: "quickid".into(), path: ScanPath::Phone }, 1)
+            }
+            Noise::IdentityIssued => (Input::Provider(ProviderEvent::IdentityIssued), 1),
         }
     }
 }
@@ -536,7 +580,7 @@ fn drive(
         let at = pos.min(inputs.len());
         inputs.insert(at, n.input(sc));
     }
-    let mut s = session();
+    let mut s = sc.session();
     let mut now = t0();
     let mut effects = Vec::new();
     for (input, jump) in inputs {
@@ -612,7 +656,7 @@ proptest! {
             let at = pos.min(inputs.len());
             inputs.insert(at, n.input(&sc));
         }
-        let mut s = session();
+        let mut s = sc.session();
         let mut now = t0();
         let mut effects = Vec::new();
         let mut wiped_with_effect = false;
@@ -687,6 +731,22 @@ proptest! {
         if creates == 1 {
             prop_assert!(sc.tap_allowed(), "CreateTap for {sc:?}");
         }
+        // (g) no TAP without a presentation of a credential of the chosen provider's issuer,
+        // issued after the session began (the only binding a link-only provider has)
+        if creates == 1 {
+            prop_assert!(sc.issuer_ok, "a TAP for another issuer's credential");
+            prop_assert!(
+                matches!(sc.issued, Issued::InSession | Issued::WithinSkew),
+                "a TAP for a credential issued before the session: {sc:?}"
+            );
+        }
+        // (h) a link-only provider is never asked for a link or a capture
+        if sc.link {
+            let started = effects.iter().any(|e| {
+                matches!(e, Effect::StartProviderLink { .. } | Effect::StartCameraCapture { .. })
+            });
+            prop_assert!(!started, "a link-only provider was asked for a link or a capture");
+        }
         // (b) evaluation never creates a TAP
         if sc.evaluation() {
             prop_assert_eq!(creates, 0);
@@ -737,9 +797,15 @@ fn oracle_positive_case_reaches_create_tap() {
         roles: Roles::Harmless,
         fresh: Fresh::Same,
         issued: Issued::WithinSkew,
+        link: false,
     };
     assert!(sc.tap_allowed());
     let (s, effects) = run(session(), sc.happy_inputs());
+    assert_eq!(count_create_tap(&effects), 1);
+    assert_eq!(ended_reason(&s), Some(ReasonCode::TapIssued));
+    // The same through the link-only provider.
+    let link = Scenario { link: true, ..sc };
+    let (s, effects) = run(link.session(), link.happy_inputs());
     assert_eq!(count_create_tap(&effects), 1);
     assert_eq!(ended_reason(&s), Some(ReasonCode::TapIssued));
 }

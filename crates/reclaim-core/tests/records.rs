@@ -36,6 +36,7 @@ fn session_with(binding: Option<SecondBinding>) -> Session {
             id: "trueid".into(),
             display_name: "TrueIdentity".into(),
             issuer_did: ISSUER.into(),
+            kind: ProviderKind::Api,
         }],
     )
     .expect("session")

@@ -27,6 +27,7 @@ fn referee_session(evaluation_upn_groups: bool) -> Session {
             id: "trueid".into(),
             display_name: "TrueIdentity".into(),
             issuer_did: ISSUER.into(),
+            kind: ProviderKind::Api,
         }],
     )
     .expect("session")

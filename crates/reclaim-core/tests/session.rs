@@ -645,3 +645,131 @@ fn the_face_check_result_carries_no_score_and_a_limit_ends_the_session() {
             .any(|l| l.contains("\"event\":\"limit_reached\",\"scope\":\"document\""))
     );
 }
+
+// ── Link-only providers (issue 17 item 8): their own onboarding page, then "I have added it" ──
+
+#[test]
+fn a_link_only_provider_shows_its_page_at_once_and_recovers_on_added_to_wallet() {
+    let (s, effects) = run(
+        link_session(),
+        happy_link(
+            &[G_PROD, G_TAP],
+            Relaxed,
+            credential("Maria Clara", "Souza", Some(88.4)),
+            vec![me()],
+        ),
+    );
+    assert_eq!(ended_reason(&s), Some(ReasonCode::TapIssued));
+    assert_eq!(count_create_tap(&effects), 1);
+    // No hosted link to start: the onboarding page is the QR, shown with the choice.
+    assert!(!effects.iter().any(|e| matches!(
+        e,
+        Effect::StartProviderLink { .. } | Effect::StartCameraCapture { .. }
+    )));
+    let scan = effects.iter().find_map(|e| match e {
+        Effect::Show(s @ Screen::ScanId { .. }) => Some(s.clone()),
+        _ => None,
+    });
+    assert_eq!(
+        scan,
+        Some(Screen::ScanId {
+            provider: "quickid".into(),
+            path: ScanPath::Phone,
+            link: Some(ONBOARDING_URL.into()),
+            phone_opened: false,
+        })
+    );
+    let lines = audit_lines(&effects);
+    assert!(
+        lines.iter().any(|l| l.contains("\"event\":\"added_to_wallet\",\"provider\":\"quickid\""))
+    );
+    assert!(!lines.iter().any(|l| l.contains("identity_issued")));
+}
+
+#[test]
+fn a_link_only_provider_is_offered_on_the_phone_only() {
+    let mut inputs =
+        happy_link(&[G_PROD, G_TAP], Relaxed, credential("Maria", "Souza", Some(88.0)), vec![me()]);
+    inputs.truncate(3);
+    let (s, _) = run(link_session(), inputs);
+    assert_eq!(s.state().name(), "choosing_provider");
+    let at = t0() + time::Duration::seconds(5);
+    let camera = Input::ChooseProvider { provider: "quickid".into(), path: ScanPath::Camera };
+    let (s, e) = step(s, camera, at);
+    assert!(e.is_empty(), "no camera path for a provider without an API");
+    assert_eq!(s.state().name(), "choosing_provider");
+    // "I have added it" before the page was shown does nothing.
+    let (s, e) = step(s, Input::AddedToWallet, at);
+    assert!(e.is_empty());
+    assert_eq!(s.state().name(), "choosing_provider");
+}
+
+#[test]
+fn added_to_wallet_does_nothing_for_a_provider_with_an_api() {
+    let mut inputs =
+        happy(&[G_PROD, G_TAP], Relaxed, credential("Maria", "Souza", Some(88.0)), vec![me()]);
+    inputs.truncate(4);
+    let (s, _) = run(session(), inputs);
+    assert_eq!(s.state().name(), "scanning_id");
+    let (s, e) = step(s, Input::AddedToWallet, t0() + time::Duration::seconds(6));
+    assert!(e.is_empty(), "only the provider's signed return says the credential is issued");
+    assert_eq!(s.state().name(), "scanning_id");
+}
+
+#[test]
+fn a_link_only_credential_must_be_the_providers_and_issued_in_the_session() {
+    // Already in the wallet before the session began (a day old): refused, neutrally.
+    let mut stale = credential("Maria", "Souza", Some(92.0));
+    stale.issuance_date = Some(t0() - time::Duration::days(1));
+    // No issuanceDate at all: refused.
+    let mut undated = credential("Maria", "Souza", Some(92.0));
+    undated.issuance_date = None;
+    for (name, cred) in [("stale", stale), ("undated", undated)] {
+        let (s, effects) =
+            run(link_session(), happy_link(&[G_PROD, G_TAP], Relaxed, cred, vec![me()]));
+        assert_eq!(ended_reason(&s), Some(ReasonCode::PresentationFailed), "{name}");
+        assert_eq!(count_create_tap(&effects), 0, "{name}");
+        assert!(
+            audit_lines(&effects).iter().any(|l| l.contains("credential_not_session_bound")),
+            "{name}"
+        );
+    }
+    // Another issuer's credential is refused before anything else.
+    let mut foreign = credential("Maria", "Souza", Some(92.0));
+    foreign.issuer = "did:web:idv.vouchsafe.example".into();
+    let (s, effects) =
+        run(link_session(), happy_link(&[G_PROD, G_TAP], Relaxed, foreign, vec![me()]));
+    assert_ne!(ended_reason(&s), Some(ReasonCode::TapIssued));
+    assert_eq!(count_create_tap(&effects), 0);
+}
+
+#[test]
+fn a_link_only_scan_step_times_out_and_face_check_retries_keep_the_binding() {
+    let mut inputs =
+        happy_link(&[G_PROD, G_TAP], Relaxed, credential("Maria", "Souza", Some(88.0)), vec![me()]);
+    inputs.truncate(4);
+    let (s, _) = run(link_session(), inputs);
+    let secs = i64::from(EngineConfig::default().timeouts.scan_id_secs);
+    let (s, _) = step(s, Input::Tick, t0() + time::Duration::seconds(4 + secs));
+    assert_eq!(ended_reason(&s), Some(ReasonCode::StepTimeout));
+
+    // A failed Face Check asks again (same attempts as any provider); a stale credential on the
+    // retry is still refused.
+    let mut stale = credential("Maria", "Souza", Some(92.0));
+    stale.issuance_date = Some(t0() - time::Duration::days(1));
+    let mut inputs =
+        happy_link(&[G_PROD, G_TAP], Relaxed, credential("Maria", "Souza", Some(40.0)), vec![me()]);
+    inputs.truncate(8);
+    inputs.push(Input::PresentationCreated {
+        request_id: "r2".into(),
+        url: "openid-vc://?request_uri=y".into(),
+    });
+    inputs.push(verified("r2", stale));
+    let (s, effects) = run(link_session(), inputs);
+    assert!(
+        effects
+            .contains(&Effect::Show(Screen::FaceCheckResult { passed: false, attempts_left: 2 }))
+    );
+    assert_eq!(ended_reason(&s), Some(ReasonCode::PresentationFailed));
+    assert_eq!(count_create_tap(&effects), 0);
+}

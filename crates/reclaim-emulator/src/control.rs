@@ -22,6 +22,7 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::request_service::control_routes())
         .merge(crate::phone::control_routes())
         .merge(crate::provider::control_routes())
+        .merge(crate::myaccount::control_routes())
 }
 
 /// `GET {control}/` — base URLs, tenant, settings and clock offset.

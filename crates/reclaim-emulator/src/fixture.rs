@@ -232,6 +232,17 @@ pub struct UserFixture {
     /// valid nowhere else; users without one cannot sign in interactively.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,
+    /// `jobTitle` (a VerifiedEmployee claim when set, `microsoft-apis-v2.md` §5.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_title: Option<String>,
+    /// `preferredLanguage`, ISO 639-1 style (`en-US`; a VerifiedEmployee claim when set, §5.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preferred_language: Option<String>,
+    /// Whether the user has a profile photo (`GET /users/{id}/photo/$value`, §3.3): the synthetic
+    /// portrait of the user's persona (of the UPN when no persona names the user). `false`: no
+    /// photo, Graph answers 404 `ImageNotFound`.
+    #[serde(default = "yes")]
+    pub photo: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -350,9 +361,20 @@ pub struct ProviderFixture {
     pub credential_type: String,
     /// Documents it accepts: `passport`, `driving_licence`, `id_card`.
     pub documents: Vec<String>,
-    /// HS256 key the relying party (the kiosk) signs one-time hosted-flow links with.
+    /// `api` (default): the hosted flow and the capture API; `link`: only its own Verified ID
+    /// onboarding page (`onboarding_url`), no API, no signed return, no keys.
+    #[serde(default)]
+    pub kind: ProviderKindFixture,
+    /// `link` providers: the onboarding page; `{provider}` stands for the emulator's provider
+    /// base URL (`{provider}/quickid/onboard`).
+    #[serde(default)]
+    pub onboarding_url: Option<String>,
+    /// HS256 key the relying party (the kiosk) signs one-time hosted-flow links with (`api`
+    /// providers only).
+    #[serde(default)]
     pub link_signing_key: String,
-    /// API key the kiosk presents to the capture API.
+    /// API key the kiosk presents to the capture API (`api` providers only).
+    #[serde(default)]
     pub capture_api_key: String,
     /// The app registration the provider uses to call `createIssuanceRequest`.
     pub issuer_client_id: Uuid,
@@ -368,10 +390,32 @@ pub struct ProviderFixture {
     pub contract: Option<String>,
 }
 
+/// How a provider is reached (see [`ProviderFixture::kind`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProviderKindFixture {
+    /// The hosted flow and the capture API.
+    #[default]
+    Api,
+    /// Only its own onboarding page.
+    Link,
+}
+
 impl ProviderFixture {
     /// The contract this provider issues through.
     pub fn contract_id(&self) -> &str {
         self.contract.as_deref().unwrap_or(&self.id)
+    }
+
+    /// Link-only (no API).
+    pub fn is_link(&self) -> bool {
+        self.kind == ProviderKindFixture::Link
+    }
+
+    /// A link-only provider's onboarding page, under the emulator's provider base URL.
+    pub fn onboarding_url(&self, provider_base: &str) -> Option<String> {
+        let url = self.onboarding_url.as_deref().filter(|_| self.is_link())?;
+        Some(url.replace("{provider}", provider_base.trim_end_matches('/')))
     }
 }
 
@@ -510,10 +554,42 @@ pub struct ClaimDisplay {
     pub description: Option<String>,
 }
 
+/// The managed credential type whose claims come from the directory (`microsoft-apis-v2.md` §5.1).
+pub const VERIFIED_EMPLOYEE: &str = "VerifiedEmployee";
+
+/// The fixed claims of a `VerifiedEmployee` credential, read from the directory entry of the user
+/// who gets it (`microsoft-apis-v2.md` §5.2): `GET /me` and, for `photo`, `GET /me/photo/$value`.
+pub const VERIFIED_EMPLOYEE_CLAIMS: [&str; 8] = [
+    "revocationId",
+    "displayName",
+    "givenName",
+    "surname",
+    "jobTitle",
+    "preferredLanguage",
+    "mail",
+    "photo",
+];
+
 impl ContractFixture {
     /// Every claim mapping of the contract's ID-token-hint attestations.
     pub fn mappings(&self) -> impl Iterator<Item = &ClaimMapping> {
         self.rules.attestations.id_token_hints.iter().flat_map(|a| a.mapping.iter())
+    }
+
+    /// The tenant's `VerifiedEmployee` credential: a managed credential with fixed rules whose
+    /// claims come from the directory, never from the issuance request (§5.1).
+    pub fn is_verified_employee(&self) -> bool {
+        self.rules.vc.types.iter().any(|t| t == VERIFIED_EMPLOYEE)
+    }
+
+    /// Whether the credential has a claim named `name` (a mapping's output, or a fixed
+    /// VerifiedEmployee claim).
+    pub fn has_claim(&self, name: &str) -> bool {
+        if self.is_verified_employee() {
+            VERIFIED_EMPLOYEE_CLAIMS.contains(&name)
+        } else {
+            self.mappings().any(|m| m.output_claim == name)
+        }
     }
 }
 
@@ -614,6 +690,11 @@ impl Fixture {
 
     pub fn contract(&self, id: &str) -> Option<&ContractFixture> {
         self.contracts.iter().find(|c| c.id == id)
+    }
+
+    /// The tenant's own `VerifiedEmployee` contract (the one MyAccount issues), if defined.
+    pub fn verified_employee_contract(&self) -> Option<&ContractFixture> {
+        self.contracts.iter().find(|c| c.is_verified_employee())
     }
 
     /// Cross-references must resolve: a typo in a hand-edited fixture should fail loudly at start.
@@ -746,11 +827,17 @@ impl Fixture {
             if c.mappings().filter(|m| m.indexed).count() > 1 {
                 return bad(format!("contract {} has more than one indexed claim mapping", c.id));
             }
+            // VerifiedEmployee's rules are fixed: directory claims, never an ID token hint (§5.1).
+            if c.is_verified_employee() && !c.rules.attestations.id_token_hints.is_empty() {
+                return bad(format!(
+                    "contract {} issues VerifiedEmployee, whose claims come from the directory: \
+                     it cannot use the ID token hint attestation",
+                    c.id
+                ));
+            }
             for d in &c.display.claims {
-                let known = d
-                    .claim
-                    .strip_prefix("vc.credentialSubject.")
-                    .is_some_and(|name| c.mappings().any(|m| m.output_claim == name));
+                let known =
+                    d.claim.strip_prefix("vc.credentialSubject.").is_some_and(|n| c.has_claim(n));
                 if !known {
                     return bad(format!(
                         "contract {} displays {} which no claim mapping outputs",
@@ -774,6 +861,12 @@ impl Fixture {
                 return bad(format!(
                     "contract {} does not issue {} as {} for provider {}",
                     c.id, p.credential_type, p.issuer_did, p.id
+                ));
+            }
+            if p.is_link() != p.onboarding_url.is_some() {
+                return bad(format!(
+                    "provider {}: onboarding_url is for kind = \"link\" providers, and they need one",
+                    p.id
                 ));
             }
         }

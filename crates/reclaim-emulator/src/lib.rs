@@ -12,6 +12,7 @@ pub mod graph;
 pub mod hr;
 pub mod html;
 pub mod identity;
+pub mod myaccount;
 pub mod phone;
 pub mod provider;
 pub mod request_service;

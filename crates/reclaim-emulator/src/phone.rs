@@ -19,11 +19,12 @@ use uuid::Uuid;
 
 use crate::clock::rfc3339;
 use crate::fixture::{Fixture, FixtureError};
-use crate::html::esc;
 use crate::request_service::presentation::{self, Presentation, Refusal};
 use crate::request_service::{RequestError, RequestKind, RequestSpec, RequestStatus, callback};
 use crate::server::PublicBase;
 use crate::state::AppState;
+
+mod page;
 
 /// A credential in a phone's wallet.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -57,6 +58,9 @@ struct Phone {
     requests: Vec<OpenedRequest>,
     /// The code the kiosk beside this phone shows now (demo: the phone's camera "sees" it).
     viewfinder: Option<String>,
+    /// The work account (UPN) signed in to this Authenticator: a VerifiedEmployee issuance reads
+    /// the directory as this user (`microsoft-apis-v2.md` §5.1).
+    account: Option<String>,
 }
 
 /// What opening a link did.
@@ -106,6 +110,12 @@ pub enum PhoneError {
     PinRequired,
     #[error("the issuance failed: {0}")]
     IssuanceFailed(String),
+    /// A VerifiedEmployee issuance needs a work account signed in to Authenticator.
+    #[error("this credential needs you to sign in with your work account first")]
+    SignInRequired,
+    /// The signed-in account cannot sign in (disabled) or is not in the directory.
+    #[error("sign-in refused: {0}")]
+    SignInRefused(String),
 }
 
 impl From<RequestError> for PhoneError {
@@ -124,7 +134,9 @@ impl PhoneError {
             PhoneError::BadPhoneId
             | PhoneError::BadUrl(_)
             | PhoneError::BadScore
-            | PhoneError::PinRequired => StatusCode::BAD_REQUEST,
+            | PhoneError::PinRequired
+            | PhoneError::SignInRequired => StatusCode::BAD_REQUEST,
+            PhoneError::SignInRefused(_) => StatusCode::FORBIDDEN,
             PhoneError::IssuanceFailed(_) => StatusCode::CONFLICT,
             PhoneError::UnknownRequest(_) => StatusCode::NOT_FOUND,
             PhoneError::Expired(_) => StatusCode::GONE,
@@ -143,6 +155,8 @@ impl PhoneError {
             PhoneError::BadScore => "bad_score",
             PhoneError::PinRequired => "pin_required",
             PhoneError::IssuanceFailed(_) => "issuance_failed",
+            PhoneError::SignInRequired => "sign_in_required",
+            PhoneError::SignInRefused(_) => "sign_in_refused",
         }
     }
 }
@@ -202,6 +216,16 @@ impl Phones {
         self.lock().entry(phone_id.to_owned()).or_default().credentials.push(c);
     }
 
+    /// Signs a work account in to (or, with `None`, out of) the phone's Authenticator.
+    pub fn set_account(&self, phone_id: &str, upn: Option<String>) {
+        self.lock().entry(phone_id.to_owned()).or_default().account = upn;
+    }
+
+    /// The work account signed in to the phone's Authenticator, if any.
+    pub fn account(&self, phone_id: &str) -> Option<String> {
+        self.lock().get(phone_id).and_then(|p| p.account.clone())
+    }
+
     fn record_open(&self, phone_id: &str, request_id: &str, kind: RequestKind) {
         let mut phones = self.lock();
         let p = phones.entry(phone_id.to_owned()).or_default();
@@ -232,7 +256,7 @@ impl Phones {
     }
 }
 
-fn check_phone_id(id: &str) -> Result<(), PhoneError> {
+pub(crate) fn check_phone_id(id: &str) -> Result<(), PhoneError> {
     let ok = !id.is_empty()
         && id.len() <= 64
         && id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
@@ -392,11 +416,20 @@ async fn issue(
     });
     let mut types = vec!["VerifiableCredential".to_owned()];
     types.extend(spec.credential.types.iter().cloned());
+    let claims = if spec.credential.directory_claims {
+        // VerifiedEmployee: the claims of the account signed in to Authenticator (§5.1).
+        let upn = state.phones().account(phone_id).ok_or(PhoneError::SignInRequired)?;
+        crate::myaccount::verified_employee_credential(state, &upn)
+            .map_err(|e| PhoneError::SignInRefused(e.to_string()))?
+            .claims
+    } else {
+        spec.credential.claims.clone()
+    };
     let credential = HeldCredential {
         id: Uuid::new_v4().to_string(),
         issuer: spec.authority.clone(),
         types,
-        claims: spec.credential.claims.clone(),
+        claims,
         issuance_date: rfc3339(issued),
         expiration_date: expires,
         revoked: false,
@@ -614,6 +647,7 @@ fn phone_view(state: &AppState, phone_id: &str) -> Value {
     json!({
         "id": phone_id,
         "subject": holder_did(phone_id),
+        "account": state.phones().account(phone_id),
         "credentials": state.phones().credentials(phone_id),
         "requests": requests,
         "pendingRequestId": pending_request(state, phone_id, None, RequestKind::Presentation).ok(),
@@ -629,6 +663,8 @@ pub fn routes() -> Router<AppState> {
         .route("/p/{id}/present", post(page_present))
         .route("/p/{id}/decline", post(page_decline))
         .route("/p/{id}/accept", post(page_accept))
+        .route("/p/{id}/state", get(page_state))
+        .route("/p/{id}/selfie.png", get(page_selfie))
 }
 
 /// Test-control routes, merged into `{control}`.
@@ -642,6 +678,7 @@ pub fn control_routes() -> Router<AppState> {
         .route("/phones/{id}/ignore", post(control_ignore))
         .route("/phones/{id}/credentials", post(control_add_credential))
         .route("/phones/{id}/viewfinder", post(control_viewfinder))
+        .route("/phones/{id}/account", post(control_account))
         .route("/credentials/{credential_id}/revoke", post(control_revoke))
 }
 
@@ -813,6 +850,38 @@ async fn control_viewfinder(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[derive(Deserialize)]
+struct AccountBody {
+    /// Object id or userPrincipalName; `null` signs out.
+    user: Option<String>,
+}
+
+/// `POST {control}/phones/{id}/account {"user": upn | id | null}` — the work account signed in to
+/// the phone's Authenticator (a VerifiedEmployee issuance reads the directory as this user); 204,
+/// 404 `unknown_user`.
+async fn control_account(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Json(b): Json<AccountBody>,
+) -> Result<Response, PhoneError> {
+    check_phone_id(&id)?;
+    let upn = match b.user {
+        None => None,
+        Some(key) => match state.directory().user(&key) {
+            Some(u) => Some(u.user_principal_name),
+            None => {
+                return Ok((
+                    StatusCode::NOT_FOUND,
+                    Json(json!({ "error": "unknown_user", "user": key })),
+                )
+                    .into_response());
+            }
+        },
+    };
+    state.phones().set_account(&id, upn);
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
 /// `POST {control}/credentials/{credentialId}/revoke` — 204, or 404 when no phone holds it.
 async fn control_revoke(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     if state.phones().revoke(&id) {
@@ -825,9 +894,13 @@ async fn control_revoke(State(state): State<AppState>, Path(id): Path<String>) -
 
 // ── Mobile web page ─────────────────────────────────────────────────────────────────────────────
 
-fn page_url(base: &str, id: &str, msg: &str) -> String {
+/// The page after an action: `msg` says what happened; `result` shows a result screen.
+fn page_url(base: &str, id: &str, msg: &str, result: Option<page::Outcome>) -> String {
     let msg: String = url::form_urlencoded::byte_serialize(msg.as_bytes()).collect();
-    format!("{base}/p/{id}?msg={msg}")
+    match result {
+        Some(r) => format!("{base}/p/{id}?result={}&msg={msg}", r.as_str()),
+        None => format!("{base}/p/{id}?msg={msg}"),
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -838,6 +911,12 @@ struct PageQuery {
     /// The issuance PIN, for `?open=` of an issuance with a PIN.
     pin: Option<String>,
     msg: Option<String>,
+    /// `added`, `shared`, `refused`, `declined` or `failed`: the result screen to show.
+    result: Option<String>,
+    /// `face-check`: the Face Check step of the pending presentation.
+    step: Option<String>,
+    /// The credential a result screen shows (the one just shared).
+    card: Option<String>,
 }
 
 /// A form or query flag: only an explicit `false`/`0`/`no`/`off` says no.
@@ -847,8 +926,13 @@ fn flag(v: Option<&str>) -> bool {
     })
 }
 
+fn bad_phone_page() -> Response {
+    (StatusCode::BAD_REQUEST, Html("Bad phone id.".to_owned())).into_response()
+}
+
 /// `GET {phone}/p/{id}` — the phone screen; `?open=<url>` opens a request link first
-/// (`&accept=false` leaves an issuance pending).
+/// (`&accept=false` leaves an issuance pending), `?step=face-check` shows the Face Check step of
+/// the pending presentation, `?result=…&msg=…` a result screen.
 async fn page(
     State(state): State<AppState>,
     PublicBase(base): PublicBase,
@@ -856,14 +940,78 @@ async fn page(
     Query(q): Query<PageQuery>,
 ) -> Response {
     if check_phone_id(&id).is_err() {
-        return (StatusCode::BAD_REQUEST, Html("Bad phone id.".to_owned())).into_response();
+        return bad_phone_page();
     }
     if let Some(url) = q.open {
-        let msg =
+        let (msg, result) =
             open_message(&state, &id, &url, flag(q.accept.as_deref()), q.pin.as_deref()).await;
-        return Redirect::to(&page_url(&base, &id, &msg)).into_response();
+        return Redirect::to(&page_url(&base, &id, &msg, result)).into_response();
     }
-    Html(render(&state, &base, &id, q.msg.as_deref())).into_response()
+    let rendered = page::render(
+        &state,
+        &page::PageArgs {
+            base: &base,
+            id: &id,
+            msg: q.msg.as_deref(),
+            result: q.result.as_deref().and_then(page::Outcome::parse),
+            face_check: q.step.as_deref() == Some("face-check"),
+            card: q.card.as_deref(),
+        },
+    );
+    (
+        [
+            (axum::http::header::CONTENT_SECURITY_POLICY, rendered.csp()),
+            (axum::http::header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        Html(rendered.html),
+    )
+        .into_response()
+}
+
+/// `GET {phone}/p/{id}/state` — `{"v": "…"}`, a fingerprint of what the page shows; the page
+/// polls it and reloads when it changes (a new code at the kiosk, a request answered elsewhere).
+async fn page_state(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    if check_phone_id(&id).is_err() {
+        return bad_phone_page();
+    }
+    (
+        [(axum::http::header::CACHE_CONTROL, "no-store")],
+        Json(json!({ "v": page::version(&state, &id) })),
+    )
+        .into_response()
+}
+
+#[derive(Deserialize, Default)]
+struct SelfieQuery {
+    credential: Option<String>,
+}
+
+/// `GET {phone}/p/{id}/selfie.png?credential=…` — what the phone's synthetic camera sees for
+/// Face Check: the selfie of the persona the credential was issued to (as the provider's
+/// `/cards/{persona}-selfie.png`).
+async fn page_selfie(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<SelfieQuery>,
+) -> Response {
+    if check_phone_id(&id).is_err() {
+        return bad_phone_page();
+    }
+    // Drawing takes tens of milliseconds; keep it off the async workers.
+    let drawn =
+        tokio::task::spawn_blocking(move || page::selfie_for(&state, &id, q.credential.as_deref()))
+            .await;
+    match drawn {
+        Ok(png) => (
+            [
+                (axum::http::header::CONTENT_TYPE, "image/png"),
+                (axum::http::header::CACHE_CONTROL, "no-cache"),
+            ],
+            png,
+        )
+            .into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
 }
 
 async fn open_message(
@@ -872,20 +1020,20 @@ async fn open_message(
     url: &str,
     accept: bool,
     pin: Option<&str>,
-) -> String {
+) -> (String, Option<page::Outcome>) {
     match open_url_with_pin(state, id, url, accept, pin).await {
-        Ok(OpenOutcome::Issued { .. }) => "Credential added to your wallet.".to_owned(),
+        Ok(OpenOutcome::Issued { .. }) => {
+            ("Credential added to your wallet.".to_owned(), Some(page::Outcome::Added))
+        }
         Ok(OpenOutcome::PinRequired { .. }) => {
-            "An issuer is offering a credential. Enter the PIN it shows you.".to_owned()
+            ("An issuer is offering a credential. Enter the PIN it shows you.".to_owned(), None)
         }
         Ok(OpenOutcome::IssuanceFailed { message, .. }) => {
-            format!("The issuer refused it ({message}).")
+            (format!("The issuer refused it ({message})."), Some(page::Outcome::Failed))
         }
-        Ok(OpenOutcome::IssuancePending { .. }) => "An issuer is offering a credential.".to_owned(),
-        Ok(OpenOutcome::PresentationPending { .. }) => {
-            "A verifier is asking for a credential.".to_owned()
-        }
-        Err(e) => format!("Could not open the link: {e}"),
+        Ok(OpenOutcome::IssuancePending { .. }) => (String::new(), None),
+        Ok(OpenOutcome::PresentationPending { .. }) => (String::new(), None),
+        Err(e) => (format!("Could not open the link: {e}"), None),
     }
 }
 
@@ -896,7 +1044,8 @@ struct OpenForm {
     pin: Option<String>,
 }
 
-/// `POST {phone}/p/{id}/open` (form `url`, `accept?`) — then back to the page.
+/// `POST {phone}/p/{id}/open` (form `url`, `accept?`, `pin?`) — then back to the page. A web
+/// link (not a request) is followed in the phone's browser, as scanning it would.
 async fn page_open(
     State(state): State<AppState>,
     PublicBase(base): PublicBase,
@@ -904,10 +1053,27 @@ async fn page_open(
     Form(f): Form<OpenForm>,
 ) -> Response {
     if check_phone_id(&id).is_err() {
-        return (StatusCode::BAD_REQUEST, Html("Bad phone id.".to_owned())).into_response();
+        return bad_phone_page();
     }
-    let msg = open_message(&state, &id, &f.url, flag(f.accept.as_deref()), f.pin.as_deref()).await;
-    Redirect::to(&page_url(&base, &id, &msg)).into_response()
+    let url = f.url.trim();
+    if request_id_from_url(url).is_err()
+        && (url.starts_with("http://") || url.starts_with("https://"))
+        && url.len() <= 4096
+        && axum::http::HeaderValue::from_str(url).is_ok()
+    {
+        return Redirect::to(url).into_response();
+    }
+    let (msg, result) =
+        open_message(&state, &id, url, flag(f.accept.as_deref()), f.pin.as_deref()).await;
+    Redirect::to(&page_url(&base, &id, &msg, result)).into_response()
+}
+
+/// The verifier's or issuer's name, for the result screen.
+fn client_name(state: &AppState, request_id: &str) -> Option<String> {
+    state.requests().get(request_id).map(|r| match &r.spec {
+        RequestSpec::Presentation(s) => s.client_name.clone(),
+        RequestSpec::Issuance(s) => s.client_name.clone(),
+    })
 }
 
 #[derive(Deserialize)]
@@ -917,7 +1083,7 @@ struct PresentForm {
     score: String,
 }
 
-/// `POST {phone}/p/{id}/present` (form `requestId`, `score`) — then back to the page.
+/// `POST {phone}/p/{id}/present` (form `requestId`, `score`) — then the result screen.
 async fn page_present(
     State(state): State<AppState>,
     PublicBase(base): PublicBase,
@@ -925,19 +1091,32 @@ async fn page_present(
     Form(f): Form<PresentForm>,
 ) -> Response {
     if check_phone_id(&id).is_err() {
-        return (StatusCode::BAD_REQUEST, Html("Bad phone id.".to_owned())).into_response();
+        return bad_phone_page();
     }
-    let msg = match f.score.trim().parse::<f64>() {
-        Err(_) => PhoneError::BadScore.to_string(),
+    let verifier = client_name(&state, &f.request_id).unwrap_or_else(|| "The verifier".to_owned());
+    let shared = page::credential_to_share(&state, &id, &f.request_id);
+    let (msg, result) = match f.score.trim().parse::<f64>() {
+        Err(_) => (PhoneError::BadScore.to_string(), None),
         Ok(score) => match present(&state, &id, Some(&f.request_id), score, None, None).await {
-            Ok(PresentOutcome::Verified { .. }) => "Shared. The verifier accepted it.".to_owned(),
-            Ok(PresentOutcome::Failed { code, message, .. }) => {
-                format!("The verifier refused it ({code}): {message}")
-            }
-            Err(e) => e.to_string(),
+            Ok(PresentOutcome::Verified { .. }) => (
+                format!("Shared with {verifier}. The verifier accepted it."),
+                Some(page::Outcome::Shared),
+            ),
+            Ok(PresentOutcome::Failed { code, message, .. }) => (
+                format!("The verifier refused it ({code}): {message}"),
+                Some(page::Outcome::Refused),
+            ),
+            Err(e) => (e.to_string(), None),
         },
     };
-    Redirect::to(&page_url(&base, &id, &msg)).into_response()
+    let mut to = page_url(&base, &id, &msg, result);
+    if result == Some(page::Outcome::Shared)
+        && let Some(card) = shared
+    {
+        let card: String = url::form_urlencoded::byte_serialize(card.as_bytes()).collect();
+        to.push_str(&format!("&card={card}"));
+    }
+    Redirect::to(&to).into_response()
 }
 
 #[derive(Deserialize)]
@@ -946,7 +1125,7 @@ struct DeclineForm {
     request_id: String,
 }
 
-/// `POST {phone}/p/{id}/decline` (form `requestId`) — then back to the page.
+/// `POST {phone}/p/{id}/decline` (form `requestId`) — then the result screen.
 async fn page_decline(
     State(state): State<AppState>,
     PublicBase(base): PublicBase,
@@ -954,13 +1133,20 @@ async fn page_decline(
     Form(f): Form<DeclineForm>,
 ) -> Response {
     if check_phone_id(&id).is_err() {
-        return (StatusCode::BAD_REQUEST, Html("Bad phone id.".to_owned())).into_response();
+        return bad_phone_page();
     }
-    let msg = match decline(&state, &id, Some(&f.request_id)).await {
-        Ok(()) => "Declined.".to_owned(),
-        Err(e) => e.to_string(),
+    let name = client_name(&state, &f.request_id);
+    let (msg, result) = match decline(&state, &id, Some(&f.request_id)).await {
+        Ok(()) => (
+            match name {
+                Some(n) => format!("Declined. Nothing was shared with {n}."),
+                None => "Declined.".to_owned(),
+            },
+            Some(page::Outcome::Declined),
+        ),
+        Err(e) => (e.to_string(), None),
     };
-    Redirect::to(&page_url(&base, &id, &msg)).into_response()
+    Redirect::to(&page_url(&base, &id, &msg, result)).into_response()
 }
 
 #[derive(Deserialize)]
@@ -970,7 +1156,8 @@ struct AcceptForm {
     pin: Option<String>,
 }
 
-/// `POST {phone}/p/{id}/accept` (form `requestId`, `pin?`) — add the offered credential, then back.
+/// `POST {phone}/p/{id}/accept` (form `requestId`, `pin?`) — add the offered credential, then the
+/// result screen.
 async fn page_accept(
     State(state): State<AppState>,
     PublicBase(base): PublicBase,
@@ -978,144 +1165,16 @@ async fn page_accept(
     Form(f): Form<AcceptForm>,
 ) -> Response {
     if check_phone_id(&id).is_err() {
-        return (StatusCode::BAD_REQUEST, Html("Bad phone id.".to_owned())).into_response();
+        return bad_phone_page();
     }
-    let msg = match accept_with_pin(&state, &id, Some(&f.request_id), f.pin.as_deref()).await {
+    let (msg, result) = match accept_with_pin(&state, &id, Some(&f.request_id), f.pin.as_deref())
+        .await
+    {
         Ok(OpenOutcome::IssuanceFailed { message, .. }) => {
-            format!("Wrong PIN: the issuer refused it ({message}).")
+            (format!("Wrong PIN: the issuer refused it ({message})."), Some(page::Outcome::Failed))
         }
-        Ok(_) => "Credential added to your wallet.".to_owned(),
-        Err(e) => e.to_string(),
+        Ok(_) => ("Credential added to your wallet.".to_owned(), Some(page::Outcome::Added)),
+        Err(e) => (e.to_string(), None),
     };
-    Redirect::to(&page_url(&base, &id, &msg)).into_response()
-}
-
-const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0;padding:16px;background:#f4f5f7;color:#1b1b1f}\
-h1{font-size:1.4rem}section{background:#fff;border-radius:12px;padding:16px;margin:12px 0;box-shadow:0 1px 3px #0002}\
-button{display:block;width:100%;font-size:1.2rem;padding:16px;margin:8px 0;border:0;border-radius:10px;background:#0f62fe;color:#fff}\
-button.secondary{background:#6f6f6f}a.button{display:block;text-align:center;font-size:1.2rem;padding:16px;margin:8px 0;border-radius:10px;background:#0f62fe;color:#fff;text-decoration:none}\
-.viewfinder{border:3px solid #0f62fe}input{width:100%;box-sizing:border-box;font-size:1.1rem;padding:12px;margin:6px 0}\
-.msg{background:#fff8d6;padding:12px;border-radius:8px}dl{margin:0}dt{font-weight:600}dd{margin:0 0 6px 0;word-break:break-all}\
-.revoked{color:#b00020;font-weight:600}";
-
-/// A claim value shortened for display (photos are long base64url strings).
-fn short(v: &Value) -> String {
-    let s = v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string());
-    if s.chars().count() > 48 {
-        format!("{}… ({} chars)", s.chars().take(24).collect::<String>(), s.len())
-    } else {
-        s
-    }
-}
-
-fn render(state: &AppState, base: &str, id: &str, msg: Option<&str>) -> String {
-    let e_id = esc(id);
-    let mut h = format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-<title>Authenticator (simulated) – {e_id}</title><style>{STYLE}</style></head><body>\
-<h1>Authenticator <small>(simulated)</small></h1><p>Phone <b>{e_id}</b></p>"
-    );
-    if let Some(m) = msg.filter(|m| !m.is_empty()) {
-        h.push_str(&format!("<p class=\"msg\" role=\"status\">{}</p>", esc(m)));
-    }
-    if let Ok(rid) = pending_request(state, id, None, RequestKind::Issuance)
-        && let Some(r) = state.requests().get(&rid)
-        && let RequestSpec::Issuance(spec) = &r.spec
-    {
-        let pin_input = match &spec.pin {
-            Some(p) => format!(
-                "<label>PIN from the issuer ({} digits)<input type=\"text\" name=\"pin\" inputmode=\"numeric\" \
-pattern=\"[0-9]*\" maxlength=\"{}\" autocomplete=\"off\" required></label>",
-                p.length, p.length
-            ),
-            None => String::new(),
-        };
-        h.push_str(&format!(
-            "<section><h2>{} offers you a credential</h2><p>{}</p><p>Type: {}</p>\
-<form method=\"post\" action=\"{}/p/{e_id}/accept\"><input type=\"hidden\" name=\"requestId\" value=\"{}\">{pin_input}\
-<button type=\"submit\">Add to wallet</button></form>\
-<form method=\"post\" action=\"{}/p/{e_id}/decline\"><input type=\"hidden\" name=\"requestId\" value=\"{}\">\
-<button type=\"submit\" class=\"secondary\">Decline</button></form></section>",
-            esc(&spec.client_name),
-            esc(&spec.credential.title),
-            esc(&spec.credential.types.join(", ")),
-            esc(base),
-            esc(&rid),
-            esc(base),
-            esc(&rid),
-        ));
-    }
-    if let Ok(rid) = pending_request(state, id, None, RequestKind::Presentation)
-        && let Some(r) = state.requests().get(&rid)
-        && let RequestSpec::Presentation(spec) = &r.spec
-    {
-        let types: Vec<&str> =
-            spec.credentials.iter().map(|c| c.credential_type.as_str()).collect();
-        h.push_str(&format!(
-            "<section><h2>{} asks for your credential</h2><p>{}</p><p>Type: {}</p>\
-<form method=\"post\" action=\"{}/p/{e_id}/present\"><input type=\"hidden\" name=\"requestId\" value=\"{}\">\
-<label>Face Check score (0–100)<input type=\"number\" name=\"score\" min=\"0\" max=\"100\" step=\"0.1\" value=\"90\"></label>\
-<button type=\"submit\">Present with Face Check</button></form>\
-<form method=\"post\" action=\"{}/p/{e_id}/decline\"><input type=\"hidden\" name=\"requestId\" value=\"{}\">\
-<button type=\"submit\" class=\"secondary\">Decline</button></form></section>",
-            esc(&spec.client_name),
-            esc(spec.purpose.as_deref().unwrap_or("")),
-            esc(&types.join(", ")),
-            esc(base),
-            esc(&rid),
-            esc(base),
-            esc(&rid),
-        ));
-    }
-    let pending = pending_request(state, id, None, RequestKind::Presentation).is_ok()
-        || pending_request(state, id, None, RequestKind::Issuance).is_ok();
-    if !pending && let Some(url) = state.phones().viewfinder(id) {
-        // Scanning the kiosk's code: a Verified ID request opens here; a provider's link opens
-        // its hosted flow in this browser.
-        let action = if url.starts_with("openid-vc:") {
-            format!(
-                "<form method=\"post\" action=\"{}/p/{e_id}/open\"><input type=\"hidden\" name=\"url\" value=\"{}\">\
-<button type=\"submit\">Scan the kiosk's code</button></form>",
-                esc(base),
-                esc(&url)
-            )
-        } else {
-            format!("<a class=\"button\" href=\"{}\">Scan the kiosk's code</a>", esc(&url))
-        };
-        h.push_str(&format!(
-            "<section class=\"viewfinder\"><h2>The kiosk shows a code</h2>{action}</section>"
-        ));
-    }
-    if !pending {
-        // Waiting for the kiosk: look again shortly (no form on screen to lose).
-        h = h.replacen("<head>", "<head><meta http-equiv=\"refresh\" content=\"2\">", 1);
-    }
-    h.push_str(&format!(
-        "<section><h2>Open a request</h2><form method=\"post\" action=\"{}/p/{e_id}/open\">\
-<input type=\"text\" name=\"url\" placeholder=\"openid-vc://?request_uri=…\" required>\
-<button type=\"submit\">Open link</button></form></section><section><h2>Credentials</h2>",
-        esc(base)
-    ));
-    let creds = state.phones().credentials(id);
-    if creds.is_empty() {
-        h.push_str("<p>No credentials yet.</p>");
-    }
-    for c in creds {
-        let kind = c.types.last().cloned().unwrap_or_default();
-        h.push_str(&format!("<article><h3>{}</h3><p>from {}</p>", esc(&kind), esc(&c.issuer)));
-        if c.revoked {
-            h.push_str("<p class=\"revoked\">Revoked</p>");
-        }
-        h.push_str("<dl>");
-        for (k, v) in &c.claims {
-            h.push_str(&format!("<dt>{}</dt><dd>{}</dd>", esc(k), esc(&short(v))));
-        }
-        h.push_str(&format!(
-            "<dt>Valid until</dt><dd>{}</dd></dl></article>",
-            esc(&c.expiration_date)
-        ));
-    }
-    h.push_str("</section></body></html>");
-    h
+    Redirect::to(&page_url(&base, &id, &msg, result)).into_response()
 }

@@ -497,7 +497,7 @@ async fn authentication_method_policies_are_shaped_per_contract() {
         vc["excludeTargets"],
         json!([{"id": "6a000000-0000-4000-8000-000000000005", "targetType": "group"}])
     );
-    assert_eq!(vc["includeTargets"].as_array().unwrap().len(), 4);
+    assert_eq!(vc["includeTargets"].as_array().unwrap().len(), 5);
     assert_eq!(
         vc["includeTargets"][0],
         json!({"id": G_PRODUCTION, "targetType": "group", "isRegistrationRequired": false,
@@ -546,7 +546,7 @@ async fn verified_id_profiles_list_and_get() {
     assert_eq!(r.status(), 200);
     let list = json(r).await;
     let profiles = list["value"].as_array().unwrap();
-    assert_eq!(profiles.len(), 5);
+    assert_eq!(profiles.len(), 6);
     let pilot = profiles.iter().find(|p| p["priority"] == 2).unwrap();
     assert_eq!(
         pilot["verifiedIdUsageConfigurations"],

@@ -154,11 +154,28 @@ async fn page_renders_escapes_and_presents_through_forms() {
     let html = emu.http.get(&loc).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("name=\"viewport\""));
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
-    assert!(!html.contains("<script>"));
+    assert!(!html.contains("<script>") && !html.contains("<script>alert"));
     assert!(html.contains("Contoso &lt;Kiosk&gt; &amp; Co"));
-    assert!(html.contains("value=\"90\""));
     assert!(html.contains("Decline"));
     assert!(!html.contains("src=\"http"), "no external assets");
+    // Share leads to the Face Check step: a selfie from the synthetic camera, then the match score
+    // the demo reports (a pass by default).
+    assert!(html.contains("name=\"step\" value=\"face-check\""), "{html}");
+    let fc = emu
+        .http
+        .get(&page_url)
+        .query(&[("step", "face-check")])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(fc.contains("Take a selfie"), "{fc}");
+    assert!(fc.contains("src=\"demo-phone/selfie.png?credential=c1\""), "{fc}");
+    assert!(fc.contains("name=\"score\"") && fc.contains("value=\"90\""), "{fc}");
+    assert!(fc.contains("role=\"status\"") && fc.contains("checking liveness"), "{fc}");
+    assert!(!fc.contains("src=\"http"), "no external assets");
 
     let r = emu
         .http
@@ -383,7 +400,7 @@ async fn the_page_offers_to_scan_the_code_the_kiosk_shows() {
 
     // Nothing on the kiosk: nothing to scan, and the page looks again by itself.
     let html = page().await;
-    assert!(!html.contains("Scan the kiosk"));
+    assert!(!html.contains("QR code in view"));
     assert!(html.contains("http-equiv=\"refresh\""));
 
     // A provider's link is followed in the phone's browser.
@@ -391,7 +408,7 @@ async fn the_page_offers_to_scan_the_code_the_kiosk_shows() {
     let r = emu.control("/phones/demo-phone/viewfinder", json!({ "url": link })).await;
     assert_eq!(r.status(), 204);
     let html = page().await;
-    assert!(html.contains("Scan the kiosk's code"));
+    assert!(html.contains("QR code in view at the kiosk"));
     assert!(
         html.contains("href=\"http://127.0.0.1:9/provider/trueid/start?t=&lt;x&gt;\""),
         "{html}"
@@ -413,7 +430,7 @@ async fn the_page_offers_to_scan_the_code_the_kiosk_shows() {
     assert_eq!(statuses(&calls), ["request_retrieved"]);
     // With a request pending the page offers it instead, and stops refreshing (a form is open).
     let html = page().await;
-    assert!(!html.contains("Scan the kiosk"));
+    assert!(!html.contains("QR code in view"));
     assert!(!html.contains("http-equiv=\"refresh\""));
 
     // Anything but a request link or a web link is not shown; `null` clears it.
@@ -439,4 +456,198 @@ async fn a_shared_phone_offers_its_newest_credential() {
     phone::present(state, "p1", None, 90.0, None, None).await.unwrap();
     let verified = calls.lock().unwrap()[1].clone();
     assert_eq!(verified["verifiedCredentialsData"][0]["claims"]["firstName"], "Ana", "{verified}");
+}
+
+async fn page_html(emu: &Emu, phone: &str) -> (reqwest::header::HeaderMap, String) {
+    let r = emu.http.get(format!("{}/p/{phone}", emu.urls().phone)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let headers = r.headers().clone();
+    (headers, r.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn the_presentation_screen_names_the_verifier_and_the_purpose() {
+    let emu = Emu::start().await;
+    let (cb, _calls) = receiver().await;
+    emu.running.state.phones().add_credential("p9", credential("c1", "Ana"));
+    let body = json!({
+        "authority": "did:web:verifiedid.contoso.example",
+        "registration": {
+            "clientName": "Reclaim account recovery (demo)",
+            "purpose": "Reclaim station LOBBY-1 recovers a…@contoso.example <script>alert(2)</script>"
+        },
+        "callback": { "url": cb, "state": "s1" },
+        "requestedCredentials": [{ "type": "verifiedIdentity", "acceptedIssuers": [ISSUER],
+            "configuration": { "validation": { "faceCheck": {
+                "sourcePhotoClaimName": "portrait", "matchConfidenceThreshold": 80 } } } }]
+    });
+    let r = emu
+        .http
+        .post(format!(
+            "{}/v1.0/verifiableCredentials/createPresentationRequest",
+            emu.urls().request_service
+        ))
+        .bearer_auth(emu.vc_token())
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let req = json(r).await;
+    let r = emu.control("/phones/p9/open", json!({ "url": req["url"] })).await;
+    assert_eq!(r.status(), 200);
+
+    let (headers, html) = page_html(&emu, "p9").await;
+    assert!(html.contains("Reclaim account recovery (demo)"), "{html}");
+    assert!(html.contains("is requesting"), "{html}");
+    assert!(html.contains("Reclaim station LOBBY-1 recovers a…@contoso.example"), "{html}");
+    assert!(html.contains("&lt;script&gt;alert(2)&lt;/script&gt;"), "{html}");
+    assert!(!html.contains("<script>alert"), "the purpose is escaped");
+    assert!(html.contains("verifiedid.contoso.example"), "the verifier's domain");
+    // The credential to share, drawn from the contract's display definition.
+    assert!(html.contains("Credential to share"));
+    assert!(html.contains("Verified identity") && html.contains("TrueIdentity"), "{html}");
+    assert!(html.contains("Face Check required") && html.contains("80%"), "{html}");
+    assert!(html.contains("/p/p9/decline"));
+    // The page runs only its own script and style, and loads nothing from elsewhere.
+    let csp = headers["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("default-src 'none'") && csp.contains("script-src 'nonce-"), "{csp}");
+    let nonce = csp.split("'nonce-").nth(1).unwrap().split('\'').next().unwrap();
+    assert!(html.contains(&format!("<script nonce=\"{nonce}\">")));
+
+    // The Face Check step reports the chosen score: below the threshold the verifier refuses.
+    let fc = emu
+        .http
+        .get(format!("{}/p/p9?step=face-check", emu.urls().phone))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(fc.contains("data-threshold=\"80\""), "{fc}");
+    let r = emu
+        .http
+        .post(format!("{}/p/p9/present", emu.urls().phone))
+        .form(&[("requestId", req["requestId"].as_str().unwrap()), ("score", "35")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let loc = r.headers()["location"].to_str().unwrap().to_owned();
+    assert!(loc.contains("result=refused"), "{loc}");
+    let html = emu.http.get(&loc).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("Not verified") && html.contains("refused"), "{html}");
+}
+
+#[tokio::test]
+async fn the_wallet_shows_credential_cards_or_what_to_do() {
+    let emu = Emu::start().await;
+    let (_, html) = page_html(&emu, "p8").await;
+    assert!(html.contains("No Verified IDs yet"), "{html}");
+    assert!(html.contains("Scan the kiosk's QR code"), "{html}");
+    assert!(html.contains("Scan a QR code") && html.contains("name=\"url\""), "the scanner sheet");
+
+    let phones = emu.running.state.phones();
+    phones.add_credential("p8", credential("c1", "Ana"));
+    let mut badge = credential("c2", "<b>Liam</b>");
+    badge.issuer = "did:web:badges.fabrikam.example".into();
+    badge.types = vec!["VerifiableCredential".into(), "employeeBadge".into()];
+    badge.revoked = true;
+    phones.add_credential("p8", badge);
+    let (_, html) = page_html(&emu, "p8").await;
+    assert!(!html.contains("No Verified IDs yet"));
+    // A contract's card: its title and issuer name; the issue date.
+    assert!(html.contains(">Verified identity<") && html.contains(">TrueIdentity<"), "{html}");
+    assert!(html.contains("Issued 1 Aug 2026"), "{html}");
+    // No contract: the type made readable and the issuer DID's host; revoked is marked.
+    assert!(html.contains(">Employee badge<"), "{html}");
+    assert!(html.contains(">badges.fabrikam.example<"), "{html}");
+    assert!(html.contains(">Revoked<"), "{html}");
+    assert!(html.contains("&lt;b&gt;Liam&lt;/b&gt;") && !html.contains("<b>Liam"), "escaped");
+    // Newest first, as Authenticator lists them.
+    assert!(html.find("Employee badge").unwrap() < html.find(">Verified identity<").unwrap());
+}
+
+#[tokio::test]
+async fn a_pin_issuance_asks_for_the_pin_then_adds_the_card() {
+    let emu = Emu::start().await;
+    let (cb, calls) = receiver().await;
+    let token = emu.mint(
+        "3a000000-0000-4000-8000-0000000000a1",
+        Resource::RequestService,
+        &["VerifiableCredential.Create.IssueRequest"],
+    );
+    let r = emu
+        .http
+        .post(format!(
+            "{}/v1.0/verifiableCredentials/createIssuanceRequest",
+            emu.urls().request_service
+        ))
+        .bearer_auth(token)
+        .json(&json!({
+            "authority": ISSUER, "registration": { "clientName": "TrueIdentity <Issuer>" },
+            "callback": { "url": cb, "state": "i2" }, "type": "verifiedIdentity",
+            "manifest": TRUEID_MANIFEST, "pin": { "value": "4821", "length": 4 },
+            "claims": { "firstName": "Ana", "lastName": "Lima" }
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let req = json(r).await;
+    let id = req["requestId"].as_str().unwrap();
+    let r = emu.control("/phones/p7/open", json!({ "url": req["url"], "accept": false })).await;
+    assert_eq!(r.status(), 200);
+
+    let (_, html) = page_html(&emu, "p7").await;
+    assert!(html.contains("TrueIdentity &lt;Issuer&gt; offers you a credential"), "{html}");
+    assert!(html.contains("id=\"pin\"") && html.contains("maxlength=\"4\""), "{html}");
+    assert!(html.contains("Enter the PIN the issuer shows you (4 digits)"), "{html}");
+    assert!(html.contains("Add your verified identity?"), "the contract's consent title");
+    assert!(html.contains(">Verified identity<") && html.contains("Last name"), "{html}");
+    assert!(html.contains(">Add<") && html.contains(">Cancel<"));
+
+    let r = emu
+        .http
+        .post(format!("{}/p/p7/accept", emu.urls().phone))
+        .form(&[("requestId", id), ("pin", "4821")])
+        .send()
+        .await
+        .unwrap();
+    let loc = r.headers()["location"].to_str().unwrap().to_owned();
+    assert!(loc.contains("result=added"), "{loc}");
+    let html = emu.http.get(&loc).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("Added to Authenticator") && html.contains(">Verified identity<"));
+    assert_eq!(statuses(&calls), ["request_retrieved", "issuance_successful"]);
+}
+
+#[tokio::test]
+async fn the_face_check_selfie_is_the_personas_and_the_page_notices_changes() {
+    let emu = Emu::start().await;
+    let mut c = credential("c1", "Ana");
+    c.claims.insert("documentNumber".into(), json!("P1234567"));
+    emu.running.state.phones().add_credential("p6", c);
+    let r = emu
+        .http
+        .get(format!("{}/p/p6/selfie.png?credential=c1", emu.urls().phone))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "image/png");
+    let png = r.bytes().await.unwrap();
+    assert_eq!(&png[..], &reclaim_emulator::provider::portrait::selfie_png("ana")[..]);
+
+    let state = || async {
+        let r = emu.http.get(format!("{}/p/p6/state", emu.urls().phone)).send().await.unwrap();
+        json(r).await["v"].as_str().unwrap().to_owned()
+    };
+    let before = state().await;
+    assert_eq!(before, state().await, "stable while nothing changes");
+    emu.control("/phones/p6/viewfinder", json!({ "url": "openid-vc://?request_uri=x" })).await;
+    let seen = state().await;
+    assert_ne!(before, seen, "a code at the kiosk");
+    assert!(emu.running.state.phones().revoke("c1"));
+    assert_ne!(seen, state().await, "a revoked card");
 }

@@ -41,6 +41,9 @@ fn documented_tenant() -> Fixture {
         password: None,
         manager: None,
         other_mails: Vec::new(),
+        job_title: None,
+        preferred_language: None,
+        photo: true,
     };
     f.users.push(user(
         "1a000000-0000-4000-8000-0000000000d1",

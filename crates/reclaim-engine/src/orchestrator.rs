@@ -61,6 +61,8 @@ enum Command {
     Done(Reply),
     Cancel(Reply),
     AskForStaff(Reply),
+    AddedToWallet(Reply),
+    PresentExisting(String, Reply),
     Referee(RefereeDecision, Reply),
     Activity(Reply),
     Station(Vec<PreflightProblem>, oneshot::Sender<StationView>),
@@ -254,6 +256,21 @@ impl Engine {
     /// the view offers it; `NotNow` otherwise).
     pub async fn ask_for_staff(&self) -> Result<(), EngineError> {
         self.call(Command::AskForStaff).await
+    }
+
+    /// Link-only provider: the person pressed "I have added it" on its scan step (`NotNow`
+    /// anywhere else).
+    pub async fn added_to_wallet(&self) -> Result<(), EngineError> {
+        self.call(Command::AddedToWallet).await
+    }
+
+    /// "I already have my ID in Authenticator": present the credential of `choice` (one the
+    /// choose-provider view offers) instead of scanning the ID (`NotNow` anywhere else).
+    pub async fn present_existing(&self, choice: String) -> Result<(), EngineError> {
+        if choice.len() > 64 {
+            return Err(EngineError::InvalidInput("choice too long"));
+        }
+        self.call(|r| Command::PresentExisting(choice, r)).await
     }
 
     /// A referee's decision on the open case (`NotNow` when there is none, or the approval
@@ -627,6 +644,14 @@ impl Actor {
             Command::AskForStaff(r) => {
                 self.touch();
                 let _ = r.send(self.apply(Input::AskForStaff));
+            }
+            Command::AddedToWallet(r) => {
+                self.touch();
+                let _ = r.send(self.apply(Input::AddedToWallet));
+            }
+            Command::PresentExisting(choice, r) => {
+                self.touch();
+                let _ = r.send(self.apply(Input::PresentExisting { choice }));
             }
             Command::Referee(decision, r) => {
                 let _ = r.send(self.apply(Input::Referee(decision)));
@@ -1462,6 +1487,7 @@ impl Actor {
             photo_quality: self.ctx.photo_quality,
             tap_expires_at: self.ctx.tap_expires_at.clone(),
             sign_in_url: &self.s.sign_in_url,
+            verified_employee_offer: self.s.config.offer_verified_employee,
             qr_cache: Some(&self.qr_cache),
         };
         let mut view = View::from_screen(&self.screen, &ctx);

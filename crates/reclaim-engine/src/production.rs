@@ -273,15 +273,21 @@ pub fn assemble(config: &Config, secrets: &dyn SecretStore) -> Result<Station, P
     let mut provider_endpoints = Vec::with_capacity(prod.providers.len());
     let mut station_providers = Vec::with_capacity(prod.providers.len());
     for (index, p) in prod.providers.iter().enumerate() {
-        provider_endpoints.push(provider_endpoint(file, index, p, secrets)?);
+        // A link-only provider has no API to call and no secrets: only its onboarding page.
+        let onboarding_url = p.onboarding_url.as_ref().map(Url::to_string);
+        if onboarding_url.is_none() {
+            provider_endpoints.push(provider_endpoint(file, index, p, secrets)?);
+        }
         station_providers.push(StationProvider {
             card: ProviderCard {
                 id: p.id.clone(),
                 display_name: p.display_name.clone(),
                 documents: p.documents.iter().map(|d| document_kind(*d)).collect(),
                 needs_phone: true,
+                link_only: onboarding_url.is_some(),
             },
             issuer_did: p.issuer_did.clone(),
+            onboarding_url,
         });
     }
 

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use reclaim_core::{AuditKey, EngineConfig, Provider};
+use reclaim_core::{AuditKey, EngineConfig, Provider, ProviderKind};
 
 use crate::limits::RateLimits;
 use crate::view::{Locale, ProviderCard, StationMode};
@@ -15,6 +15,10 @@ pub struct StationProvider {
     pub card: ProviderCard,
     /// Issuer DID (matched against the profile's accepted issuer).
     pub issuer_did: String,
+    /// A link-only provider's onboarding page (`card.link_only` is set with it): no hosted link,
+    /// no capture, no signed return; the page is shown as a QR and the person presses "I have
+    /// added it".
+    pub onboarding_url: Option<String>,
 }
 
 impl StationProvider {
@@ -24,6 +28,10 @@ impl StationProvider {
             id: self.card.id.clone(),
             display_name: self.card.display_name.clone(),
             issuer_did: self.issuer_did.clone(),
+            kind: match &self.onboarding_url {
+                Some(url) => ProviderKind::Link { onboarding_url: url.clone() },
+                None => ProviderKind::Api,
+            },
         }
     }
 }

@@ -313,8 +313,10 @@ fn rig_with(dwell: Duration, gated: bool, eligibility_floor: Duration) -> Rig {
                 display_name: "IDV".into(),
                 documents: vec![DocumentKind::Passport],
                 needs_phone: true,
+                link_only: false,
             },
             issuer_did: "did:web:idv.example".into(),
+            onboarding_url: None,
         }],
     );
     settings.preflight_interval = None;

@@ -240,6 +240,52 @@ pub struct Pin {
     pub iterations: Option<u32>,
 }
 
+/// The hashed PIN value (issuance-request-api; `microsoft-apis-v2.md` §5.3):
+/// `Base64(SHA-256(UTF-8(salt + pin)))`, the salt prepended.
+pub fn hash_pin(salt: &str, pin: &Secret) -> Secret {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let input = zeroize::Zeroizing::new(format!("{salt}{}", pin.expose()));
+    Secret::new(
+        base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(input.as_bytes())),
+    )
+}
+
+impl Pin {
+    /// A hashed PIN: `value` = [`hash_pin`]`(salt, pin)`, `type: numeric`, `length` = the PIN's
+    /// digits, `salt`, `alg: sha256`, `iterations: 1`. `None` unless `pin` is 4–16 ASCII digits
+    /// (v1 §2.8). The clear PIN is for the kiosk's screen only, never in the QR code.
+    pub fn hashed(pin: &Secret, salt: impl Into<String>) -> Option<Pin> {
+        let digits = pin.expose();
+        if !(4..=16).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let salt = salt.into();
+        Some(Pin {
+            value: hash_pin(&salt, pin),
+            pin_type: Some("numeric".to_owned()),
+            length: u8::try_from(digits.len()).ok(),
+            salt: Some(salt),
+            alg: Some("sha256".to_owned()),
+            iterations: Some(1),
+        })
+    }
+
+    /// [`Pin::hashed`] with a fresh random salt (a UUID, as in §5.3's example).
+    pub fn hashed_with_random_salt(pin: &Secret) -> Option<Pin> {
+        Self::hashed(pin, uuid::Uuid::new_v4().to_string())
+    }
+
+    /// A random numeric PIN of `length` digits (4–16, clamped) to show on the kiosk's screen.
+    pub fn random_digits(length: u8) -> Secret {
+        use rand::Rng as _;
+        let mut rng = rand::rng();
+        let n = length.clamp(4, 16);
+        let digits: String = (0..n).map(|_| char::from(b'0' + rng.random_range(0..10u8))).collect();
+        Secret::new(digits)
+    }
+}
+
 /// 201 response of both create calls (§2.3).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -198,3 +198,75 @@ async fn create_issuance_request_posts_to_issuance_endpoint() {
     };
     client.create_issuance_request(&req).await.unwrap();
 }
+
+/// `microsoft-apis-v2.md` §5.3's worked example (LOCAL): salt prepended, SHA-256, base64.
+#[test]
+fn hashed_pin_matches_the_worked_example() {
+    use reclaim_entra::request_service::{Pin, hash_pin};
+    let salt = "7c1e0d2a-5b7f-4e51-9c9a-2f6a1d3b8e44";
+    let pin = Secret::new("3539");
+    assert_eq!(hash_pin(salt, &pin).expose(), "iKA7mUgRbtHm1YREvxFP0xSrKuNQ5o+C4Qr3TN4DCp0=");
+    let p = Pin::hashed(&pin, salt).unwrap();
+    assert_eq!(
+        serde_json::to_value(&p).unwrap(),
+        json!({ "value": "iKA7mUgRbtHm1YREvxFP0xSrKuNQ5o+C4Qr3TN4DCp0=", "type": "numeric",
+                "length": 4, "salt": salt, "alg": "sha256", "iterations": 1 })
+    );
+    assert!(!format!("{p:?}").contains("3539"));
+    for bad in ["123", "12345678901234567", "12a4", ""] {
+        assert!(Pin::hashed(&Secret::new(bad), salt).is_none(), "{bad}");
+    }
+    let random = Pin::hashed_with_random_salt(&pin).unwrap();
+    assert_ne!(random.salt.as_deref(), Some(salt));
+    let shown = Pin::random_digits(6);
+    assert_eq!(shown.expose().len(), 6);
+    assert!(shown.expose().bytes().all(|b| b.is_ascii_digit()));
+}
+
+/// The §5.3 issuance body (RecoveredEmployee with claims, hashed PIN and expirationDate) is what
+/// the client sends, field for field.
+#[test]
+fn recovered_employee_issuance_body_serializes_exactly() {
+    use reclaim_entra::SensitiveValue;
+    use reclaim_entra::request_service::Pin;
+    let manifest = "https://verifiedid.did.msidentity.com/v1.0/tenants/aaaabbbb-0000-cccc-1111-dddd2222eeee/verifiableCredentials/contracts/MTIzNDU2/manifest";
+    let claims = [("given_name", "Ana"), ("family_name", "Lima"), ("photo", "_9j_4AAQ")]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), SensitiveValue::new(json!(v))))
+        .collect();
+    let req = IssuanceRequest {
+        authority: "did:web:verifiedid.contoso.example".into(),
+        include_qr_code: Some(true),
+        callback: Callback::with_api_key(
+            "https://relay.contoso.example/vc/issuance-callback",
+            "4f0c2a7e",
+            Secret::from("k1ck-2f9e"),
+        ),
+        registration: Registration {
+            client_name: "Contoso Reclaim".into(),
+            purpose: None,
+            logo_url: None,
+            terms_of_service_url: None,
+        },
+        credential_type: "RecoveredEmployee".into(),
+        manifest: manifest.into(),
+        claims: Some(claims),
+        pin: Pin::hashed(&Secret::new("3539"), "7c1e0d2a-5b7f-4e51-9c9a-2f6a1d3b8e44"),
+        expiration_date: Some("2026-09-30T23:59:59.000Z".into()),
+    };
+    assert_eq!(
+        serde_json::to_value(&req).unwrap(),
+        json!({
+          "authority": "did:web:verifiedid.contoso.example",
+          "includeQRCode": true,
+          "registration": { "clientName": "Contoso Reclaim" },
+          "callback": { "url": "https://relay.contoso.example/vc/issuance-callback", "state": "4f0c2a7e", "headers": { "api-key": "k1ck-2f9e" } },
+          "type": "RecoveredEmployee",
+          "manifest": manifest,
+          "claims": { "given_name": "Ana", "family_name": "Lima", "photo": "_9j_4AAQ" },
+          "pin": { "value": "iKA7mUgRbtHm1YREvxFP0xSrKuNQ5o+C4Qr3TN4DCp0=", "type": "numeric", "length": 4,
+                   "salt": "7c1e0d2a-5b7f-4e51-9c9a-2f6a1d3b8e44", "alg": "sha256", "iterations": 1 },
+          "expirationDate": "2026-09-30T23:59:59.000Z"
+        })
+    );
+}

@@ -9,6 +9,7 @@
 //! | the account | `POST /v1/sessions/{id}/account` | [`AccountBody`] → 204 |
 //! | provider and path | `POST /v1/sessions/{id}/provider` | [`ProviderBody`] → 204 |
 //! | a camera shot | `POST /v1/sessions/{id}/shots/{front,back,selfie}` | JPEG/PNG bytes → 204 |
+//! | "I have added it" (link-only provider) | `POST /v1/sessions/{id}/added-to-wallet` | → 204 |
 //! | done | `POST /v1/sessions/{id}/done` | → 204 |
 //! | cancel | `DELETE /v1/sessions/{id}` | → 204 |
 //! | activity (any touch) | `POST /v1/activity` | → 204 |
@@ -78,6 +79,14 @@ pub struct ProviderBody {
     pub provider: String,
     /// Phone or kiosk camera.
     pub path: ScanPath,
+}
+
+/// `POST /v1/sessions/{id}/existing`: present a credential already held.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExistingBody {
+    /// A choice id from the choose-provider screen's `existing`.
+    pub choice: String,
 }
 
 /// What a failed call answers. `code` is one of [`ErrorCode`]'s wire names, or one of the

@@ -262,6 +262,19 @@ impl ServiceClient {
         self.send(self.inner.http.post(url)).await.map(drop)
     }
 
+    /// "I already have my ID in Authenticator": present the credential of `choice`.
+    pub async fn present_existing(&self, choice: String) -> Result<(), ClientError> {
+        let url = self.session_url("/existing")?;
+        let body = api::ExistingBody { choice };
+        self.send(self.inner.http.post(url).json(&body)).await.map(drop)
+    }
+
+    /// Link-only provider: the person pressed "I have added it" (409 `notNow` anywhere else).
+    pub async fn added_to_wallet(&self) -> Result<(), ClientError> {
+        let url = self.session_url("/added-to-wallet")?;
+        self.send(self.inner.http.post(url)).await.map(drop)
+    }
+
     /// The person asks for a member of staff (the trusted referee) on the failure screen.
     pub async fn ask_for_staff(&self) -> Result<(), ClientError> {
         let url = self.session_url("/staff")?;

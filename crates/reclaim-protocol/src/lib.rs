@@ -16,8 +16,8 @@ pub mod view;
 
 pub use qr::QrView;
 pub use view::{
-    CameraStatus, CaptureAdvice, CaptureStage, DocumentKind, ErrorCode, ErrorView, FrameQuality,
-    Locale, PhotoQuality, PreflightProblem, PreviewFrame, ProviderCard, QrCache, Reason, ScanPath,
-    Shot, StaffHelp, StationMode, StationView, Step, TapView, View, ViewContext, ViewUpdate,
-    typescript_bindings,
+    CameraStatus, CaptureAdvice, CaptureStage, DocumentKind, ErrorCode, ErrorView, ExistingChoice,
+    FrameQuality, Locale, PhotoQuality, PreflightProblem, PreviewFrame, ProviderCard, QrCache,
+    Reason, ScanPath, Shot, StaffHelp, StationMode, StationView, Step, TapView, View, ViewContext,
+    ViewUpdate, typescript_bindings,
 };

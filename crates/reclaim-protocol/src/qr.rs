@@ -157,7 +157,7 @@ mod tests {
             serde_json::from_str(include_str!("../../../ui/src/mock/qr-fixtures.json"))
                 .unwrap_or_default();
         let fixtures = fixtures.as_object().cloned().unwrap_or_default();
-        assert_eq!(fixtures.len(), 3);
+        assert_eq!(fixtures.len(), 4);
         for (name, qr) in fixtures {
             let url = qr["url"].as_str().unwrap_or_default();
             assert_eq!(qr["hint"].as_str(), Some(QrView::hint_for(url).as_str()), "{name}");

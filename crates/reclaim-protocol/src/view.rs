@@ -110,6 +110,10 @@ pub enum View {
         providers: Vec<ProviderCard>,
         /// Whether the kiosk has a camera (otherwise only the phone path is offered).
         camera_available: bool,
+        /// "I already have my ID in Authenticator": the credentials the person may present
+        /// instead of a new scan (empty unless the site allows it).
+        #[serde(default)]
+        existing: Vec<ExistingChoice>,
     },
     /// 4. Scan your ID.
     ScanId {
@@ -117,7 +121,8 @@ pub enum View {
         provider: ProviderCard,
         /// Phone or camera.
         path: ScanPath,
-        /// Phone path: the provider's one-time link as a QR, once ready.
+        /// Phone path: the provider's one-time link as a QR, once ready; for a link-only provider
+        /// (`provider.linkOnly`), its onboarding page, at once.
         link: Option<QrView>,
         /// Phone path: the person opened the link on their phone.
         phone_opened: bool,
@@ -172,9 +177,13 @@ impl View {
             Screen::Attract => View::Attract,
             Screen::Identify { invalid } => View::Identify { invalid: *invalid },
             Screen::Checking => View::Checking,
-            Screen::ChooseProvider { providers } => View::ChooseProvider {
+            Screen::ChooseProvider { providers, existing } => View::ChooseProvider {
                 providers: providers.iter().map(|(id, _)| ctx.card(id)).collect(),
                 camera_available: ctx.camera_available,
+                existing: existing
+                    .iter()
+                    .map(|(id, label)| ExistingChoice { id: id.clone(), label: label.clone() })
+                    .collect(),
             },
             Screen::ScanId { provider, path, link, phone_opened } => View::ScanId {
                 provider: ctx.card(provider),
@@ -196,14 +205,16 @@ impl View {
                 photo_quality: ctx.photo_quality,
                 attempts_left: *attempts_left,
             },
-            Screen::Tap { code, lifetime_in_minutes } => View::Tap {
-                tap: TapView::new(
+            Screen::Tap { code, lifetime_in_minutes } => {
+                let mut tap = TapView::new(
                     code.expose(),
                     *lifetime_in_minutes,
                     ctx.tap_expires_at.clone().unwrap_or_default(),
                     ctx.sign_in_url.to_owned(),
-                ),
-            },
+                );
+                tap.verified_employee = ctx.verified_employee_offer;
+                View::Tap { tap }
+            }
             Screen::EvaluationResult => View::EvaluationResult,
             Screen::CouldNotComplete { reason, reference, staff } => View::CouldNotComplete {
                 reason: (*reason).into(),
@@ -242,12 +253,17 @@ pub const AUTHENTICATOR_INSTALL_URL: &str =
 /// Where a person registers their sign-in methods (the passkey) after the TAP (§7).
 pub const SECURITY_INFO_URL: &str = "https://mysignins.microsoft.com/security-info";
 
+/// My Account, where a signed-in employee picks "Get my Verified ID" to put the organisation's
+/// `VerifiedEmployee` credential into Authenticator (`microsoft-apis-v2.md` §5.1).
+pub const MY_ACCOUNT_URL: &str = "https://myaccount.microsoft.com/";
+
 /// The QR codes whose text never changes, as constants for the UI: they are the same for every
 /// session, so they ship with the bindings instead of in every view update.
 /// `(TypeScript name, text)`.
-pub const STATIC_QRS: [(&str, &str); 2] = [
+pub const STATIC_QRS: [(&str, &str); 3] = [
     ("AUTHENTICATOR_INSTALL_QR", AUTHENTICATOR_INSTALL_URL),
     ("SECURITY_INFO_QR", SECURITY_INFO_URL),
+    ("MY_ACCOUNT_QR", MY_ACCOUNT_URL),
 ];
 
 /// What [`View::from_screen`] needs besides the core screen.
@@ -265,6 +281,8 @@ pub struct ViewContext<'a> {
     pub tap_expires_at: Option<String>,
     /// Where to sign in with the TAP.
     pub sign_in_url: &'a str,
+    /// The TAP screen also offers the organisation's `VerifiedEmployee` credential (My Account).
+    pub verified_employee_offer: bool,
     /// The codes already drawn for this session (`None`: draw each time).
     pub qr_cache: Option<&'a QrCache>,
 }
@@ -311,6 +329,7 @@ impl ViewContext<'_> {
             display_name: id.to_owned(),
             documents: Vec::new(),
             needs_phone: true,
+            link_only: false,
         })
     }
 }
@@ -328,6 +347,11 @@ pub struct ProviderCard {
     /// The phone path needs the person's own phone (the camera path needs one only for
     /// Authenticator).
     pub needs_phone: bool,
+    /// A provider without an API: only its own Verified ID onboarding page, on the person's
+    /// phone (no camera path). Its scan step shows that page as a QR and an "I have added it"
+    /// button (`added_to_wallet`). Absent from older peers: `false`.
+    #[serde(default)]
+    pub link_only: bool,
 }
 
 /// An identity document kind (localised by the UI).
@@ -340,6 +364,18 @@ pub enum DocumentKind {
     DrivingLicence,
     /// National ID card.
     IdCard,
+}
+
+/// A credential the person may present instead of scanning their ID again. `id` `profile` is
+/// the recovery profile's own credential (the UI names it); any other is a site rule, named by
+/// its `label` (e.g. the employer's `VerifiedEmployee`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ExistingChoice {
+    /// The choice (sent back with `presentExisting`).
+    pub id: String,
+    /// The site's name for it (empty for `profile`).
+    pub label: String,
 }
 
 /// What a member of staff can do on the "could not complete" screen: nothing (`none`), be
@@ -457,6 +493,10 @@ pub struct TapView {
     pub expires_at: String,
     /// Where to sign in with it.
     pub sign_in_url: String,
+    /// Offer the organisation's `VerifiedEmployee` credential: a QR to My Account
+    /// ([`MY_ACCOUNT_URL`], "Get my Verified ID"), for once the person can sign in again.
+    #[serde(default)]
+    pub verified_employee: bool,
 }
 
 impl TapView {
@@ -464,7 +504,7 @@ impl TapView {
     pub fn new(code: &str, lifetime_minutes: u32, expires_at: String, sign_in_url: String) -> Self {
         let chars: Vec<char> = code.chars().collect();
         let groups = chars.chunks(4).map(|c| c.iter().collect()).collect();
-        Self { groups, lifetime_minutes, expires_at, sign_in_url }
+        Self { groups, lifetime_minutes, expires_at, sign_in_url, verified_employee: false }
     }
 
     /// The pass in one piece.
@@ -698,6 +738,7 @@ pub fn typescript_bindings() -> String {
         DocumentKind::decl(&cfg),
         ScanPath::decl(&cfg),
         StaffHelp::decl(&cfg),
+        ExistingChoice::decl(&cfg),
         CaptureStage::decl(&cfg),
         Shot::decl(&cfg),
         PhotoQuality::decl(&cfg),
@@ -748,6 +789,7 @@ mod tests {
             photo_quality: Some(PhotoQuality::High),
             tap_expires_at: Some("2026-11-22T10:00:00Z".into()),
             sign_in_url: "https://myaccount.microsoft.com",
+            verified_employee_offer: false,
             qr_cache: None,
         }
     }

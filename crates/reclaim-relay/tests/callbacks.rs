@@ -191,8 +191,10 @@ async fn sweeper_announces_expiry_and_drops_everything() {
     let h = start_with(RelayConfig { sweep_interval: Duration::from_millis(100), ..base_config() })
         .await;
     let mut sa = open_stream(&h.a, None).await;
-    let done = register_ttl(&h.a, RequestKind::Presentation, 1).await;
-    let open = register_ttl(&h.a, RequestKind::Presentation, 1).await;
+    // Three seconds: the first callback must land before the expiry even on a loaded machine
+    // (with one second, a busy CI runner expired `done` before its callback was posted).
+    let done = register_ttl(&h.a, RequestKind::Presentation, 3).await;
+    let open = register_ttl(&h.a, RequestKind::Presentation, 3).await;
     assert_eq!(post_cb(&h, &done, &done.key, &verified(&done.state)).await, 200);
     assert_eq!(expect_event(&mut sa).await.state(), Some(done.state.as_str()));
     // only the request without a terminal event is announced

@@ -212,6 +212,8 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/sessions/{id}/provider", post(provider))
         .route("/v1/sessions/{id}/done", post(done))
         .route("/v1/sessions/{id}/staff", post(ask_for_staff))
+        .route("/v1/sessions/{id}/added-to-wallet", post(added_to_wallet))
+        .route("/v1/sessions/{id}/existing", post(present_existing))
         .route(
             "/v1/sessions/{id}/shots/{shot}",
             post(shot).layer(DefaultBodyLimit::max(MAX_SHOT_BYTES)),
@@ -455,6 +457,31 @@ async fn done(
     Path(id): Path<String>,
 ) -> Answer {
     current(&state, station.as_str(), camera.0, &id).await?.done().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Link-only provider: the person says the credential is in Authenticator (only on that
+/// provider's scan step; 409 otherwise).
+async fn added_to_wallet(
+    State(state): State<ApiState>,
+    AuthenticatedStation(station): AuthenticatedStation,
+    camera: Camera,
+    Path(id): Path<String>,
+) -> Answer {
+    current(&state, station.as_str(), camera.0, &id).await?.added_to_wallet().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// "I already have my ID in Authenticator" (only a choice the view offers; 409 otherwise).
+async fn present_existing(
+    State(state): State<ApiState>,
+    AuthenticatedStation(station): AuthenticatedStation,
+    camera: Camera,
+    Path(id): Path<String>,
+    Body(body): Body<api::ExistingBody>,
+) -> Answer {
+    let engine = current(&state, station.as_str(), camera.0, &id).await?;
+    engine.present_existing(body.choice).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -597,12 +597,14 @@ async fn events(
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, Response> {
     let op = operator(&state, &headers)?;
+    let token = cookie(&headers, SESSION_COOKIE).unwrap_or_default();
     let stream = async_stream::stream! {
         let mut last: Option<String> = None;
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         loop {
             tick.tick().await;
-            if Instant::now() >= op.until {
+            // The stream ends with the console session: expired or signed out.
+            if Instant::now() >= op.until || !lock(&state.operators).contains_key(&token) {
                 break;
             }
             let mut o = build_overview(&state).await;

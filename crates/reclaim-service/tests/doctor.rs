@@ -8,6 +8,7 @@
 
 #[path = "../../reclaim-engine/tests/common/mod.rs"]
 mod common;
+mod offline;
 
 use std::path::Path;
 use std::process::Command;
@@ -363,6 +364,18 @@ async fn an_unreachable_tenant_skips_the_clock_and_fails_the_tokens() {
 }
 
 #[tokio::test]
+async fn a_referee_without_a_console_is_warned() {
+    let text = format!("{}\n[recovery]\nreferee = true\n", offline_toml("http://127.0.0.1:9"));
+    let report = doctor::run(&offline(&text), &offline_store()).await;
+    assert!(
+        report.warnings.iter().any(|w| w == doctor::REFEREE_WITHOUT_CONSOLE_WARNING),
+        "{report}"
+    );
+    let report = doctor::run(&offline(&offline_toml("http://127.0.0.1:9")), &offline_store()).await;
+    assert!(!report.warnings.iter().any(|w| w == doctor::REFEREE_WITHOUT_CONSOLE_WARNING));
+}
+
+#[tokio::test]
 async fn a_demo_file_fails_the_config_and_skips_the_rest() {
     let config = offline("[station]\nid = \"kiosk-1\"\nmode = \"demo\"\n");
     let report = doctor::run(&config, &MemoryStore::new()).await;
@@ -374,38 +387,7 @@ async fn a_demo_file_fails_the_config_and_skips_the_rest() {
 
 /// A production file whose every host is `root` (which need not answer).
 fn offline_toml(root: &str) -> String {
-    format!(
-        r#"[station]
-id = "{STATION}"
-mode = "production"
-
-[tenant]
-id = "contoso.onmicrosoft.com"
-client_id = "{client}"
-
-[tenant.credential]
-kind = "secret"
-
-[endpoints]
-login = "{root}/login"
-graph = "{root}/graph"
-request_service = "{root}/vc"
-
-[verifier]
-authority = "did:web:verifiedid.contoso.example"
-
-[relay]
-url = "{root}/relay"
-
-[[providers]]
-id = "trueid"
-display_name = "TrueIdentity"
-issuer_did = "did:web:idv.trueid.example"
-hosted_flow_url = "{root}/provider/trueid"
-documents = ["passport"]
-"#,
-        client = reclaim_engine::demo::KIOSK_CLIENT_ID,
-    )
+    offline::offline_toml(STATION, root)
 }
 
 fn offline(text: &str) -> Config {
@@ -536,16 +518,17 @@ async fn a_production_profile_group_missing_from_the_tap_policy_is_warned_per_gr
     let text = only_failed(&report, &[]);
     let tap: Vec<&String> =
         report.warnings.iter().filter(|w| w.starts_with("TAP policy: ")).collect();
-    assert_eq!(tap.len(), 2, "{text}");
+    assert_eq!(tap.len(), 3, "{text}");
     assert!(tap[0].contains(STRICT_GROUP) && tap[0].contains("\"Recovery – strict\""), "{text}");
     assert!(tap[1].contains(HR_GROUP), "{text}");
+    assert!(tap[2].contains("\"Recovery – QuickID\""), "{text}");
     assert!(tap.iter().all(|w| w.contains("is not in the TemporaryAccessPass policy")), "{text}");
     assert!(!text.contains(PILOT_GROUP), "{text}");
     assert!(
         text.contains("WARN  TAP policy: group 6a000000-0000-4000-8000-000000000003"),
         "{text}"
     );
-    assert_eq!(report.to_json()["warnings"].as_array().map(Vec::len), Some(3));
+    assert_eq!(report.to_json()["warnings"].as_array().map(Vec::len), Some(4));
     tenant.shutdown().await;
 }
 

@@ -4,6 +4,8 @@
 //! `code: message`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod offline;
+
 use std::os::unix::fs::PermissionsExt as _;
 use std::process::Command;
 
@@ -60,7 +62,8 @@ async fn the_demo_tenant_reports_exactly_the_expected_users_per_kind_and_profile
             "Recovery – production",
             "Recovery – pilot",
             "Recovery – strict",
-            "Recovery – checked with HR"
+            "Recovery – checked with HR",
+            "Recovery – QuickID"
         ]
     );
     // Every finding is in the production profile: the others' users are all fine (the pilot's
@@ -110,7 +113,7 @@ async fn the_demo_tenant_reports_exactly_the_expected_users_per_kind_and_profile
     );
     let last = text.lines().last().unwrap();
     assert!(last.starts_with("scanned "), "{text}");
-    assert!(last.contains("4 recovery profiles: 13 findings ("), "{last}");
+    assert!(last.contains("5 recovery profiles: 13 findings ("), "{last}");
     let header = text.lines().find(|l| l.contains("USER PRINCIPAL NAME")).unwrap();
     let col = header.find("USER PRINCIPAL NAME").unwrap();
     let row = text.lines().find(|l| l.contains("olga.petrova@contoso.example")).unwrap();
@@ -228,44 +231,10 @@ fn offline_config(dir: &std::path::Path, root: &str) -> std::path::PathBuf {
     std::fs::write(&secrets, "client-secret = \"client-secret-value\"\n").unwrap();
     std::fs::set_permissions(&secrets, std::fs::Permissions::from_mode(0o600)).unwrap();
     let text = format!(
-        r#"[station]
-id = "scan-test"
-mode = "production"
-
-[tenant]
-id = "contoso.onmicrosoft.com"
-client_id = "{client}"
-
-[tenant.credential]
-kind = "secret"
-
-[endpoints]
-login = "{root}/login"
-graph = "{root}/graph"
-request_service = "{root}/vc"
-
-[verifier]
-authority = "did:web:verifiedid.contoso.example"
-
-[relay]
-url = "{root}/relay"
-
-[[providers]]
-id = "trueid"
-display_name = "TrueIdentity"
-issuer_did = "did:web:idv.trueid.example"
-hosted_flow_url = "{root}/provider/trueid"
-documents = ["passport"]
-
-[server]
-listen = "127.0.0.1:0"
-public_url = "https://recovery.contoso.example"
-state_dir = '{state}'
-secrets_file = '{secrets}'
-"#,
-        client = reclaim_engine::demo::KIOSK_CLIENT_ID,
-        state = dir.join("state").display(),
-        secrets = secrets.display(),
+        "{}\n[server]\nlisten = \"127.0.0.1:0\"\npublic_url = \"https://recovery.contoso.example\"\nstate_dir = '{}'\nsecrets_file = '{}'\n",
+        offline::offline_toml("scan-test", root),
+        dir.join("state").display(),
+        secrets.display(),
     );
     let path = dir.join("reclaim.toml");
     std::fs::write(&path, text).unwrap();

@@ -27,6 +27,7 @@ const REASON: Record<Reason, true> = {
   issuer_not_accepted: true,
   wrong_credential_type: true,
   credential_revoked: true,
+  credential_too_old: true,
   name_mismatch: true,
   duplicate_name: true,
   records_mismatch: true,

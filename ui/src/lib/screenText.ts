@@ -21,6 +21,9 @@ export function titleOf(view: View): Spoken {
     case 'chooseProvider':
       return { key: 'provider.title' };
     case 'scanId':
+      if (view.path === 'phone' && view.provider.linkOnly) {
+        return { key: 'scan.link.title', params: { provider: view.provider.displayName } };
+      }
       return { key: view.path === 'phone' ? 'scan.phone.title' : 'scan.camera.title' };
     case 'addToAuthenticator':
       return { key: 'add.title' };
@@ -45,6 +48,7 @@ export function statusOf(view: View): Spoken | null {
     case 'identify':
       return view.invalid ? { key: 'identify.invalid' } : null;
     case 'scanId':
+      if (view.path === 'phone' && view.provider.linkOnly) return null;
       if (view.path === 'phone') {
         if (!view.link) return { key: 'scan.phone.preparing' };
         return { key: view.phoneOpened ? 'scan.phone.opened' : 'scan.phone.waiting' };

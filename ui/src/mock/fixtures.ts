@@ -3,7 +3,7 @@
 import type { ProviderCard, QrView, StationView, View, ViewUpdate } from '../lib/ipc/bindings';
 import qr from './qr-fixtures.json';
 
-export const QR: Record<'phoneLink' | 'issuance' | 'presentation', QrView> = qr;
+export const QR: Record<'phoneLink' | 'onboarding' | 'issuance' | 'presentation', QrView> = qr;
 
 export const STATION: StationView = {
   mode: 'demo',
@@ -15,8 +15,10 @@ export const STATION: StationView = {
 };
 
 export const PROVIDERS: ProviderCard[] = [
-  { id: 'idv-contoso', displayName: 'Contoso Verify', documents: ['passport', 'drivingLicence', 'idCard'], needsPhone: true },
-  { id: 'idv-fabrikam', displayName: 'Fabrikam ID', documents: ['passport', 'idCard'], needsPhone: true },
+  { id: 'idv-contoso', displayName: 'Contoso Verify', documents: ['passport', 'drivingLicence', 'idCard'], needsPhone: true, linkOnly: false },
+  { id: 'idv-fabrikam', displayName: 'Fabrikam ID', documents: ['passport', 'idCard'], needsPhone: true, linkOnly: false },
+  // A provider without an API: only its own Verified ID onboarding page (issue 17 item 8).
+  { id: 'idv-northwind', displayName: 'Northwind ID', documents: ['passport', 'idCard'], needsPhone: true, linkOnly: true },
 ];
 
 const STEP: Record<View['screen'], number | null> = {
@@ -59,7 +61,7 @@ export function updateFor(view: View, extra: Partial<ViewUpdate> = {}): ViewUpda
 }
 
 /** A TAP that expires `minutes` from now. */
-export function tapView(minutes = 60): View {
+export function tapView(minutes = 60, verifiedEmployee = false): View {
   return {
     screen: 'tap',
     tap: {
@@ -67,6 +69,7 @@ export function tapView(minutes = 60): View {
       lifetimeMinutes: minutes,
       expiresAt: new Date(Date.now() + minutes * 60_000).toISOString(),
       signInUrl: 'https://myaccount.microsoft.com',
+      verifiedEmployee,
     },
   };
 }
@@ -78,11 +81,22 @@ export const SCREENS = {
   identify: (): View => ({ screen: 'identify', invalid: false }),
   identifyInvalid: (): View => ({ screen: 'identify', invalid: true }),
   checking: (): View => ({ screen: 'checking' }),
-  chooseProvider: (): View => ({ screen: 'chooseProvider', providers: PROVIDERS, cameraAvailable: true }),
-  chooseProviderNoCamera: (): View => ({ screen: 'chooseProvider', providers: [PROVIDERS[0]!], cameraAvailable: false }),
+  chooseProvider: (): View => ({ screen: 'chooseProvider', providers: PROVIDERS.slice(0, 2), cameraAvailable: true, existing: [] }),
+  chooseProviderExisting: (): View => ({
+    screen: 'chooseProvider',
+    providers: [PROVIDERS[0]!],
+    cameraAvailable: true,
+    existing: [
+      { id: 'profile', label: '' },
+      { id: 'verified-employee', label: 'Verified employee (Contoso)' },
+    ],
+  }),
+  chooseProviderLinkOnly: (): View => ({ screen: 'chooseProvider', providers: [PROVIDERS[0]!, PROVIDERS[2]!], cameraAvailable: true, existing: [] }),
+  chooseProviderNoCamera: (): View => ({ screen: 'chooseProvider', providers: [PROVIDERS[0]!], cameraAvailable: false, existing: [] }),
   scanIdPhonePreparing: (): View => ({ screen: 'scanId', provider: PROVIDERS[0]!, path: 'phone', link: null, phoneOpened: false, capture: null }),
   scanIdPhone: (): View => ({ screen: 'scanId', provider: PROVIDERS[0]!, path: 'phone', link: QR.phoneLink, phoneOpened: false, capture: null }),
   scanIdPhoneOpened: (): View => ({ screen: 'scanId', provider: PROVIDERS[0]!, path: 'phone', link: QR.phoneLink, phoneOpened: true, capture: null }),
+  scanIdLinkOnly: (): View => ({ screen: 'scanId', provider: PROVIDERS[2]!, path: 'phone', link: QR.onboarding, phoneOpened: false, capture: null }),
   scanIdCameraFront: (): View => ({ screen: 'scanId', provider: PROVIDERS[0]!, path: 'camera', link: null, phoneOpened: false, capture: 'front' }),
   scanIdCameraSelfie: (): View => ({ screen: 'scanId', provider: PROVIDERS[0]!, path: 'camera', link: null, phoneOpened: false, capture: 'selfie' }),
   scanIdCameraRetake: (): View => ({ screen: 'scanId', provider: PROVIDERS[0]!, path: 'camera', link: null, phoneOpened: false, capture: 'retake' }),
@@ -94,6 +108,7 @@ export const SCREENS = {
   faceCheckPassed: (): View => ({ screen: 'faceCheckResult', passed: true, photoQuality: 'high', attemptsLeft: 2 }),
   faceCheckFailed: (): View => ({ screen: 'faceCheckResult', passed: false, photoQuality: 'low', attemptsLeft: 1 }),
   tap: (): View => tapView(60),
+  tapVerifiedId: (): View => tapView(60, true),
   evaluationResult: (): View => ({ screen: 'evaluationResult' }),
   couldNotComplete: (): View => ({ screen: 'couldNotComplete', reason: 'name_mismatch', reference: 'RC-NAME_MISMATCH-74AAAAAA', staff: 'none' }),
   couldNotCompleteDuplicate: (): View => ({ screen: 'couldNotComplete', reason: 'duplicate_name', reference: 'RC-DUPLICATE_NAME-3KQ9ZT2B', staff: 'none' }),

@@ -110,7 +110,10 @@ export function installMockBackend(): MockControl {
     chooseProvider: (provider, path) =>
       command('choose_provider', [provider, path], () => {
         const card = PROVIDERS.find((p) => p.id === provider) ?? PROVIDERS[0]!;
-        if (path === 'phone') {
+        if (card.linkOnly) {
+          // Its own onboarding page at once; "I have added it" moves on.
+          emit({ screen: 'scanId', provider: card, path: 'phone', link: QR.onboarding, phoneOpened: false, capture: null });
+        } else if (path === 'phone') {
           emit({ screen: 'scanId', provider: card, path, link: null, phoneOpened: false, capture: null });
           later(700, () => emit({ screen: 'scanId', provider: card, path, link: QR.phoneLink, phoneOpened: false, capture: null }));
           later(5000, () => emit({ screen: 'scanId', provider: card, path, link: QR.phoneLink, phoneOpened: true, capture: null }));
@@ -145,10 +148,27 @@ export function installMockBackend(): MockControl {
         previewTimer = null;
       }),
     done: () => command('done', [], wipe),
+    presentExisting: (choice) =>
+      command('present_existing', [choice], () => {
+        emit(SCREENS.openAuthenticator());
+        later(4000, () => emit(SCREENS.faceCheckInProgress()));
+        later(8000, () => emit(SCREENS.faceCheckPassed()));
+        later(11000, () => emit(SCREENS.tap()));
+      }),
     askForStaff: () =>
       command('ask_for_staff', [], () => {
         const v = current.view;
         if (v.screen === 'couldNotComplete' && v.staff === 'offered') emit({ ...v, staff: 'waiting' });
+      }),
+    addedToWallet: () =>
+      command('added_to_wallet', [], () => {
+        const v = current.view;
+        if (v.screen !== 'scanId' || !v.provider.linkOnly) return;
+        emit(SCREENS.openAuthenticatorPreparing());
+        later(700, () => emit(SCREENS.openAuthenticator()));
+        later(5000, () => emit(SCREENS.faceCheckInProgress()));
+        later(9000, () => emit(SCREENS.faceCheckPassed()));
+        later(12000, () => emit(SCREENS.tap()));
       }),
     cancel: () => command('cancel', [], wipe),
     activity: () =>

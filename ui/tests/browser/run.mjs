@@ -209,11 +209,12 @@ const baseUrl = `http://127.0.0.1:${server.address().port}`;
 const browser = await chromium.launch({ executablePath, args: ['--no-sandbox', '--font-render-hinting=none'] });
 
 const SCREENS = [
-  'attract', 'outOfService', 'identify', 'identifyInvalid', 'checking', 'chooseProvider',
-  'chooseProviderNoCamera', 'scanIdPhonePreparing', 'scanIdPhone', 'scanIdPhoneOpened',
+  'attract', 'outOfService', 'identify', 'identifyInvalid', 'checking', 'chooseProvider', 'chooseProviderExisting',
+  'chooseProviderNoCamera', 'chooseProviderLinkOnly', 'scanIdPhonePreparing', 'scanIdPhone', 'scanIdPhoneOpened',
+  'scanIdLinkOnly',
   'scanIdCameraFront', 'scanIdCameraSelfie', 'scanIdCameraRetake', 'scanIdCameraUploading',
   'addToAuthenticator', 'openAuthenticatorPreparing', 'openAuthenticator', 'faceCheckInProgress',
-  'faceCheckPassed', 'faceCheckFailed', 'tap', 'evaluationResult', 'couldNotComplete',
+  'faceCheckPassed', 'faceCheckFailed', 'tap', 'tapVerifiedId', 'evaluationResult', 'couldNotComplete',
   'couldNotCompleteDuplicate', 'couldNotCompleteStaffOffered', 'couldNotCompleteStaffWaiting',
 ];
 
@@ -280,11 +281,11 @@ try {
       await test(`${size.tag}: ${lang} fits on the longest screens`, async () => {
         await show(p.page, 'attract');
         await p.page.getByRole('button', { name: lang }).click();
-        for (const name of ['attract', 'identifyInvalid', 'chooseProvider', 'scanIdCameraRetake', 'faceCheckFailed', 'tap', 'couldNotCompleteDuplicate']) {
+        for (const name of ['attract', 'identifyInvalid', 'chooseProvider', 'scanIdCameraRetake', 'scanIdLinkOnly', 'faceCheckFailed', 'tap', 'couldNotCompleteDuplicate']) {
           await show(p.page, name);
           await p.page.waitForTimeout(60);
           await fits(p.page, `${lang} ${name}`);
-          if (name === 'attract' || name === 'tap' || name === 'faceCheckFailed') await shot(p.page, `${lang.toLowerCase().normalize('NFD').replace(/[^a-z]/g, '')}-${name}`, size);
+          if (name === 'attract' || name === 'tap' || name === 'faceCheckFailed' || name === 'scanIdLinkOnly') await shot(p.page, `${lang.toLowerCase().normalize('NFD').replace(/[^a-z]/g, '')}-${name}`, size);
         }
         await show(p.page, 'attract');
         await p.page.getByRole('button', { name: 'English' }).click();

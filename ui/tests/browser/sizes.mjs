@@ -75,9 +75,9 @@ export const SIZES = [
 ];
 
 /** Screens photographed at every size. */
-const PHOTOGRAPHED = ['attract', 'identify', 'chooseProvider', 'scanIdPhone', 'openAuthenticator', 'tap', 'couldNotComplete', 'couldNotCompleteStaffOffered'];
+const PHOTOGRAPHED = ['attract', 'identify', 'chooseProvider', 'chooseProviderExisting', 'scanIdPhone', 'scanIdLinkOnly', 'openAuthenticator', 'tap', 'tapVerifiedId', 'couldNotComplete', 'couldNotCompleteStaffOffered'];
 /** Screens checked in every language (the longest texts). */
-const LONG = ['attract', 'identifyInvalid', 'chooseProvider', 'scanIdPhone', 'scanIdCameraRetake', 'faceCheckFailed', 'openAuthenticator', 'tap', 'couldNotCompleteDuplicate', 'couldNotCompleteStaffOffered', 'couldNotCompleteStaffWaiting'];
+const LONG = ['attract', 'identifyInvalid', 'chooseProvider', 'chooseProviderExisting', 'chooseProviderLinkOnly', 'scanIdPhone', 'scanIdLinkOnly', 'scanIdCameraRetake', 'faceCheckFailed', 'openAuthenticator', 'tap', 'tapVerifiedId', 'couldNotCompleteDuplicate', 'couldNotCompleteStaffOffered', 'couldNotCompleteStaffWaiting'];
 const LANGS = ['Deutsch', 'Français', 'Español', 'Polski'];
 
 /** Runs in the page: every problem with the layout, as sentences. */

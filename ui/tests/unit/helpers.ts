@@ -35,6 +35,8 @@ export async function renderApp(first: View, extra: Partial<ViewUpdate> = {}) {
     cameraStop: ok(),
     done: ok(),
     askForStaff: ok(),
+    presentExisting: ok(),
+    addedToWallet: ok(),
     cancel: ok(),
     activity: ok(),
     stationStatus: vi.fn(async () => updateFor(first).station),

@@ -194,6 +194,43 @@ describe('ScanId', () => {
     expect(screen.getByTestId('announcer')).toHaveTextContent('Opened on your phone');
   });
 
+  it('link-only provider: its onboarding page as a QR at once, the steps, and "I have added it" calls addedToWallet()', async () => {
+    const { backend } = await renderApp(SCREENS.scanIdLinkOnly());
+    expect(heading('Open Northwind ID on your phone')).toBeInTheDocument();
+    const qr = screen.getByRole('img', { name: /opens Northwind ID's page on your phone/ });
+    expect(qr.querySelector('svg')).not.toBeNull();
+    expect(screen.getByText(QR.onboarding.hint)).toBeInTheDocument();
+    expect(screen.getByText("On Northwind ID's page, add your verified ID to Microsoft Authenticator")).toBeInTheDocument();
+    expect(screen.getByText('Add it now: a verified ID added before this visit is not accepted.')).toBeInTheDocument();
+    // No hosted-flow status: nothing reports back from the provider's page.
+    expect(screen.queryByText('Waiting for your phone…')).toBeNull();
+    const added = screen.getByRole('button', { name: 'I have added it' });
+    expect(added).toHaveClass('btn-primary');
+    await fireEvent.click(added);
+    expect(backend.addedToWallet).toHaveBeenCalledTimes(1);
+    expect(backend.chooseProvider).not.toHaveBeenCalled();
+  });
+
+  it('link-only provider: the choice offers the phone only, with its own hint', async () => {
+    const { backend } = await renderApp(SCREENS.chooseProviderLinkOnly());
+    expect(screen.getAllByRole('button', { name: /Use this kiosk's camera/ })).toHaveLength(1);
+    const phones = screen.getAllByRole('button', { name: /Use my phone/ });
+    expect(phones).toHaveLength(2);
+    expect(phones[1]).toHaveTextContent('Scan a code, then add your verified ID on your phone');
+    await fireEvent.click(phones[1]!);
+    expect(backend.chooseProvider).toHaveBeenCalledWith('idv-northwind', 'phone');
+  });
+
+  it('link-only provider: every language names the button and the steps', async () => {
+    for (const [lang, catalogue] of Object.entries(CATALOGUES)) {
+      for (const key of ['scan.link.title', 'scan.link.step2', 'scan.link.added', 'scan.link.fresh'] as const) {
+        expect(catalogue[key], `${lang} ${key}`).toBeTruthy();
+        if (lang !== 'en') expect(catalogue[key], `${lang} ${key}`).not.toBe(CATALOGUES.en[key]);
+      }
+      expect(catalogue['scan.link.title'], lang).toContain('{provider}');
+    }
+  });
+
   it('phone: an unsafe SVG is not inserted', async () => {
     await renderApp({ ...SCREENS.scanIdPhone(), link: { url: 'https://x', hint: 'x', svg: '<svg onload="alert(1)"></svg>' } } as never);
     expect(document.querySelector('.qr svg[onload]')).toBeNull();
@@ -407,6 +444,18 @@ describe('Tap', () => {
     await fireEvent.click(screen.getByRole('button', { name: /I've noted it/ }));
     expect(backend.done).toHaveBeenCalledTimes(1);
   });
+
+  it('offers the work Verified ID through My Account only where the service says so', async () => {
+    const { push } = await renderApp(tapView(60));
+    expect(screen.queryByRole('img', { name: 'QR code that opens My Account on your phone' })).not.toBeInTheDocument();
+    await push(tapView(60, true));
+    const code = screen.getByRole('img', { name: 'QR code that opens My Account on your phone' });
+    expect(code).toHaveAttribute('data-url', 'https://myaccount.microsoft.com/');
+    expect(within(code.closest('figure') as HTMLElement).getByText(/Get my Verified ID/)).toBeInTheDocument();
+    // Both codes keep a caption that says what to do with them.
+    const security = screen.getByRole('img', { name: 'QR code that opens Security info on your phone' });
+    expect(within(security.closest('figure') as HTMLElement).getByText(/Register a passkey/)).toBeInTheDocument();
+  });
 });
 
 describe('EvaluationResult and CouldNotComplete', () => {
@@ -426,6 +475,20 @@ describe('EvaluationResult and CouldNotComplete', () => {
     expect(screen.getByText(/R C dash N A M E underscore M I S M A T C H dash 7 4 A A A A A A/)).toBeInTheDocument();
     await fireEvent.click(screen.getByRole('button', { name: /Finish/ }));
     expect(backend.done).toHaveBeenCalledTimes(1);
+  });
+
+  it('offers the credentials already held, and choosing one calls presentExisting()', async () => {
+    const { backend } = await renderApp(SCREENS.chooseProviderExisting());
+    expect(screen.getByRole('heading', { name: 'Already have your ID in Microsoft Authenticator?' })).toBeInTheDocument();
+    await fireEvent.click(screen.getByRole('button', { name: /My verified ID from an earlier check/ }));
+    expect(backend.presentExisting).toHaveBeenCalledWith('profile');
+    await fireEvent.click(screen.getByRole('button', { name: /Verified employee \(Contoso\)/ }));
+    expect(backend.presentExisting).toHaveBeenCalledWith('verified-employee');
+  });
+
+  it('offers no credential already held where the site does not', async () => {
+    await renderApp(SCREENS.chooseProvider());
+    expect(screen.queryByRole('heading', { name: 'Already have your ID in Microsoft Authenticator?' })).not.toBeInTheDocument();
   });
 
   it('offers a member of staff when the service allows it; asking calls askForStaff() and shows the wait', async () => {

@@ -34,11 +34,42 @@ pub fn session() -> Session {
                 id: "trueid".into(),
                 display_name: "TrueIdentity".into(),
                 issuer_did: ISSUER.into(),
+                kind: ProviderKind::Api,
             },
             Provider {
                 id: "vouchsafe".into(),
                 display_name: "Vouchsafe".into(),
                 issuer_did: "did:web:idv.vouchsafe.example".into(),
+                kind: ProviderKind::Api,
+            },
+        ],
+    )
+    .expect("session")
+}
+
+/// The onboarding page of the link-only provider of [`link_session`].
+pub const ONBOARDING_URL: &str = "https://quickid.example/onboard";
+
+/// A station whose provider for the profiles' issuer is link-only (`quickid`: its own Verified
+/// ID onboarding page, no API), next to an API provider of another issuer.
+pub fn link_session() -> Session {
+    Session::new(
+        Uuid::from_u128(0x0123_4567_89ab_cdef_0123_4567_89ab_cdef),
+        "kiosk-07",
+        EngineConfig::default(),
+        AuditKey::new(b"station-audit-key".to_vec()),
+        vec![
+            Provider {
+                id: "quickid".into(),
+                display_name: "QuickID".into(),
+                issuer_did: ISSUER.into(),
+                kind: ProviderKind::Link { onboarding_url: ONBOARDING_URL.into() },
+            },
+            Provider {
+                id: "vouchsafe".into(),
+                display_name: "Vouchsafe".into(),
+                issuer_did: "did:web:idv.vouchsafe.example".into(),
+                kind: ProviderKind::Api,
             },
         ],
     )
@@ -229,6 +260,20 @@ pub fn happy(
         tap_created(),
         Input::Done,
     ]
+}
+
+/// [`happy`] through the link-only provider of [`link_session`]: its onboarding page, then
+/// "I have added it".
+pub fn happy_link(
+    groups: &[&str],
+    level: MatchConfidenceLevel,
+    cred: PresentedCredential,
+    users: Vec<DirectoryUser>,
+) -> Vec<Input> {
+    let mut inputs = happy(groups, level, cred, users);
+    inputs[3] = Input::ChooseProvider { provider: "quickid".into(), path: ScanPath::Phone };
+    inputs[4] = Input::AddedToWallet;
+    inputs
 }
 
 pub fn count_create_tap(effects: &[Effect]) -> usize {

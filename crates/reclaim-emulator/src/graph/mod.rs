@@ -5,6 +5,7 @@ pub mod extensions;
 pub mod groups;
 pub mod mail;
 pub mod odata;
+pub mod photo;
 pub mod policies;
 pub mod profiles;
 pub mod roles;
@@ -59,6 +60,12 @@ pub struct User {
     pub manager: Option<String>,
     /// `otherMails`: alternate addresses, outside the tenant.
     pub other_mails: Vec<String>,
+    /// `jobTitle`.
+    pub job_title: Option<String>,
+    /// `preferredLanguage`.
+    pub preferred_language: Option<String>,
+    /// Has a profile photo (`/users/{id}/photo/$value`, see [`photo`]).
+    pub photo: bool,
 }
 
 impl User {
@@ -104,6 +111,12 @@ pub struct UserPatch {
     pub display_name: Option<String>,
     /// Replaces the user's direct group memberships.
     pub groups: Option<Vec<Uuid>>,
+    /// `jobTitle` (`""` clears it).
+    pub job_title: Option<Option<String>>,
+    /// `preferredLanguage` (`""` clears it).
+    pub preferred_language: Option<Option<String>>,
+    /// Whether the user has a profile photo.
+    pub photo: Option<bool>,
 }
 
 impl Directory {
@@ -125,6 +138,9 @@ impl Directory {
                 extensions: u.extensions.clone(),
                 manager: u.manager.clone(),
                 other_mails: u.other_mails.clone(),
+                job_title: u.job_title.clone().filter(|s| !s.is_empty()),
+                preferred_language: u.preferred_language.clone().filter(|s| !s.is_empty()),
+                photo: u.photo,
             })
             .collect();
         let mut parents: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
@@ -197,6 +213,15 @@ impl Directory {
         }
         if let Some(v) = patch.groups {
             u.groups = v;
+        }
+        if let Some(v) = patch.job_title {
+            u.job_title = v.filter(|s| !s.is_empty());
+        }
+        if let Some(v) = patch.preferred_language {
+            u.preferred_language = v.filter(|s| !s.is_empty());
+        }
+        if let Some(v) = patch.photo {
+            u.photo = v;
         }
         Some(u.clone())
     }
@@ -530,6 +555,10 @@ fn api(version: ApiVersion) -> Router<AppState> {
         .route("/users/{key}/sendMail", post(mail::send_mail))
         .route("/users/{key}/revokeSignInSessions", post(mail::revoke_sign_in_sessions))
         .route("/users/{key}/manager", get(mail::get_manager))
+        .route("/users/{key}/photo", get(photo::photo_metadata))
+        .route("/users/{key}/photo/$value", get(photo::photo_value))
+        .route("/users/{key}/photos", get(photo::list_photos))
+        .route("/users/{key}/photos/{size}/$value", get(photo::photo_size_value))
         .route("/directoryObjects/{key}/checkMemberGroups", post(groups::check_member_groups))
         .route("/groups/{key}/checkMemberGroups", post(groups::check_group_member_groups))
         .route("/users/{key}/transitiveMemberOf", get(groups::transitive_member_of))

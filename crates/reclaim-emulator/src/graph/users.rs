@@ -67,6 +67,8 @@ fn filter_value<'a>(u: &'a User, id: &'a str, prop: &str) -> Val<'a> {
         "surname" => Val::Str(u.surname.as_deref()),
         "userPrincipalName" => Val::Str(Some(&u.user_principal_name)),
         "mail" => Val::Str(u.mail.as_deref()),
+        "jobTitle" => Val::Str(u.job_title.as_deref()),
+        "preferredLanguage" => Val::Str(u.preferred_language.as_deref()),
         "accountEnabled" => Val::Bool(u.account_enabled),
         "userType" => Val::Str(Some(&u.user_type)),
         "mailNickname" => Val::Str(Some(mail_nickname(u))),
@@ -87,6 +89,8 @@ fn json_value(u: &User, prop: &str) -> Value {
         "surname" => json!(u.surname),
         "userPrincipalName" => json!(u.user_principal_name),
         "mail" => json!(u.mail),
+        "jobTitle" => json!(u.job_title),
+        "preferredLanguage" => json!(u.preferred_language),
         "accountEnabled" => json!(u.account_enabled),
         "userType" => json!(u.user_type),
         "mailNickname" => json!(mail_nickname(u)),
@@ -334,6 +338,9 @@ fn control_user(state: &AppState, u: &User) -> Value {
         "accountEnabled": u.account_enabled,
         "userType": u.user_type,
         "mail": u.mail,
+        "jobTitle": u.job_title,
+        "preferredLanguage": u.preferred_language,
+        "photo": u.photo,
         "groups": u.groups,
         "transitiveGroups": dir.transitive_groups(u),
     })
@@ -357,7 +364,8 @@ async fn control_get(State(s): State<AppState>, Path(key): Path<String>) -> Resp
 }
 
 /// `PATCH {control}/directory/users/{id | upn}` — change accountEnabled / givenName / surname /
-/// displayName, or replace the direct group memberships (`groups`).
+/// displayName / jobTitle / preferredLanguage / photo, or replace the direct group memberships
+/// (`groups`).
 async fn control_patch(
     State(s): State<AppState>,
     Path(key): Path<String>,

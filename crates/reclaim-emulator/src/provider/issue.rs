@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use subtle::ConstantTimeEq as _;
 
-use super::{ApiError, lock, phone_bridge, portrait, provider};
+use super::{ApiError, any_provider, lock, phone_bridge, portrait};
 use crate::fixture::{PersonaFixture, ProviderFixture};
 use crate::identity::Resource;
 use crate::state::AppState;
@@ -253,7 +253,7 @@ pub async fn callback(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(e) = provider(&s, &provider_id) {
+    if let Err(e) = any_provider(&s, &provider_id) {
         return e.into_response();
     }
     let Ok(cb) = serde_json::from_slice::<CallbackBody>(&body) else {
@@ -299,7 +299,8 @@ pub async fn callback(
             .then(|| (p.phone_id.clone(), p.persona.clone(), p.credential_id.clone()))
     };
     if let Some((phone, persona_key, known)) = revoke_now {
-        let issuer = provider(&s, &provider_id).map(|p| p.issuer_did.clone()).unwrap_or_default();
+        let issuer =
+            any_provider(&s, &provider_id).map(|p| p.issuer_did.clone()).unwrap_or_default();
         let number = s.fixture().persona(&persona_key).map(|p| p.document.document_number.clone());
         let found = known
             .or_else(|| number.and_then(|n| phone_bridge::find_issued(&s, &phone, &issuer, &n)));

@@ -8,6 +8,7 @@ pub mod decode;
 pub mod hosted;
 pub mod issue;
 pub mod link;
+pub mod onboard;
 pub mod portrait;
 
 use std::collections::HashMap;
@@ -41,7 +42,7 @@ pub struct ProviderState {
 
 impl ProviderState {
     pub fn from_fixture(f: &Fixture) -> Result<Self, FixtureError> {
-        for p in &f.providers {
+        for p in f.providers.iter().filter(|p| !p.is_link()) {
             if p.link_signing_key.len() < 16 {
                 return Err(FixtureError::Invalid(format!(
                     "provider {}: link_signing_key must be at least 16 characters",
@@ -110,8 +111,15 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// The fixture entry of a provider id in a URL.
+/// The fixture entry of a provider id in a URL, for its APIs (the hosted flow, the capture API):
+/// a link-only provider has none.
 fn provider<'a>(state: &'a AppState, id: &str) -> Result<&'a ProviderFixture, ApiError> {
+    any_provider(state, id)
+        .and_then(|p| if p.is_link() { Err(ApiError::unknown_provider(id)) } else { Ok(p) })
+}
+
+/// The fixture entry of a provider id in a URL, whatever its kind (issuance, onboarding).
+fn any_provider<'a>(state: &'a AppState, id: &str) -> Result<&'a ProviderFixture, ApiError> {
     state.fixture().provider(id).ok_or_else(|| ApiError::unknown_provider(id))
 }
 
@@ -132,6 +140,8 @@ pub fn routes() -> Router<AppState> {
         .route("/{provider}/flow/{flow}/retry", post(hosted::retry))
         .route("/{provider}/flow/{flow}/return", get(hosted::return_to_kiosk))
         .route("/{provider}/callbacks/issuance", post(issue::callback))
+        .route("/{provider}/onboard", get(onboard::page_get))
+        .route("/{provider}/onboard/add", post(onboard::add))
         .route("/{provider}/v1/sessions", post(capture::create))
         .route("/{provider}/v1/sessions/{session}", get(capture::status))
         .route("/{provider}/v1/sessions/{session}/images/{side}", put(capture::upload))
@@ -143,6 +153,7 @@ pub fn control_routes() -> Router<AppState> {
     Router::new()
         .route("/providers/{provider}/links", post(hosted::control_mint_link))
         .route("/providers/{provider}/hosted/complete", post(hosted::control_complete))
+        .route("/providers/{provider}/onboard/complete", post(onboard::control_complete))
 }
 
 /// `GET {provider}/` — the providers this host emulates (JSON).
@@ -152,6 +163,18 @@ async fn index(State(s): State<AppState>, PublicBase(base): PublicBase) -> Respo
         .providers
         .iter()
         .map(|p| {
+            if let Some(page) = p.onboarding_url(&base) {
+                // Link-only: its onboarding page, no API.
+                return json!({
+                    "id": p.id,
+                    "displayName": p.display_name,
+                    "issuerDid": p.issuer_did,
+                    "credentialType": p.credential_type,
+                    "documents": p.documents,
+                    "kind": "link",
+                    "onboardingUrl": page,
+                });
+            }
             json!({
                 "id": p.id,
                 "displayName": p.display_name,

@@ -109,6 +109,21 @@ pub fn portrait_jpeg(persona_key: &str) -> Vec<u8> {
     jpeg(&face(seed_for(persona_key), w, h, Framing::Document))
 }
 
+/// Width and height of a directory profile photo: one of Graph's documented photo sizes
+/// (`microsoft-apis-v2.md` §3.3), square.
+pub const PROFILE_PHOTO_SIZE: u32 = 360;
+
+/// The directory profile photo (`GET /users/{id}/photo/$value`) as a JPEG: the same face as
+/// `key`'s document photo, square.
+pub fn profile_photo_jpeg(key: &str) -> Vec<u8> {
+    profile_photo_jpeg_sized(key, PROFILE_PHOTO_SIZE)
+}
+
+/// The directory profile photo drawn at `size`×`size` (`GET /users/{id}/photos/{size}/$value`).
+pub fn profile_photo_jpeg_sized(key: &str, size: u32) -> Vec<u8> {
+    jpeg(&face(seed_for(key), size, size, Framing::Document))
+}
+
 /// The persona's selfie as a PNG (same face, different surroundings).
 pub fn selfie_png(persona_key: &str) -> Vec<u8> {
     png(&face(seed_for(persona_key), 480, 640, Framing::Selfie))

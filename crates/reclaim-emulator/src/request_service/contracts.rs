@@ -73,8 +73,17 @@ pub fn resolve(state: &AppState, spec: &mut IssuanceSpec) -> Result<(), VcError>
         );
     }
     let id_token_hint = !contract.rules.attestations.id_token_hints.is_empty();
-    if !id_token_hint && (spec.pin.is_some() || !spec.claims.is_empty()) {
-        let target = if spec.pin.is_some() { "pin" } else { "claims" };
+    // `claims`, `pin` and `expirationDate` belong to the ID token hint attestation only; a
+    // VerifiedEmployee's claims always come from the directory (microsoft-apis-v2.md §5.1).
+    let expiration = spec.expiration_date.is_some();
+    if !id_token_hint && (spec.pin.is_some() || !spec.claims.is_empty() || expiration) {
+        let target = if spec.pin.is_some() {
+            "pin"
+        } else if !spec.claims.is_empty() {
+            "claims"
+        } else {
+            "expirationDate"
+        };
         return Err(VcError::bad_field(
             target,
             format!("field {target} can only be used with the ID token hint attestation"),
@@ -108,6 +117,7 @@ pub fn resolve(state: &AppState, spec: &mut IssuanceSpec) -> Result<(), VcError>
         claims,
         validity_secs: contract.rules.validity_interval,
         title: contract.display.card.title.clone(),
+        directory_claims: contract.is_verified_employee(),
     };
     Ok(())
 }

@@ -81,12 +81,40 @@ pub fn linked_domain_verified(issuer: &str, fixture_linked_domain: Option<&str>)
 }
 
 /// Whether a credential's `expirationDate` lies before `now` (an unparseable date counts as unexpired).
-fn is_expired(c: &HeldCredential, now: time::OffsetDateTime) -> bool {
+pub(crate) fn is_expired(c: &HeldCredential, now: time::OffsetDateTime) -> bool {
     time::OffsetDateTime::parse(&c.expiration_date, &time::format_description::well_known::Rfc3339)
         .is_ok_and(|exp| exp < now)
 }
 
-fn satisfies(rc: &RequestedCredential, c: &HeldCredential) -> bool {
+/// The image bytes of a photo claim, as Face Check reads it: VerifiedEmployee's `photo` is
+/// `UrlEncode(Base64Encode(JPEG))` (`microsoft-apis-v2.md` §5.2), the recovery credentials'
+/// `portrait` base64url (v1 §3). So the value is URL-decoded first (a no-op for base64url), then
+/// base64-decoded in either alphabet, padded or not. `None` when that yields no bytes.
+pub fn photo_claim_bytes(value: &str) -> Option<Vec<u8>> {
+    use base64::Engine as _;
+    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+    let decoded = percent_encoding::percent_decode_str(value.trim()).decode_utf8().ok()?;
+    let normalised: String = decoded
+        .chars()
+        .filter(|c| !c.is_ascii_whitespace())
+        .map(|c| match c {
+            '+' => '-',
+            '/' => '_',
+            c => c,
+        })
+        .collect();
+    let engine = GeneralPurpose::new(
+        &base64::alphabet::URL_SAFE,
+        GeneralPurposeConfig::new()
+            .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+            .with_decode_allow_trailing_bits(true),
+    );
+    engine.decode(normalised.as_bytes()).ok().filter(|b| !b.is_empty())
+}
+
+/// Whether a held credential is of the requested type, from an accepted issuer, and meets the
+/// claim constraints.
+pub(crate) fn satisfies(rc: &RequestedCredential, c: &HeldCredential) -> bool {
     c.types.iter().any(|t| t == &rc.credential_type)
         && (rc.accepted_issuers.is_empty() || rc.accepted_issuers.contains(&c.issuer))
         && rc
@@ -158,11 +186,21 @@ pub fn evaluate(
             "expirationDate": c.expiration_date,
         });
         if let Some(fc) = &rc.face_check {
-            if !c.claims.get(&fc.source_photo_claim_name).is_some_and(Value::is_string) {
+            let Some(photo) = c.claims.get(&fc.source_photo_claim_name).and_then(Value::as_str)
+            else {
                 return Err(refusal(
                     "claimValidationError",
                     format!(
                         "The credential has no {} claim to match the face against.",
+                        fc.source_photo_claim_name
+                    ),
+                ));
+            };
+            if photo_claim_bytes(photo).is_none() {
+                return Err(refusal(
+                    "claimValidationError",
+                    format!(
+                        "The {} claim of the credential is not a base64 image.",
                         fc.source_photo_claim_name
                     ),
                 ));
@@ -234,7 +272,22 @@ fn sign(state: &AppState, claims: &Value) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::linked_domain_verified;
+    use super::{linked_domain_verified, photo_claim_bytes};
+
+    #[test]
+    fn photo_claims_decode_url_encoded_base64_and_base64url() {
+        let jpeg = [0xff_u8, 0xd8, 0xff, 0xe0, 0xfb, 0xff];
+        // VerifiedEmployee: UrlEncode(Base64(photo)).
+        assert_eq!(photo_claim_bytes("%2F9j%2F4Pv%2F").as_deref(), Some(&jpeg[..]));
+        assert_eq!(photo_claim_bytes("%2f9j%2f4Pv%2f").as_deref(), Some(&jpeg[..]));
+        // The same, not URL-encoded, and base64url without padding (recovery `portrait`).
+        assert_eq!(photo_claim_bytes("/9j/4Pv/").as_deref(), Some(&jpeg[..]));
+        assert_eq!(photo_claim_bytes("_9j_4Pv_").as_deref(), Some(&jpeg[..]));
+        assert_eq!(photo_claim_bytes("%2F9j%2F4A%3D%3D").as_deref(), Some(&jpeg[..4]));
+        assert_eq!(photo_claim_bytes("_9j_4A").as_deref(), Some(&jpeg[..4]));
+        assert_eq!(photo_claim_bytes("not a photo!"), None);
+        assert_eq!(photo_claim_bytes(""), None);
+    }
 
     #[test]
     fn linked_domain_needs_did_web_matching_the_fixture_domain() {

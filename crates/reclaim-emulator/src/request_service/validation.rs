@@ -104,6 +104,9 @@ pub struct CredentialSpec {
     pub validity_secs: i64,
     /// The contract's display card title.
     pub title: String,
+    /// VerifiedEmployee: the claims are read from the directory entry of the account signed in
+    /// to the wallet when the credential is added, not from the request (`microsoft-apis-v2.md` §5.1).
+    pub directory_claims: bool,
 }
 
 /// The issuance PIN (`pin`): plain, or a salted SHA-256 hash (`value` = base64(SHA-256(salt + pin))).

@@ -40,6 +40,8 @@ KIOSK_GRAPH_ROLES = [
     "VerifiedId-Profile.Read.All",
     "RoleManagement.Read.Directory",
     "CustomAuthenticationExtension.Read.All",
+    "Mail.Send",
+    "User.RevokeSessions.All",
 ]
 KIOSK_VC_ROLES = ["VerifiableCredential.Create.PresentRequest"]
 

@@ -98,6 +98,27 @@ pub struct DemoOptions {
     pub notify: Option<NotifySettings>,
 }
 
+/// The demo's "I already have my ID in Authenticator" rule: the profile's own credential and the
+/// tenant's `VerifiedEmployee` (its claims `givenName`/`surname` read as the profile's
+/// `firstName`/`lastName`, Face Check against `photo`), at most 30 days old.
+pub fn demo_existing_credentials() -> reclaim_core::existing::ExistingCredentials {
+    reclaim_core::existing::ExistingCredentials {
+        max_age_days: 30,
+        profile_credential: true,
+        accepted: vec![reclaim_core::existing::AcceptedCredential {
+            id: "verified-employee".into(),
+            label: "Verified employee (Contoso)".into(),
+            issuer: "did:web:verifiedid.contoso.example".into(),
+            credential_type: "VerifiedEmployee".into(),
+            photo_claim: "photo".into(),
+            claim_names: vec![
+                ("firstName".into(), "givenName".into()),
+                ("lastName".into(), "surname".into()),
+            ],
+        }],
+    }
+}
+
 /// The demo tenant's shared mailbox recovery notices are sent from.
 pub const DEMO_NOTIFY_FROM: &str = "recovery-desk@contoso.example";
 
@@ -351,9 +372,11 @@ impl DemoStack {
             .build()?;
 
         let fixture = emulator.state.fixture();
+        // A link-only provider has no API (and no keys): only its onboarding page.
         let provider_endpoints: Vec<ProviderEndpoint> = fixture
             .providers
             .iter()
+            .filter(|p| !p.is_link())
             .map(|p| ProviderEndpoint {
                 id: p.id.clone(),
                 hosted_flow_url: Some(format!("{}/{}", u.provider.trim_end_matches('/'), p.id)),
@@ -366,14 +389,24 @@ impl DemoStack {
         let station_providers = fixture
             .providers
             .iter()
-            .map(|p| StationProvider {
-                card: ProviderCard {
-                    id: p.id.clone(),
-                    display_name: p.display_name.clone(),
-                    documents: p.documents.iter().filter_map(|d| document_kind(d)).collect(),
-                    needs_phone: true,
-                },
-                issuer_did: p.issuer_did.clone(),
+            .map(|p| {
+                // The emulated page issues into the phone its URL names: this station's.
+                let onboarding_url = p.onboarding_url(&u.provider).map(|url| {
+                    let phone: String =
+                        url::form_urlencoded::byte_serialize(options.phone_id.as_bytes()).collect();
+                    format!("{url}?phone={phone}")
+                });
+                StationProvider {
+                    card: ProviderCard {
+                        id: p.id.clone(),
+                        display_name: p.display_name.clone(),
+                        documents: p.documents.iter().filter_map(|d| document_kind(d)).collect(),
+                        needs_phone: true,
+                        link_only: onboarding_url.is_some(),
+                    },
+                    issuer_did: p.issuer_did.clone(),
+                    onboarding_url,
+                }
             })
             .collect();
 
@@ -444,6 +477,11 @@ impl DemoStack {
         settings.camera_available = options.camera_available;
         // The emulated tenant answers in milliseconds: half a second hides which lookups ran.
         settings.eligibility_answer_floor = Duration::from_millis(500);
+        // The demo tenant issues VerifiedEmployee: the TAP screen offers it (My Account).
+        settings.config.offer_verified_employee = true;
+        // "I already have my ID in Authenticator": the profile's own credential, or the work
+        // ID (VerifiedEmployee) from My Account, issued within 30 days.
+        settings.config.existing_credential = Some(demo_existing_credentials());
         Ok(DemoStack {
             emulator,
             relay,

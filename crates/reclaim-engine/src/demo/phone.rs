@@ -88,6 +88,19 @@ impl Phone {
         control_json(self.http.post(url).json(&body)).await
     }
 
+    /// Link-only provider: plays the person through the provider's own onboarding page with the
+    /// persona's document and adds the credential to this phone (nothing goes back to the
+    /// kiosk). Answers `{status, reason?, credentialId?, requestId}`.
+    pub async fn complete_onboarding(
+        &self,
+        provider: &str,
+        persona: &str,
+    ) -> Result<Value, DemoError> {
+        let url = format!("{}/providers/{provider}/onboard/complete", self.control);
+        let body = json!({ "persona": persona, "phoneId": self.id });
+        control_json(self.http.post(url).json(&body)).await
+    }
+
     /// Shows the phone's camera the code on the kiosk's screen (`None`: no code); the phone
     /// page then offers to scan it.
     pub async fn viewfinder(&self, url: Option<&str>) -> Result<Value, DemoError> {

@@ -114,6 +114,25 @@ idle_secs = 120
         );
         for p in &self.emulator.state.fixture().providers {
             let documents: Vec<String> = p.documents.iter().map(|d| format!("{d:?}")).collect();
+            if let Some(onboarding) = p.onboarding_url(&u.provider) {
+                // A link-only provider: its onboarding page, no API, no secrets.
+                text.push_str(&format!(
+                    r#"
+[[providers]]
+id = "{id}"
+display_name = "{name}"
+issuer_did = "{did}"
+kind = "link"
+onboarding_url = "{onboarding}"
+documents = [{documents}]
+"#,
+                    id = p.id,
+                    name = p.display_name,
+                    did = p.issuer_did,
+                    documents = documents.join(", "),
+                ));
+                continue;
+            }
             text.push_str(&format!(
                 r#"
 [[providers]]
@@ -154,7 +173,7 @@ documents = [{documents}]
         if let Credential::Secret = credential {
             store = store.with(&SecretName::ClientSecret, KIOSK_SECRET);
         }
-        for p in &self.emulator.state.fixture().providers {
+        for p in self.emulator.state.fixture().providers.iter().filter(|p| !p.is_link()) {
             store = store
                 .with(&SecretName::ProviderLinkKey(p.id.clone()), &p.link_signing_key)
                 .with(&SecretName::ProviderCaptureKey(p.id.clone()), &p.capture_api_key);
@@ -165,7 +184,7 @@ documents = [{documents}]
     /// Every secret value in play (to look for in `Debug` and error text).
     pub fn secret_values(&self) -> Vec<String> {
         let mut values = vec![self.relay_credential.clone(), KIOSK_SECRET.to_owned()];
-        for p in &self.emulator.state.fixture().providers {
+        for p in self.emulator.state.fixture().providers.iter().filter(|p| !p.is_link()) {
             values.push(p.link_signing_key.clone());
             values.push(p.capture_api_key.clone());
         }
@@ -242,7 +261,7 @@ pub async fn recover_ana_to_tap(tenant: &Tenant, engine: &Engine) {
         matches!(v.view, View::ChooseProvider { .. }) || is_outcome(v)
     })
     .await;
-    let View::ChooseProvider { providers, camera_available } = &v.view else {
+    let View::ChooseProvider { providers, camera_available, .. } = &v.view else {
         panic!("expected the provider choice, got {:?}", v.view);
     };
     assert!(!camera_available);

@@ -4,6 +4,7 @@
 mod extensions;
 mod groups;
 mod mail;
+mod photo;
 mod policies;
 mod profiles;
 mod roles;
@@ -22,6 +23,7 @@ pub use mail::{
     BodyType, EmailAddress, Importance, InternetMessageHeader, ItemBody, Message, Recipient,
     SendMail,
 };
+pub use photo::Photo;
 pub use policies::{
     AuthMethodState, AuthMethodTarget, TargetType, TemporaryAccessPassPolicy,
     VerifiableCredentialTarget, VerifiableCredentialsPolicy,
@@ -34,8 +36,9 @@ pub use profiles::{
 pub use roles::{RoleAssignment, RoleKind};
 pub use tap::{TapRequest, TemporaryAccessPass, TemporaryAccessPassMethod};
 pub use users::{
-    CONTACT_SELECT, ENABLED_MEMBERS, User, UserContact, UserSearch, odata_string_literal,
-    search_all, search_any, search_clause, users_by_name_query, users_search_query,
+    CONTACT_SELECT, ENABLED_MEMBERS, PROFILE_SELECT, User, UserContact, UserProfile, UserSearch,
+    odata_string_literal, search_all, search_any, search_clause, users_by_name_query,
+    users_search_query,
 };
 
 use crate::error::{ConfigError, EntraError, ProtocolProblem};

@@ -214,6 +214,62 @@ impl GraphClient {
     }
 }
 
+/// `$select` of [`GraphClient::user_profile`]: the directory attributes a `VerifiedEmployee`
+/// credential is made of (`microsoft-apis-v2.md` §5.2), and whether the account is enabled.
+pub const PROFILE_SELECT: &str = "id,userPrincipalName,displayName,givenName,surname,jobTitle,preferredLanguage,mail,accountEnabled";
+
+/// A user's profile as a `VerifiedEmployee` credential would carry it (§5.2): personal data,
+/// redacted in `Debug`. Empty attributes are `None`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserProfile {
+    /// Object id.
+    pub id: String,
+    /// `userPrincipalName` (VerifiedEmployee's `revocationId`).
+    #[serde(default)]
+    pub user_principal_name: Option<Personal>,
+    /// `displayName`.
+    #[serde(default)]
+    pub display_name: Option<Personal>,
+    /// `givenName`.
+    #[serde(default)]
+    pub given_name: Option<Personal>,
+    /// `surname`.
+    #[serde(default)]
+    pub surname: Option<Personal>,
+    /// `jobTitle`.
+    #[serde(default)]
+    pub job_title: Option<Personal>,
+    /// `preferredLanguage`, ISO 639-1 style (`en-US`).
+    #[serde(default)]
+    pub preferred_language: Option<String>,
+    /// `mail`: the primary SMTP address (not the UPN).
+    #[serde(default)]
+    pub mail: Option<Personal>,
+    /// `accountEnabled`.
+    #[serde(default)]
+    pub account_enabled: Option<bool>,
+}
+
+impl GraphClient {
+    /// `GET /v1.0/users/{id | upn}?$select=id,userPrincipalName,displayName,givenName,surname,
+    /// jobTitle,preferredLanguage,mail,accountEnabled` (see [`PROFILE_SELECT`]). `None` on 404.
+    /// Needs `User.Read.All`.
+    pub async fn user_profile(&self, id_or_upn: &str) -> Result<Option<UserProfile>, EntraError> {
+        const OP: &str = "graph.user_profile";
+        let url = self.url(&format!(
+            "v1.0/users/{}?$select={}",
+            segment(id_or_upn),
+            segment(PROFILE_SELECT)
+        ))?;
+        match self.get(OP, url).await {
+            Ok(raw) => raw.json(OP).map(Some),
+            Err(EntraError::Graph(e)) if e.status == 404 => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
 /// `$select` of [`GraphClient::user_contact`] and [`GraphClient::manager`].
 pub const CONTACT_SELECT: &str = "id,displayName,mail,otherMails,userPrincipalName";
 

@@ -231,6 +231,11 @@ pub const STANDALONE_WARNING: &str = "standalone mode: this station holds the te
      that can create a Temporary Access Pass for any user the TAP policy covers; run it only where \
      staff watch it, and make walk-up kiosks terminals of a recovery service (station.mode = \"fleet\")";
 
+/// The warning a file gets that offers the trusted referee without a console to decide in.
+pub const REFEREE_WITHOUT_CONSOLE_WARNING: &str = "[recovery] referee = true, but no [console]: \
+     people who ask for a member of staff wait until the time limit, because no operator can \
+     see or decide their case; add [console] to the recovery service, or turn the referee off";
+
 /// Width of the check names in the human output.
 const LABEL_WIDTH: usize = 21;
 
@@ -486,6 +491,9 @@ pub async fn run(config: &Config, secrets: &dyn SecretStore) -> DoctorReport {
     };
     if config.station.mode == reclaim_config::Mode::Production {
         report.warnings.push(STANDALONE_WARNING.to_owned());
+    }
+    if config.engine.referee && config.server.as_ref().is_none_or(|s| s.console.is_none()) {
+        report.warnings.push(REFEREE_WITHOUT_CONSOLE_WARNING.to_owned());
     }
     let (config_check, setup) = check_config(config, secrets);
     report.checks.push(config_check);

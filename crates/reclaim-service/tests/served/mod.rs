@@ -19,7 +19,7 @@ pub fn secrets_file(tenant: &Tenant) -> std::path::PathBuf {
         SecretName::RelayCredential.account(),
         tenant.relay_credential
     );
-    for p in &tenant.emulator.state.fixture().providers {
+    for p in tenant.emulator.state.fixture().providers.iter().filter(|p| !p.is_link()) {
         text.push_str(&format!(
             "\"{}\" = \"{}\"\n\"{}\" = \"{}\"\n",
             SecretName::ProviderLinkKey(p.id.clone()).account(),

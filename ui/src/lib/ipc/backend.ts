@@ -23,6 +23,9 @@ export interface Backend {
   cameraStop(): Promise<void>;
   done(): Promise<void>;
   askForStaff(): Promise<void>;
+  presentExisting(choice: string): Promise<void>;
+  /** A link-only provider's scan step: "I have added it". */
+  addedToWallet(): Promise<void>;
   cancel(): Promise<void>;
   activity(): Promise<void>;
   stationStatus(): Promise<StationView>;
@@ -78,6 +81,8 @@ export const tauriBackend: Backend = {
   cameraStop: () => call('camera_stop'),
   done: () => call('done'),
   askForStaff: () => call('ask_for_staff'),
+  presentExisting: (choice) => call('present_existing', { choice }),
+  addedToWallet: () => call('added_to_wallet'),
   cancel: () => call('cancel'),
   activity: () => call('activity'),
   stationStatus: () => call<StationView>('station_status'),
