@@ -224,21 +224,31 @@ async fn evaluation_mode_and_a_site_without_notices_mail_nobody() {
     assert_eq!(all.json::<Value>().await.unwrap(), json!({}));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_send_mail_failure_still_shows_the_tap_and_the_mail_arrives_after_a_retry() {
-    let dir = tempfile::tempdir().unwrap();
-    let service = service(Some(DemoOptions::demo_notify()), dir.path()).await;
+/// The demo service with notices on, a station, and `sendMail` answering `status` `count` times.
+async fn failing_send_mail(
+    dir: &std::path::Path,
+    status: u16,
+    count: u32,
+) -> (DemoService, reclaim_protocol::client::ServiceClient) {
+    let service = service(Some(DemoOptions::demo_notify()), dir).await;
     let client = enrolled(&service, "lobby-1").await;
-    // Exchange is unavailable for the first two sends.
     service
         .stack()
         .tenant()
         .add_fault(json!({
             "service": "graph", "pathContains": "/sendMail", "method": "POST",
-            "kind": "status", "status": 503, "count": 2
+            "kind": "status", "status": status, "count": count
         }))
         .await
         .unwrap();
+    (service, client)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_mail_failure_still_shows_the_tap_and_the_mail_arrives_after_a_retry() {
+    let dir = tempfile::tempdir().unwrap();
+    // Exchange is unavailable for the first two sends.
+    let (service, client) = failing_send_mail(dir.path(), 503, 2).await;
     let code = recover(&service, &client, "maria").await;
     assert!(!code.is_empty(), "the TAP is on screen whatever the mail does");
     let inbox = mail_for(&service, "maria.souza@contoso.example", 1).await;
@@ -260,18 +270,8 @@ async fn a_send_mail_failure_still_shows_the_tap_and_the_mail_arrives_after_a_re
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_send_is_audited_once_and_not_retried() {
     let dir = tempfile::tempdir().unwrap();
-    let service = service(Some(DemoOptions::demo_notify()), dir.path()).await;
-    let client = enrolled(&service, "lobby-1").await;
     // Exchange refuses (a missing permission or application access policy): retrying is futile.
-    service
-        .stack()
-        .tenant()
-        .add_fault(json!({
-            "service": "graph", "pathContains": "/sendMail", "method": "POST",
-            "kind": "status", "status": 403, "count": 1
-        }))
-        .await
-        .unwrap();
+    let (service, client) = failing_send_mail(dir.path(), 403, 1).await;
     recover(&service, &client, "ana").await;
     let records = audit_until(&service, "recovery_notification_failed").await;
     let failed = records.iter().find(|r| r["event"] == "recovery_notification_failed").unwrap();

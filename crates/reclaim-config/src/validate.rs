@@ -985,38 +985,7 @@ impl Checker<'_> {
     /// A page the person's phone opens: https (http only for loopback hosts), a host, no user
     /// name or password; a query is allowed (no fragment).
     fn page_url(&mut self, v: &Spanned<String>, key: &str) -> Option<Url> {
-        let raw = v.get_ref();
-        let url = match Url::parse(raw) {
-            Ok(u) => u,
-            Err(e) => {
-                self.err(v.span(), key, format!("not a URL: {e} ({raw:?})"));
-                return None;
-            }
-        };
-        if !url.username().is_empty() || url.password().is_some() {
-            self.err(v.span(), key, "must not contain a user name or password");
-            return None;
-        }
-        let problem = match url.scheme() {
-            "https" => None,
-            "http" if is_loopback(&url) => None,
-            "http" => Some("must use https (http is allowed only for loopback hosts)"),
-            _ => Some("must be an https URL"),
-        };
-        let problem = problem.or_else(|| {
-            if url.host().is_none() {
-                Some("has no host")
-            } else if url.fragment().is_some() {
-                Some("must not have a fragment")
-            } else {
-                None
-            }
-        });
-        if let Some(p) = problem {
-            self.err(v.span(), key, format!("{p} ({raw:?})"));
-            return None;
-        }
-        Some(url)
+        self.checked_url(v, key, true)
     }
 
     fn engine(&mut self, t: Opt<RawTimeouts>, r: Opt<RawRecovery>) -> Option<EngineConfig> {
@@ -1362,6 +1331,12 @@ impl Checker<'_> {
 
     /// An http(s) base URL; https unless the host is loopback; no credentials, query or fragment.
     fn url(&mut self, v: &Spanned<String>, key: &str) -> Option<Url> {
+        self.checked_url(v, key, false)
+    }
+
+    /// An https URL (http for loopback hosts) with a host, no user name or password (never
+    /// echoed: it would be a credential), no fragment, and a query only where `query` allows.
+    fn checked_url(&mut self, v: &Spanned<String>, key: &str, query: bool) -> Option<Url> {
         let raw = v.get_ref();
         let url = match Url::parse(raw) {
             Ok(u) => u,
@@ -1388,7 +1363,13 @@ impl Checker<'_> {
         let problem = problem.or_else(|| {
             if url.host().is_none() {
                 Some("has no host")
-            } else if url.query().is_some() || url.fragment().is_some() {
+            } else if url.fragment().is_some() {
+                Some(if query {
+                    "must not have a fragment"
+                } else {
+                    "must not have a query or fragment"
+                })
+            } else if !query && url.query().is_some() {
                 Some("must not have a query or fragment")
             } else {
                 None

@@ -5,8 +5,6 @@ mod common;
 
 use std::sync::{Arc, Mutex};
 
-use axum::routing::post;
-use axum::{Json, Router};
 use common::{Emu, json};
 use reclaim_emulator::identity::Resource;
 use reclaim_emulator::phone::{self, HeldCredential, OpenOutcome, PresentOutcome};
@@ -17,27 +15,10 @@ const ISSUER: &str = "did:web:idv.trueid.example";
 const TRUEID_MANIFEST: &str = "https://verifiedid.did.msidentity.com/v1.0/tenants/7c0e2f9a-3b1d-4e5f-8a6b-9c0d1e2f3a4b/verifiableCredentials/contracts/trueid-verified-identity/manifest";
 
 async fn receiver() -> (String, Arc<Mutex<Vec<Value>>>) {
-    let calls: Arc<Mutex<Vec<Value>>> = Arc::default();
-    let c = calls.clone();
-    let app = Router::new().route(
-        "/cb",
-        post(move |Json(v): Json<Value>| {
-            let c = c.clone();
-            async move {
-                c.lock().unwrap().push(v);
-                axum::http::StatusCode::OK
-            }
-        }),
-    );
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = l.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
-    (format!("http://{addr}/cb"), calls)
+    common::receiver_at("/cb").await
 }
 
-fn statuses(calls: &Arc<Mutex<Vec<Value>>>) -> Vec<String> {
-    calls.lock().unwrap().iter().map(|b| b["requestStatus"].as_str().unwrap().to_owned()).collect()
-}
+use common::statuses;
 
 async fn presentation(emu: &Emu, cb: &str) -> Value {
     let body = json!({

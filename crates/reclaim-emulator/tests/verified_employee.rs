@@ -9,8 +9,6 @@ mod common;
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 
-use axum::routing::post;
-use axum::{Json, Router};
 use base64::Engine as _;
 use common::{Emu, json};
 use reclaim_emulator::Fixture;
@@ -31,27 +29,10 @@ const SALT: &str = "7c1e0d2a-5b7f-4e51-9c9a-2f6a1d3b8e44";
 const PIN_HASH: &str = "iKA7mUgRbtHm1YREvxFP0xSrKuNQ5o+C4Qr3TN4DCp0=";
 
 async fn receiver() -> (String, Arc<Mutex<Vec<Value>>>) {
-    let calls: Arc<Mutex<Vec<Value>>> = Arc::default();
-    let c = calls.clone();
-    let app = Router::new().route(
-        "/vc/issuance-callback",
-        post(move |Json(v): Json<Value>| {
-            let c = c.clone();
-            async move {
-                c.lock().unwrap().push(v);
-                axum::http::StatusCode::OK
-            }
-        }),
-    );
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = l.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
-    (format!("http://{addr}/vc/issuance-callback"), calls)
+    common::receiver_at("/vc/issuance-callback").await
 }
 
-fn statuses(calls: &Arc<Mutex<Vec<Value>>>) -> Vec<String> {
-    calls.lock().unwrap().iter().map(|b| b["requestStatus"].as_str().unwrap().to_owned()).collect()
-}
+use common::statuses;
 
 async fn graph_get(emu: &Emu, path: &str, token: &str) -> reqwest::Response {
     emu.http.get(format!("{}{path}", emu.urls().graph)).bearer_auth(token).send().await.unwrap()

@@ -15,6 +15,7 @@ import { join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
+import { axeViolations, describeViolation } from './axe.mjs';
 
 const TIMEOUT = 20_000;
 const require = createRequire(import.meta.url);
@@ -105,17 +106,12 @@ async function run() {
 
   async function axe(label) {
     if (!(await page.evaluate(() => !!window.axe))) await page.addScriptTag({ url: axeUrl });
-    const res = await page.evaluate(async () => {
-      const r = await window.axe.run(document, {
-        runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] },
-      });
-      return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
-    });
-    const bad = res.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-    for (const v of res.filter((v) => !bad.includes(v))) console.log(`  note (${v.impact}) ${label}: ${v.id} — ${v.help} @ ${v.nodes.join(', ')}`);
-    for (const v of bad) console.log(`  AXE (${v.impact}) ${label}: ${v.id} — ${v.help} @ ${v.nodes.join(', ')}`);
+    const { bad, notes } = await axeViolations(page);
+    for (const v of notes) console.log(`  note ${label}: ${describeViolation(v)}`);
+    for (const v of bad) console.log(`  AXE ${label}: ${describeViolation(v)}`);
     if (bad.length) throw new Error(`axe ${label}: ${bad.length} serious or critical violation(s): ${bad.map((v) => v.id).join(', ')}`);
   }
+
 
   async function clean(label) {
     const csp = onConsole() ? await page.evaluate(() => window.__cspViolations ?? []) : [];

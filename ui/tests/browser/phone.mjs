@@ -24,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
+import { axeViolations, describeViolation } from './axe.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../../..');
@@ -137,22 +138,9 @@ async function callback(pred, what) {
 async function axe(page, label) {
   // Evaluated over the DevTools protocol, which the page's CSP (script-src 'nonce-…') allows.
   if (!(await page.evaluate(() => !!window.axe))) await page.evaluate(axeSource);
-  const res = await page.evaluate(async () => {
-    const r = await window.axe.run(document, {
-      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] },
-      rules: { region: { enabled: true } },
-    });
-    return r.violations.map((v) => ({
-      id: v.id,
-      impact: v.impact,
-      help: v.help,
-      nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')),
-    }));
-  });
-  const bad = res.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  for (const v of res.filter((v) => !bad.includes(v)))
-    console.log(`       note (${v.impact}) ${label}: ${v.id} — ${v.help} @ ${v.nodes.join(', ')}`);
-  assert(bad.length === 0, `axe ${label}: ${bad.map((v) => `${v.impact} ${v.id} (${v.help}) @ ${v.nodes.join(', ')}`).join(' | ')}`);
+  const { bad, notes } = await axeViolations(page);
+  for (const v of notes) console.log(`       note ${label}: ${describeViolation(v)}`);
+  assert(bad.length === 0, `axe ${label}: ${bad.map(describeViolation).join(' | ')}`);
 }
 
 /** No horizontal scrolling at 360 px (and back to 390×844). */

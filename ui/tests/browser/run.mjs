@@ -10,6 +10,7 @@ import { dirname, extname, join, normalize, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
+import { axeViolations, describeViolation } from './axe.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../..');
@@ -127,22 +128,9 @@ async function show(page, name, extra) {
 
 async function axe(page, label) {
   if (!(await page.evaluate(() => !!window.axe))) await page.addScriptTag({ url: '/__test__/axe.min.js' });
-  const res = await page.evaluate(async () => {
-    const r = await window.axe.run(document, {
-      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] },
-      rules: { region: { enabled: true } },
-    });
-    return r.violations.map((v) => ({
-      id: v.id,
-      impact: v.impact,
-      help: v.help,
-      nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')),
-    }));
-  });
-  const bad = res.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  const minor = res.filter((v) => !(v.impact === 'serious' || v.impact === 'critical'));
-  for (const v of minor) console.log(`       note (${v.impact}) ${label}: ${v.id} — ${v.help} @ ${v.nodes.join(', ')}`);
-  assert(bad.length === 0, `axe ${label}: ${bad.map((v) => `${v.impact} ${v.id} (${v.help}) @ ${v.nodes.join(', ')}`).join(' | ')}`);
+  const { bad, notes } = await axeViolations(page);
+  for (const v of notes) console.log(`       note ${label}: ${describeViolation(v)}`);
+  assert(bad.length === 0, `axe ${label}: ${bad.map(describeViolation).join(' | ')}`);
 }
 
 /** Nothing scrolls and nothing is cut off: the page, the main area and every text block fit. */

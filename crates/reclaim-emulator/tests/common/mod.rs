@@ -107,3 +107,32 @@ pub async fn json(resp: reqwest::Response) -> Value {
     let text = resp.text().await.unwrap();
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
 }
+
+/// A callback receiver on loopback answering 200 at `path`: its URL and every JSON body it got,
+/// in order.
+pub async fn receiver_at(
+    path: &'static str,
+) -> (String, std::sync::Arc<std::sync::Mutex<Vec<Value>>>) {
+    use axum::{Json, Router, routing::post};
+    let calls: std::sync::Arc<std::sync::Mutex<Vec<Value>>> = std::sync::Arc::default();
+    let c = calls.clone();
+    let app = Router::new().route(
+        path,
+        post(move |Json(v): Json<Value>| {
+            let c = c.clone();
+            async move {
+                c.lock().unwrap().push(v);
+                axum::http::StatusCode::OK
+            }
+        }),
+    );
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
+    (format!("http://{addr}{path}"), calls)
+}
+
+/// The `requestStatus` of every callback a [`receiver_at`] got.
+pub fn statuses(calls: &std::sync::Arc<std::sync::Mutex<Vec<Value>>>) -> Vec<String> {
+    calls.lock().unwrap().iter().map(|b| b["requestStatus"].as_str().unwrap().to_owned()).collect()
+}

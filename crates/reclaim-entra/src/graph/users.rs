@@ -133,16 +133,7 @@ impl GraphClient {
     /// The id/UPN is percent-encoded (guest UPNs contain `#EXT#`).
     pub async fn get_user(&self, id_or_upn: &str) -> Result<Option<User>, EntraError> {
         const OP: &str = "graph.get_user";
-        let url = self.url(&format!(
-            "v1.0/users/{}?$select={}",
-            segment(id_or_upn),
-            segment(USER_SELECT)
-        ))?;
-        match self.get(OP, url).await {
-            Ok(raw) => raw.json(OP).map(Some),
-            Err(EntraError::Graph(e)) if e.status == 404 => Ok(None),
-            Err(e) => Err(e),
-        }
+        self.user_json(OP, id_or_upn, "", USER_SELECT).await
     }
 
     /// `GET /v1.0/users?$filter=givenName eq '…' and surname eq '…'&$select=…&$top=…`
@@ -164,16 +155,7 @@ impl GraphClient {
     /// where to tell the user something (§3.2). `None` on 404.
     pub async fn user_contact(&self, id_or_upn: &str) -> Result<Option<UserContact>, EntraError> {
         const OP: &str = "graph.user_contact";
-        let url = self.url(&format!(
-            "v1.0/users/{}?$select={}",
-            segment(id_or_upn),
-            segment(CONTACT_SELECT)
-        ))?;
-        match self.get(OP, url).await {
-            Ok(raw) => raw.json(OP).map(Some),
-            Err(EntraError::Graph(e)) if e.status == 404 => Ok(None),
-            Err(e) => Err(e),
-        }
+        self.user_json(OP, id_or_upn, "", CONTACT_SELECT).await
     }
 
     /// `GET /v1.0/users/{id | upn}/manager?$select=id,displayName,mail,otherMails,userPrincipalName`:
@@ -181,16 +163,7 @@ impl GraphClient {
     /// manager is an organisational contact without those fields. Needs `User.Read.All`.
     pub async fn manager(&self, id_or_upn: &str) -> Result<Option<UserContact>, EntraError> {
         const OP: &str = "graph.manager";
-        let url = self.url(&format!(
-            "v1.0/users/{}/manager?$select={}",
-            segment(id_or_upn),
-            segment(CONTACT_SELECT)
-        ))?;
-        match self.get(OP, url).await {
-            Ok(raw) => raw.json(OP).map(Some),
-            Err(EntraError::Graph(e)) if e.status == 404 => Ok(None),
-            Err(e) => Err(e),
-        }
+        self.user_json(OP, id_or_upn, "/manager", CONTACT_SELECT).await
     }
 
     /// `POST /v1.0/users/{id | upn}/revokeSignInSessions` (§3.1): every refresh token and
@@ -257,13 +230,27 @@ impl GraphClient {
     /// Needs `User.Read.All`.
     pub async fn user_profile(&self, id_or_upn: &str) -> Result<Option<UserProfile>, EntraError> {
         const OP: &str = "graph.user_profile";
+        self.user_json(OP, id_or_upn, "", PROFILE_SELECT).await
+    }
+}
+
+impl GraphClient {
+    /// `GET /v1.0/users/{id | upn}{tail}?$select={select}` as `T`; `None` on 404 (no such user,
+    /// or nothing at `tail`). The id/UPN is percent-encoded (guest UPNs contain `#EXT#`).
+    async fn user_json<T: serde::de::DeserializeOwned>(
+        &self,
+        operation: &'static str,
+        id_or_upn: &str,
+        tail: &str,
+        select: &str,
+    ) -> Result<Option<T>, EntraError> {
         let url = self.url(&format!(
-            "v1.0/users/{}?$select={}",
+            "v1.0/users/{}{tail}?$select={}",
             segment(id_or_upn),
-            segment(PROFILE_SELECT)
+            segment(select)
         ))?;
-        match self.get(OP, url).await {
-            Ok(raw) => raw.json(OP).map(Some),
+        match self.get(operation, url).await {
+            Ok(raw) => raw.json(operation).map(Some),
             Err(EntraError::Graph(e)) if e.status == 404 => Ok(None),
             Err(e) => Err(e),
         }
