@@ -10,7 +10,6 @@ use common::*;
 use reclaim_core::existing::{AcceptedCredential, ExistingCredentials};
 use reclaim_core::model::MatchConfidenceLevel::Relaxed;
 use reclaim_core::*;
-use uuid::Uuid;
 
 const ORG: &str = "did:web:verifiedid.contoso.example";
 
@@ -33,20 +32,7 @@ fn rule(max_age_days: u32) -> ExistingCredentials {
 }
 
 fn session_with(existing: Option<ExistingCredentials>) -> Session {
-    let config = EngineConfig { existing_credential: existing, ..EngineConfig::default() };
-    Session::new(
-        Uuid::from_u128(7),
-        "kiosk-07",
-        config,
-        AuditKey::new(b"station-audit-key".to_vec()),
-        vec![Provider {
-            id: "trueid".into(),
-            display_name: "TrueIdentity".into(),
-            issuer_did: ISSUER.into(),
-            kind: Default::default(),
-        }],
-    )
-    .expect("session")
+    trueid_session(EngineConfig { existing_credential: existing, ..EngineConfig::default() })
 }
 
 fn employee(issued_days_ago: i64, issuer: &str) -> PresentedCredential {

@@ -15,7 +15,6 @@ use reclaim_core::records::{
     BindingCompare, ExtensionVerdict, RecordsAnswer, RecordsQuery, SecondBinding,
 };
 use reclaim_core::*;
-use uuid::Uuid;
 
 const EXTENSION: &str = "5e000000-0000-4000-8000-000000000001";
 
@@ -26,20 +25,7 @@ fn dob_hash() -> String {
 }
 
 fn session_with(binding: Option<SecondBinding>) -> Session {
-    let config = EngineConfig { second_binding: binding, ..EngineConfig::default() };
-    Session::new(
-        Uuid::from_u128(0x0123_4567_89ab_cdef_0123_4567_89ab_cdef),
-        "kiosk-07",
-        config,
-        AuditKey::new(b"station-audit-key".to_vec()),
-        vec![Provider {
-            id: "trueid".into(),
-            display_name: "TrueIdentity".into(),
-            issuer_did: ISSUER.into(),
-            kind: ProviderKind::Api,
-        }],
-    )
-    .expect("session")
+    trueid_session(EngineConfig { second_binding: binding, ..EngineConfig::default() })
 }
 
 fn dob_binding(profiles: Vec<String>) -> SecondBinding {

@@ -9,7 +9,6 @@ use common::*;
 use proptest::prelude::*;
 use reclaim_core::model::MatchConfidenceLevel::Relaxed;
 use reclaim_core::*;
-use uuid::Uuid;
 
 const OTHER_ID: &str = "1a000000-0000-4000-8000-0000000000aa";
 const STRANGER_ID: &str = "1a000000-0000-4000-8000-0000000000ff";
@@ -17,20 +16,7 @@ const REFEREE: &str = "7f000000-0000-4000-8000-000000000001";
 
 fn referee_session(evaluation_upn_groups: bool) -> Session {
     let _ = evaluation_upn_groups;
-    let config = EngineConfig { referee: true, ..EngineConfig::default() };
-    Session::new(
-        Uuid::from_u128(0x0123_4567_89ab_cdef_0123_4567_89ab_cdef),
-        "kiosk-07",
-        config,
-        AuditKey::new(b"station-audit-key".to_vec()),
-        vec![Provider {
-            id: "trueid".into(),
-            display_name: "TrueIdentity".into(),
-            issuer_did: ISSUER.into(),
-            kind: ProviderKind::Api,
-        }],
-    )
-    .expect("session")
+    trueid_session(EngineConfig { referee: true, ..EngineConfig::default() })
 }
 
 fn maria() -> DirectoryUser {

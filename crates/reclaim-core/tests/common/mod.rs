@@ -76,6 +76,23 @@ pub fn link_session() -> Session {
     .expect("session")
 }
 
+/// A session at `kiosk-07` with `config` and TrueIdentity as its only provider.
+pub fn trueid_session(config: EngineConfig) -> Session {
+    Session::new(
+        Uuid::from_u128(0x0123_4567_89ab_cdef_0123_4567_89ab_cdef),
+        "kiosk-07",
+        config,
+        AuditKey::new(b"station-audit-key".to_vec()),
+        vec![Provider {
+            id: "trueid".into(),
+            display_name: "TrueIdentity".into(),
+            issuer_did: ISSUER.into(),
+            kind: ProviderKind::Api,
+        }],
+    )
+    .expect("session")
+}
+
 pub fn user(
     given: Option<&str>,
     surname: Option<&str>,
