@@ -13,12 +13,10 @@ use std::os::unix::fs::PermissionsExt as _;
 
 use common::{Credential, Tenant};
 use reclaim_config::Config;
-use reclaim_engine::simulate::is_outcome;
-use reclaim_engine::{ScanPath, View};
+use reclaim_engine::View;
 use reclaim_protocol::client::{ClientOptions, ServiceClient};
 use reclaim_service::listener::Limits;
 use rsyslog::{free_port, received, rsyslogd};
-use serde_json::json;
 use served::{enroll, secrets_file, wait};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -61,26 +59,7 @@ async fn a_served_recovery_is_chained_verified_and_received_by_rsyslog() {
     let upn = tenant.upn("ana");
     lobby.submit_upn(upn.clone()).await.unwrap();
     wait(&lobby, "the provider choice", |v| matches!(v.view, View::ChooseProvider { .. })).await;
-    lobby.choose_provider("trueid".into(), ScanPath::Phone).await.unwrap();
-    let v =
-        wait(&lobby, "the hosted link", |v| matches!(&v.view, View::ScanId { link: Some(_), .. }))
-            .await;
-    let View::ScanId { link: Some(link), .. } = &v.view else { unreachable!() };
-    let done = tenant
-        .post(
-            "/providers/trueid/hosted/complete",
-            json!({ "link": link.url, "persona": "ana", "phoneId": "phone-ana" }),
-        )
-        .await;
-    assert_eq!(done["status"], "issued", "hosted flow: {done}");
-    let v = wait(&lobby, "the Authenticator QR", |v| {
-        matches!(&v.view, View::OpenAuthenticator { qr: Some(_) }) || is_outcome(v)
-    })
-    .await;
-    let View::OpenAuthenticator { qr: Some(qr) } = &v.view else { panic!("{:?}", v.view) };
-    tenant.post("/phones/phone-ana/open", json!({ "url": qr.url })).await;
-    tenant.post("/phones/phone-ana/present", json!({ "score": 91.0 })).await;
-    let v = wait(&lobby, "an outcome", is_outcome).await;
+    let v = served::present_as_ana(&tenant, &lobby).await;
     let View::Tap { tap } = &v.view else { panic!("expected the TAP, got {:?}", v.view) };
     let code = tap.code();
     lobby.done().await.unwrap();

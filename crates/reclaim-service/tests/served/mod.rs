@@ -60,3 +60,34 @@ pub async fn wait(
         _ => panic!("timed out waiting for {what}; last view: {:?}", client.current().view),
     }
 }
+
+/// From the provider choice on, at `station`: the phone path as `ana` (her hosted flow with her
+/// card, her phone opening the presentation QR, Face Check 91) up to the outcome, returned.
+pub async fn present_as_ana(
+    tenant: &Tenant,
+    station: &ServiceClient,
+) -> reclaim_protocol::ViewUpdate {
+    use reclaim_engine::simulate::is_outcome;
+    use reclaim_engine::{ScanPath, View};
+    use serde_json::json;
+    station.choose_provider("trueid".into(), ScanPath::Phone).await.unwrap();
+    let v =
+        wait(station, "the hosted link", |v| matches!(&v.view, View::ScanId { link: Some(_), .. }))
+            .await;
+    let View::ScanId { link: Some(link), .. } = &v.view else { unreachable!() };
+    let done = tenant
+        .post(
+            "/providers/trueid/hosted/complete",
+            json!({ "link": link.url, "persona": "ana", "phoneId": "phone-ana" }),
+        )
+        .await;
+    assert_eq!(done["status"], "issued", "hosted flow: {done}");
+    let v = wait(station, "the Authenticator QR", |v| {
+        matches!(&v.view, View::OpenAuthenticator { qr: Some(_) }) || is_outcome(v)
+    })
+    .await;
+    let View::OpenAuthenticator { qr: Some(qr) } = &v.view else { panic!("{:?}", v.view) };
+    tenant.post("/phones/phone-ana/open", json!({ "url": qr.url })).await;
+    tenant.post("/phones/phone-ana/present", json!({ "score": 91.0 })).await;
+    wait(station, "an outcome", is_outcome).await
+}
