@@ -11,13 +11,10 @@ mod served;
 
 use std::os::unix::fs::PermissionsExt as _;
 
-use common::{Credential, Tenant};
-use reclaim_config::Config;
-use reclaim_engine::View;
-use reclaim_protocol::client::{ClientOptions, ServiceClient};
+use common::Tenant;
 use reclaim_service::listener::Limits;
 use rsyslog::{free_port, received, rsyslogd};
-use served::{enroll, secrets_file, wait};
+use served::secrets_file;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_served_recovery_is_chained_verified_and_received_by_rsyslog() {
@@ -26,44 +23,16 @@ async fn a_served_recovery_is_chained_verified_and_received_by_rsyslog() {
     let received_file = tenant.dir.path().join("received.log");
     let _rsyslogd = rsyslogd(tenant.dir.path(), syslog_port, &received_file);
 
-    let port = free_port();
-    let url = format!("http://127.0.0.1:{port}");
-    let state_dir = tenant.dir.path().join("state");
-    let text = format!(
-        "{}\n[server]\nlisten = \"127.0.0.1:{port}\"\npublic_url = \"{url}\"\nstate_dir = '{}'\nsecrets_file = '{}'\n\n[audit.syslog]\naddress = \"127.0.0.1:{syslog_port}\"\ntls = false\nfacility = \"authpriv\"\nhostname = \"recovery-1.contoso.example\"\n",
-        tenant.toml(Credential::Secret),
-        state_dir.display(),
-        secrets_file(&tenant).display()
+    let sections = format!(
+        "[audit.syslog]\naddress = \"127.0.0.1:{syslog_port}\"\ntls = false\nfacility = \"authpriv\"\nhostname = \"recovery-1.contoso.example\"\n"
     );
-    let path = tenant.write(&text);
-    let config = Config::load(&path).unwrap_or_else(|e| panic!("{e}"));
-    let secrets = reclaim_service::production::secret_store(&config).unwrap();
-    let running = reclaim_service::production::serve(&config, secrets.as_ref(), Limits::default())
-        .await
-        .unwrap();
-    let audit_file = running.audit().path().to_owned();
-    assert_eq!(audit_file, state_dir.join("audit").join("audit.jsonl"));
-
-    let cli = reclaim_service::stations::StationRegistry::open(&state_dir).unwrap();
-    let credential = enroll(&url, &cli.issue_code("lobby").unwrap()).await;
-    let station_id = credential.station_id.clone();
-    let offline = reclaim_protocol::StationView::not_connected(
-        reclaim_protocol::StationMode::Production,
-        "",
-        reclaim_protocol::Locale::En,
-    );
-    let lobby =
-        ServiceClient::connect(credential, offline, ClientOptions::default()).await.unwrap();
-    wait(&lobby, "the lobby ready", |v| v.station.ready && matches!(v.view, View::Attract)).await;
-    lobby.begin().await.unwrap();
+    let served = served::serve(&tenant, &secrets_file(&tenant), &sections).await;
+    let audit_file = served.running.audit().path().to_owned();
+    assert_eq!(audit_file, served.state_dir.join("audit").join("audit.jsonl"));
+    let (lobby, station_id) = served::ready_station(&served, "lobby").await;
     let upn = tenant.upn("ana");
-    lobby.submit_upn(upn.clone()).await.unwrap();
-    wait(&lobby, "the provider choice", |v| matches!(v.view, View::ChooseProvider { .. })).await;
-    let v = served::present_as_ana(&tenant, &lobby).await;
-    let View::Tap { tap } = &v.view else { panic!("expected the TAP, got {:?}", v.view) };
-    let code = tap.code();
-    lobby.done().await.unwrap();
-    wait(&lobby, "attract after the wipe", |v| matches!(v.view, View::Attract) && v.reset).await;
+    let code = served::recover_ana_to_tap(&tenant, &lobby).await;
+    let served::Served { running, config, store: secrets, .. } = served;
     lobby.close();
     // Shutting down writes the last records and sends them before the connection closes.
     running.shutdown().await;

@@ -305,12 +305,8 @@ async fn restart_sends_only_the_rest() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[allow(clippy::unwrap_used, clippy::panic)]
 async fn a_served_recovery_reaches_the_service_desk() {
-    use common::{Credential, Tenant};
-    use reclaim_config::Config;
-    use reclaim_engine::View;
-    use reclaim_protocol::client::{ClientOptions, ServiceClient};
-    use reclaim_service::listener::Limits;
-    use served::{enroll, secrets_file, wait};
+    use common::Tenant;
+    use served::secrets_file;
 
     let tenant = Tenant::start(true).await;
     let rx = Arc::new(Receiver::default());
@@ -320,44 +316,16 @@ async fn a_served_recovery_reaches_the_service_desk() {
     writeln!(file, "webhook-secret = \"{SECRET}\"").unwrap();
     drop(file);
 
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    drop(listener);
-    let url = format!("http://127.0.0.1:{port}");
-    let state_dir = tenant.dir.path().join("state");
-    let text = format!(
-        "{}\n[server]\nlisten = \"127.0.0.1:{port}\"\npublic_url = \"{url}\"\nstate_dir = '{}'\nsecrets_file = '{}'\n\n[webhook]\nurl = \"http://{hook_addr}/hook\"\n",
-        tenant.toml(Credential::Secret),
-        state_dir.display(),
-        secrets.display()
-    );
-    let path = tenant.write(&text);
-    let config = Config::load(&path).unwrap_or_else(|e| panic!("{e}"));
-    let store = reclaim_service::production::secret_store(&config).unwrap();
-    let running = reclaim_service::production::serve(&config, store.as_ref(), Limits::default())
-        .await
-        .unwrap();
-
-    let cli = reclaim_service::stations::StationRegistry::open(&state_dir).unwrap();
-    let credential = enroll(&url, &cli.issue_code("lobby").unwrap()).await;
-    let station_id = credential.station_id.clone();
-    let offline = reclaim_protocol::StationView::not_connected(
-        reclaim_protocol::StationMode::Production,
-        "",
-        reclaim_protocol::Locale::En,
-    );
-    let lobby =
-        ServiceClient::connect(credential, offline, ClientOptions::default()).await.unwrap();
-    wait(&lobby, "the lobby ready", |v| v.station.ready && matches!(v.view, View::Attract)).await;
-    lobby.begin().await.unwrap();
+    let served = served::serve(
+        &tenant,
+        &secrets,
+        &format!("[webhook]\nurl = \"http://{hook_addr}/hook\"\n"),
+    )
+    .await;
+    let (lobby, station_id) = served::ready_station(&served, "lobby").await;
     let upn = tenant.upn("ana");
-    lobby.submit_upn(upn.clone()).await.unwrap();
-    wait(&lobby, "the provider choice", |v| matches!(v.view, View::ChooseProvider { .. })).await;
-    let v = served::present_as_ana(&tenant, &lobby).await;
-    let View::Tap { tap } = &v.view else { panic!("expected the TAP, got {:?}", v.view) };
-    let code = tap.code();
-    lobby.done().await.unwrap();
-    wait(&lobby, "attract after the wipe", |v| matches!(v.view, View::Attract) && v.reset).await;
+    let code = served::recover_ana_to_tap(&tenant, &lobby).await;
+    let (running, state_dir) = (served.running, served.state_dir);
     lobby.close();
 
     // Delivered (a deadline, not a timing assertion), then the service stops.

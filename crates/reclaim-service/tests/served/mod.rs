@@ -91,3 +91,81 @@ pub async fn present_as_ana(
     tenant.post("/phones/phone-ana/present", json!({ "score": 91.0 })).await;
     wait(station, "an outcome", is_outcome).await
 }
+
+/// A service served from a production file on `tenant` (its kiosk app's secret), listening on a
+/// free loopback port, with the secrets in `secrets` and `sections` (TOML) after `[server]`.
+pub struct Served {
+    /// The running service.
+    pub running: reclaim_service::production::RunningService,
+    /// Its base URL (also the stations' audience).
+    pub url: String,
+    /// Its state folder (stations, limits, audit, webhook outbox).
+    pub state_dir: std::path::PathBuf,
+    /// The file it was served from, and its secrets (to serve it again).
+    pub config: reclaim_config::Config,
+    pub store: std::sync::Arc<dyn reclaim_config::SecretStore>,
+}
+
+pub async fn serve(tenant: &Tenant, secrets: &std::path::Path, sections: &str) -> Served {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let url = format!("http://127.0.0.1:{port}");
+    let state_dir = tenant.dir.path().join("state");
+    let text = format!(
+        "{}\n[server]\nlisten = \"127.0.0.1:{port}\"\npublic_url = \"{url}\"\nstate_dir = '{}'\nsecrets_file = '{}'\n\n{sections}",
+        tenant.toml(crate::common::Credential::Secret),
+        state_dir.display(),
+        secrets.display()
+    );
+    let config =
+        reclaim_config::Config::load(tenant.write(&text)).unwrap_or_else(|e| panic!("{e}"));
+    let store = reclaim_service::production::secret_store(&config).unwrap();
+    let running = reclaim_service::production::serve(
+        &config,
+        store.as_ref(),
+        reclaim_service::listener::Limits::default(),
+    )
+    .await
+    .unwrap();
+    Served { running, url, state_dir, config, store }
+}
+
+/// A station enrolled under `name` (a code from the registry, redeemed over HTTP), connected and
+/// ready on attract; and its station id.
+pub async fn ready_station(served: &Served, name: &str) -> (ServiceClient, String) {
+    let cli = reclaim_service::stations::StationRegistry::open(&served.state_dir).unwrap();
+    let credential = enroll(&served.url, &cli.issue_code(name).unwrap()).await;
+    let station_id = credential.station_id.clone();
+    let offline = reclaim_protocol::StationView::not_connected(
+        reclaim_protocol::StationMode::Production,
+        "",
+        reclaim_protocol::Locale::En,
+    );
+    let station = ServiceClient::connect(
+        credential,
+        offline,
+        reclaim_protocol::client::ClientOptions::default(),
+    )
+    .await
+    .unwrap();
+    wait(&station, "a ready station", |v| {
+        v.station.ready && matches!(v.view, reclaim_engine::View::Attract)
+    })
+    .await;
+    (station, station_id)
+}
+
+/// A whole recovery as `ana` at `station`, from attract to attract: the TAP it showed.
+pub async fn recover_ana_to_tap(tenant: &Tenant, station: &ServiceClient) -> String {
+    use reclaim_engine::View;
+    station.begin().await.unwrap();
+    station.submit_upn(tenant.upn("ana")).await.unwrap();
+    wait(station, "the provider choice", |v| matches!(v.view, View::ChooseProvider { .. })).await;
+    let v = present_as_ana(tenant, station).await;
+    let View::Tap { tap } = &v.view else { panic!("expected the TAP, got {:?}", v.view) };
+    let code = tap.code();
+    station.done().await.unwrap();
+    wait(station, "attract after the wipe", |v| matches!(v.view, View::Attract) && v.reset).await;
+    code
+}
